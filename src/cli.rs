@@ -1,0 +1,136 @@
+//! Command-line entry points, exactly as `../shared/INTERFACE.md` lists them.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+use crate::config::{ProcessEnv, Settings, redact_database_url};
+use crate::startup::{Application, Workers};
+use crate::{manifest, store, telemetry};
+
+/// Rebound: a self-hosted Slack incident-response bot.
+///
+/// Configuration comes from environment variables (SLACK_BOT_TOKEN,
+/// SLACK_SIGNING_SECRET, SLACK_API_URL, DATABASE_URL, REBOUND_ADDR,
+/// REBOUND_CONFIG, RUST_LOG) and an optional TOML file named by REBOUND_CONFIG.
+#[derive(Debug, Parser)]
+#[command(name = "rebound", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run the HTTP server (Slack Events API mode) and the background workers.
+    ///
+    /// Applies pending migrations first. Stops gracefully on SIGTERM/SIGINT,
+    /// leaving unfinished work in the database for the next start.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the Slack app manifest (YAML) for a public base URL.
+    Manifest {
+        /// Public base URL Slack will call, e.g. https://rebound.example.com
+        #[arg(long)]
+        url: url::Url,
+    },
+    /// Validate configuration and print the effective settings, secrets redacted.
+    Check,
+}
+
+/// Parses arguments and runs the chosen command.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    match execute(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: CliCommand) -> anyhow::Result<()> {
+    match command {
+        CliCommand::Manifest { url } => {
+            print!("{}", manifest::manifest_yaml(url.as_str()));
+            Ok(())
+        }
+        CliCommand::Check => {
+            let settings = Settings::load(&ProcessEnv)?;
+            print!("{}", describe(&settings));
+            settings.require_for_serve()?;
+            Ok(())
+        }
+        CliCommand::Migrate => {
+            let settings = Settings::load(&ProcessEnv)?;
+            let store = store::connect(settings.database_url.expose_secret()).await?;
+            store.migrate().await?;
+            println!(
+                "migrations applied to {}",
+                redact_database_url(settings.database_url.expose_secret())
+            );
+            Ok(())
+        }
+        CliCommand::Serve => {
+            let settings = Settings::load(&ProcessEnv)?;
+            settings.require_for_serve()?;
+            Application::start(settings, Workers::default())
+                .await?
+                .run_until_signal()
+                .await
+        }
+    }
+}
+
+/// The effective settings, one per line, secrets shown only as set/unset.
+fn describe(settings: &Settings) -> String {
+    let secret = |value: &Option<secrecy::SecretString>| {
+        if value.is_some() {
+            "[set, redacted]"
+        } else {
+            "[not set]"
+        }
+    };
+    let file = &settings.file;
+    let mut lines = vec![
+        format!("SLACK_BOT_TOKEN        {}", secret(&settings.bot_token)),
+        format!("SLACK_SIGNING_SECRET   {}", secret(&settings.signing_secret)),
+        format!("SLACK_APP_TOKEN        {}", secret(&settings.app_token)),
+        format!("SLACK_API_URL          {}", settings.slack_api_url),
+        format!(
+            "DATABASE_URL           {}",
+            redact_database_url(settings.database_url.expose_secret())
+        ),
+        format!("REBOUND_ADDR           {}", settings.addr),
+        format!("slack.announce_channel {}", file.slack.announce_channel),
+        format!("slack.channel_prefix   {}", file.slack.channel_prefix),
+    ];
+    for severity in crate::domain::Severity::ALL {
+        lines.push(format!(
+            "severity.{severity}.update_every {}",
+            humantime::format_duration(file.update_every(severity))
+        ));
+    }
+    lines.push(format!(
+        "timers.severity_prompt_every {}",
+        humantime::format_duration(file.timers.severity_prompt_every)
+    ));
+    lines.push(format!(
+        "timers.postmortem_due_after {}",
+        humantime::format_duration(file.timers.postmortem_due_after)
+    ));
+    lines.push(format!(
+        "timers.postmortem_remind_every {}",
+        humantime::format_duration(file.timers.postmortem_remind_every)
+    ));
+    lines.push(format!("failures.emoji {}", file.failures.emoji.join(", ")));
+    lines.push(format!(
+        "digest {} ({}) → {}",
+        file.digest.cron, file.digest.timezone, file.digest.channel
+    ));
+    lines.join("\n") + "\n"
+}

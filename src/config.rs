@@ -1,0 +1,355 @@
+//! Settings: built-in defaults, then the optional TOML file named by
+//! `REBOUND_CONFIG`, then environment variables.
+//!
+//! Secrets are [`SecretString`]s: they print as `[REDACTED]` in `Debug` and
+//! are only exposed at the single place that sends them to Slack.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::{Severity, channel_name};
+
+/// Every setting Rebound runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bot_token: Option<SecretString>,
+    pub signing_secret: Option<SecretString>,
+    pub app_token: Option<SecretString>,
+    pub slack_api_url: String,
+    pub database_url: SecretString,
+    pub addr: SocketAddr,
+    pub file: FileSettings,
+}
+
+/// The part of the settings that can come from the TOML file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileSettings {
+    pub slack: SlackSettings,
+    pub severity: BTreeMap<Severity, SeveritySettings>,
+    pub timers: TimerSettings,
+    pub failures: FailureSettings,
+    pub digest: DigestSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackSettings {
+    /// Channel name or id where declarations and customer updates go.
+    pub announce_channel: String,
+    /// Incident channels are `<prefix>-<yyyymmdd>-<slug>`.
+    pub channel_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeveritySettings {
+    #[serde(with = "humantime_serde")]
+    pub update_every: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimerSettings {
+    #[serde(with = "humantime_serde")]
+    pub severity_prompt_every: Duration,
+    #[serde(with = "humantime_serde")]
+    pub postmortem_due_after: Duration,
+    #[serde(with = "humantime_serde")]
+    pub postmortem_remind_every: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailureSettings {
+    pub emoji: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSettings {
+    pub cron: String,
+    pub timezone: String,
+    pub channel: String,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        Self {
+            slack: SlackSettings::default(),
+            severity: BTreeMap::new(),
+            timers: TimerSettings::default(),
+            failures: FailureSettings::default(),
+            digest: DigestSettings::default(),
+        }
+    }
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        Self {
+            announce_channel: "incidents".into(),
+            channel_prefix: "inc".into(),
+        }
+    }
+}
+
+impl Default for TimerSettings {
+    fn default() -> Self {
+        Self {
+            severity_prompt_every: Duration::from_secs(5 * 60),
+            postmortem_due_after: Duration::from_secs(48 * 3600),
+            postmortem_remind_every: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Default for FailureSettings {
+    fn default() -> Self {
+        Self {
+            emoji: vec!["rotating_light".into()],
+        }
+    }
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        Self {
+            cron: "0 0 9 * * Mon".into(),
+            timezone: "UTC".into(),
+            channel: "incident-managers".into(),
+        }
+    }
+}
+
+impl FileSettings {
+    /// The customer-update cadence for a severity (configured or default).
+    pub fn update_every(&self, severity: Severity) -> Duration {
+        self.severity
+            .get(&severity)
+            .map(|s| s.update_every)
+            .unwrap_or(match severity {
+                Severity::Sev1 => Duration::from_secs(30 * 60),
+                Severity::Sev2 => Duration::from_secs(60 * 60),
+                Severity::Sev3 => Duration::from_secs(4 * 3600),
+                Severity::Sev4 => Duration::from_secs(24 * 3600),
+            })
+    }
+}
+
+/// A configuration problem, worded for the person running Rebound.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile { path: String, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    ParseFile { path: String, message: String },
+    #[error("{name} is not valid: {message}")]
+    BadValue { name: &'static str, message: String },
+    #[error("missing required settings:\n{}", .0.join("\n"))]
+    Missing(Vec<String>),
+}
+
+/// Where an environment variable's value comes from; tests pass a map.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl EnvSource for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `REBOUND_CONFIG`, then the environment.
+    pub fn load(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let file = match env.var("REBOUND_CONFIG") {
+            Some(path) => read_file(Path::new(&path))?,
+            None => FileSettings::default(),
+        };
+        let addr = env.var("REBOUND_ADDR").unwrap_or_else(|| "0.0.0.0:3000".into());
+        let settings = Settings {
+            bot_token: env.var("SLACK_BOT_TOKEN").map(SecretString::from),
+            signing_secret: env.var("SLACK_SIGNING_SECRET").map(SecretString::from),
+            app_token: env.var("SLACK_APP_TOKEN").map(SecretString::from),
+            slack_api_url: env
+                .var("SLACK_API_URL")
+                .unwrap_or_else(|| "https://slack.com/api".into()),
+            database_url: env
+                .var("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://rebound.db".into())
+                .into(),
+            addr: addr.parse().map_err(|e| ConfigError::BadValue {
+                name: "REBOUND_ADDR",
+                message: format!("{e} (expected HOST:PORT)"),
+            })?,
+            file,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        url::Url::parse(&self.slack_api_url).map_err(|e| ConfigError::BadValue {
+            name: "SLACK_API_URL",
+            message: e.to_string(),
+        })?;
+        let prefix = &self.file.slack.channel_prefix;
+        if !channel_name::is_valid(prefix) || prefix.len() > 20 {
+            return Err(ConfigError::BadValue {
+                name: "slack.channel_prefix",
+                message: format!("{prefix:?} must be 1-20 lowercase letters, digits, '-' or '_'"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails with every missing setting `serve` needs, each with how to get it.
+    pub fn require_for_serve(&self) -> Result<(), ConfigError> {
+        let mut missing = Vec::new();
+        if self.bot_token.is_none() {
+            missing.push(
+                "  SLACK_BOT_TOKEN: the Bot User OAuth Token (xoxb-…), from your Slack app's \
+                 \"OAuth & Permissions\" page after installing it to the workspace"
+                    .to_string(),
+            );
+        }
+        if self.signing_secret.is_none() {
+            missing.push(
+                "  SLACK_SIGNING_SECRET: the Signing Secret from your Slack app's \
+                 \"Basic Information\" page, under \"App Credentials\""
+                    .to_string(),
+            );
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Missing(missing))
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let display = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: display.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+        path: display,
+        message: e.to_string(),
+    })
+}
+
+/// Hides the password of a database URL for display.
+pub fn redact_database_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_match_the_interface() {
+        let settings = Settings::load(&env(&[])).unwrap();
+        assert_eq!(settings.slack_api_url, "https://slack.com/api");
+        assert_eq!(settings.database_url.expose_secret(), "sqlite://rebound.db");
+        assert_eq!(settings.addr.to_string(), "0.0.0.0:3000");
+        assert_eq!(settings.file.slack.channel_prefix, "inc");
+        assert_eq!(settings.file.update_every(Severity::Sev1), Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn serve_names_every_missing_secret() {
+        let settings = Settings::load(&env(&[])).unwrap();
+        let message = settings.require_for_serve().unwrap_err().to_string();
+        assert!(
+            message.contains("SLACK_BOT_TOKEN") && message.contains("OAuth & Permissions"),
+            "{message}"
+        );
+        assert!(
+            message.contains("SLACK_SIGNING_SECRET") && message.contains("Basic Information"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let settings = Settings::load(&env(&[
+            ("SLACK_BOT_TOKEN", "xoxb-very-secret"),
+            ("SLACK_SIGNING_SECRET", "signing-very-secret"),
+            ("DATABASE_URL", "postgres://u:hunter2@db/x"),
+        ]))
+        .unwrap();
+        let debug = format!("{settings:?}");
+        for secret in ["xoxb-very-secret", "signing-very-secret", "hunter2"] {
+            assert!(!debug.contains(secret), "{secret} leaked in {debug}");
+        }
+    }
+
+    #[test]
+    fn toml_file_overrides_defaults_with_humantime_durations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rebound.toml");
+        std::fs::write(
+            &path,
+            "[slack]\nannounce_channel = \"ops\"\nchannel_prefix = \"sev\"\n[severity.sev2]\nupdate_every = \"90s\"\n[timers]\nseverity_prompt_every = \"2m\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())])).unwrap();
+        assert_eq!(settings.file.slack.announce_channel, "ops");
+        assert_eq!(settings.file.update_every(Severity::Sev2), Duration::from_secs(90));
+        assert_eq!(settings.file.timers.severity_prompt_every, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let message = Settings::load(&env(&[("REBOUND_ADDR", "nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("REBOUND_ADDR"), "{message}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[slack]\nchannel_prefix = \"Bad Prefix\"\n").unwrap();
+        let message = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("channel_prefix"), "{message}");
+    }
+
+    #[test]
+    fn database_passwords_are_redacted_for_display() {
+        assert_eq!(
+            redact_database_url("postgres://u:pw@h/db"),
+            "postgres://u:REDACTED@h/db"
+        );
+        assert_eq!(redact_database_url("sqlite://rebound.db"), "sqlite://rebound.db");
+    }
+}

@@ -1,0 +1,209 @@
+//! The dispatcher: takes stored Slack requests from the inbox, asks the
+//! domain what they mean, and writes the outcome (state, timeline, outbox
+//! calls, inbox done) in one transaction. It never calls Slack itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use slack_morphism::prelude::SlackCommandEvent;
+use tokio::sync::{Notify, watch};
+
+use crate::config::Settings;
+use crate::domain::{ChannelName, Command, IncidentDraft, command};
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, TimelineEntry, UnitOfWork};
+use crate::views::replies;
+
+/// Items leased per round.
+const BATCH: i64 = 32;
+/// A claimed item not finished within this time is picked up again.
+const LEASE: Duration = Duration::from_secs(30);
+/// After this many failed attempts an item is set aside (kept, with its error).
+const MAX_ATTEMPTS: i32 = 12;
+
+/// Processes the inbox.
+pub struct Dispatcher {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    /// Woken by the inbox writer after each commit.
+    pub inbox_stored: Arc<Notify>,
+    /// Woken after outbox calls were recorded.
+    pub outbox_ready: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// Runs until `shutdown` flips to true; unfinished items stay in the inbox.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let worked = match self.process_batch().await {
+                Ok(count) => count > 0,
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "dispatcher round failed");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            tokio::select! {
+                _ = self.inbox_stored.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    async fn process_batch(&self) -> anyhow::Result<usize> {
+        let items = self
+            .store
+            .claim_inbox(BATCH, Utc::now(), LEASE)
+            .await
+            .context("claiming inbox items")?;
+        for item in &items {
+            if let Err(error) = self.process(item).await {
+                self.set_aside_or_retry(item, &error).await?;
+            }
+        }
+        Ok(items.len())
+    }
+
+    async fn set_aside_or_retry(&self, item: &InboxItem, error: &anyhow::Error) -> anyhow::Result<()> {
+        let message = format!("{error:#}");
+        if item.attempts >= MAX_ATTEMPTS {
+            tracing::error!(
+                inbox_id = item.id,
+                error = message,
+                "giving up on inbox item; it stays stored for inspection"
+            );
+            let mut uow = self.store.begin().await?;
+            uow.finish_inbox(item.id, Utc::now()).await?;
+            uow.commit().await?;
+        } else {
+            let backoff = Duration::from_secs(1 << item.attempts.clamp(0, 8));
+            tracing::warn!(
+                inbox_id = item.id,
+                error = message,
+                ?backoff,
+                "inbox item failed; will retry"
+            );
+            self.store
+                .release_inbox(item.id, &message, Utc::now() + backoff)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn process(&self, item: &InboxItem) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let mut uow = self.store.begin().await?;
+        match item.kind {
+            InboxKind::Command => self.command(uow.as_mut(), &item.payload, now).await?,
+            InboxKind::Event => self.event(uow.as_mut(), &item.payload, now).await?,
+            InboxKind::Interaction => tracing::debug!(
+                inbox_id = item.id,
+                "interaction recorded; card controls arrive with issue #3"
+            ),
+        }
+        uow.finish_inbox(item.id, now).await?;
+        uow.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(())
+    }
+
+    async fn command(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let invocation: SlackCommandEvent =
+            serde_urlencoded::from_str(payload).context("stored slash command is not a form")?;
+        match command::parse(invocation.text.as_deref().unwrap_or_default()) {
+            Ok(Command::Open {
+                title,
+                severity,
+                private,
+            }) => {
+                let draft = IncidentDraft::declare(&title, severity, private, invocation.user_id.as_ref(), now);
+                self.declare(uow, draft, invocation.response_url.0.to_string(), now)
+                    .await
+            }
+            // Only state-changing commands are stored; anything else was answered at ingress.
+            other => {
+                tracing::warn!(?other, "stored command has no handler");
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores the incident and records the `conversations.create` call; the
+    /// rest (invite, card, announcement) follows once Slack has made the channel.
+    async fn declare(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        draft: IncidentDraft,
+        response_url: String,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let incident = uow.insert_incident(&draft).await?;
+        let name = ChannelName::for_incident(
+            &self.settings.file.slack.channel_prefix,
+            now.date_naive(),
+            &incident.title,
+            incident.id,
+            1,
+        );
+        uow.append_timeline(&TimelineEntry {
+            incident_id: incident.id,
+            at: now,
+            actor: incident.declared_by.clone(),
+            kind: "declared".into(),
+            body: format!(
+                "Declared \"{}\" ({})",
+                incident.title,
+                incident
+                    .severity
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "severity not set".into())
+            ),
+            source: "slash_command".into(),
+        })
+        .await?;
+        let call = NewOutboxCall {
+            ordering_key: format!("incident:{}", incident.id),
+            method: "conversations.create".into(),
+            args: json!({ "name": name.as_str(), "is_private": incident.private }),
+            after_send: AfterSend::IncidentChannelCreated {
+                incident_id: incident.id,
+                attempt: 1,
+                response_url: Some(response_url),
+            },
+        };
+        uow.enqueue(&call, now).await?;
+        tracing::info!(incident = incident.id, channel = %name, "incident declared");
+        Ok(())
+    }
+
+    async fn event(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let envelope: serde_json::Value = serde_json::from_str(payload).context("stored event is not JSON")?;
+        let event = &envelope["event"];
+        // The bot's own posts come back as events; never answer ourselves.
+        if event.get("bot_id").is_some() {
+            return Ok(());
+        }
+        if event["type"] == "app_mention" {
+            let (Some(channel), Some(ts)) = (event["channel"].as_str(), event["ts"].as_str()) else {
+                anyhow::bail!("app_mention without channel or ts");
+            };
+            let thread = event["thread_ts"].as_str().unwrap_or(ts);
+            let call = NewOutboxCall {
+                ordering_key: format!("channel:{channel}"),
+                method: "chat.postMessage".into(),
+                args: json!({ "channel": channel, "thread_ts": thread, "text": replies::help() }),
+                after_send: AfterSend::Nothing,
+            };
+            uow.enqueue(&call, now).await?;
+        }
+        Ok(())
+    }
+}

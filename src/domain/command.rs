@@ -1,0 +1,475 @@
+//! The `/incident` slash-command grammar: text in, [`Command`] or a
+//! [`CommandError`] that names the problem and carries the right usage line.
+//!
+//! Parsing is total: any input yields a command or an error, never a panic
+//! (property-tested below).
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use super::{Severity, Status};
+
+/// A parsed `/incident` invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Open {
+        title: String,
+        severity: Option<Severity>,
+        private: bool,
+    },
+    Severity(Severity),
+    Status(Status),
+    Lead {
+        user: String,
+    },
+    Update {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Decision {
+        text: String,
+    },
+    Action {
+        text: String,
+        owner: Option<String>,
+        due: Option<Due>,
+    },
+    Resolve {
+        summary: Option<String>,
+    },
+    Reopen {
+        reason: Option<String>,
+    },
+    List,
+    Help,
+}
+
+/// When an action item is due: a calendar date or a duration from now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    Date(NaiveDate),
+    In(Duration),
+}
+
+/// Why a command could not be parsed, with the usage line to show the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}")]
+pub struct CommandError {
+    pub problem: String,
+    pub usage: &'static str,
+}
+
+impl CommandError {
+    fn new(problem: impl Into<String>, usage: &'static str) -> Self {
+        Self {
+            problem: problem.into(),
+            usage,
+        }
+    }
+
+    /// The full ephemeral reply: the problem, then how to write it.
+    pub fn reply(&self) -> String {
+        format!(":warning: {}\nUsage: `{}`", self.problem, self.usage)
+    }
+}
+
+impl Command {
+    /// True for commands that only make sense inside an incident channel.
+    pub fn needs_incident_channel(&self) -> bool {
+        !matches!(self, Command::Open { .. } | Command::List | Command::Help)
+    }
+
+    /// True for commands answered straight from the request, with nothing to store.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Command::List | Command::Help)
+    }
+}
+
+pub mod usage {
+    //! One usage line per subcommand, shown with every error.
+    pub const OPEN: &str = "/incident open [--private] <title> [sev1|sev2|sev3|sev4]";
+    pub const SEV: &str = "/incident sev <1-4>";
+    pub const STATUS: &str = "/incident status <investigating|identified|monitoring|resolved>";
+    pub const LEAD: &str = "/incident lead @user";
+    pub const UPDATE: &str = "/incident update <text>";
+    pub const NOTE: &str = "/incident note <text>";
+    pub const DECISION: &str = "/incident decision <text>";
+    pub const ACTION: &str = "/incident action <text> [@owner] [due <YYYY-MM-DD|duration like 3d>]";
+    pub const RESOLVE: &str = "/incident resolve [summary]";
+    pub const REOPEN: &str = "/incident reopen [reason]";
+    pub const LIST: &str = "/incident list";
+    pub const HELP: &str = "/incident help";
+    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|list|help> …";
+
+    /// Every usage line, in the order `/incident help` shows them.
+    pub const ALL: [&str; 12] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, LIST, HELP,
+    ];
+}
+
+/// Parses the `text` of an `/incident` slash command.
+pub fn parse(text: &str) -> Result<Command, CommandError> {
+    let text = text.trim();
+    let (verb, rest) = split_first_word(text);
+    match verb.to_ascii_lowercase().as_str() {
+        "" | "help" => Ok(Command::Help),
+        "list" => no_arguments(rest, Command::List, usage::LIST),
+        "open" | "declare" => parse_open(rest),
+        "sev" | "severity" => parse_severity(rest),
+        "status" => parse_status(rest),
+        "lead" => parse_lead(rest),
+        "update" => required_text(rest, "an update needs text for customers", usage::UPDATE)
+            .map(|text| Command::Update { text }),
+        "note" => required_text(rest, "a note needs text", usage::NOTE).map(|text| Command::Note { text }),
+        "decision" => {
+            required_text(rest, "a decision needs text", usage::DECISION).map(|text| Command::Decision { text })
+        }
+        "action" => parse_action(rest),
+        "resolve" => Ok(Command::Resolve {
+            summary: optional_text(rest),
+        }),
+        "reopen" => Ok(Command::Reopen {
+            reason: optional_text(rest),
+        }),
+        other => Err(CommandError::new(
+            format!("`{}` is not an /incident subcommand", truncate(other, 40)),
+            usage::ANY,
+        )),
+    }
+}
+
+fn split_first_word(text: &str) -> (&str, &str) {
+    match text.split_once(char::is_whitespace) {
+        Some((first, rest)) => (first, rest.trim()),
+        None => (text, ""),
+    }
+}
+
+fn split_last_word(text: &str) -> (&str, &str) {
+    match text.rsplit_once(char::is_whitespace) {
+        Some((rest, last)) => (rest.trim_end(), last),
+        None => ("", text),
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+fn no_arguments(rest: &str, command: Command, usage: &'static str) -> Result<Command, CommandError> {
+    if rest.is_empty() {
+        Ok(command)
+    } else {
+        Err(CommandError::new("this subcommand takes no arguments", usage))
+    }
+}
+
+fn required_text(rest: &str, problem: &str, usage: &'static str) -> Result<String, CommandError> {
+    optional_text(rest).ok_or_else(|| CommandError::new(problem, usage))
+}
+
+fn optional_text(rest: &str) -> Option<String> {
+    let trimmed = rest.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+fn parse_open(rest: &str) -> Result<Command, CommandError> {
+    let (private, rest) = match split_first_word(rest) {
+        ("--private", tail) => (true, tail),
+        _ => (false, rest),
+    };
+    let (head, last) = split_last_word(rest);
+    let (title, severity) = match last.parse::<Severity>() {
+        Ok(severity) if last.to_ascii_lowercase().starts_with("sev") => (head, Some(severity)),
+        _ => (rest, None),
+    };
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(CommandError::new(
+            "an incident needs a title, e.g. `/incident open Checkout is down sev1`",
+            usage::OPEN,
+        ));
+    }
+    Ok(Command::Open {
+        title: title.to_string(),
+        severity,
+        private,
+    })
+}
+
+fn parse_severity(rest: &str) -> Result<Command, CommandError> {
+    rest.parse::<Severity>().map(Command::Severity).map_err(|()| {
+        CommandError::new(
+            format!("`{}` is not a severity; use 1 (worst) to 4", truncate(rest, 40)),
+            usage::SEV,
+        )
+    })
+}
+
+fn parse_status(rest: &str) -> Result<Command, CommandError> {
+    rest.parse::<Status>()
+        .map(Command::Status)
+        .map_err(|()| CommandError::new(format!("`{}` is not a status", truncate(rest, 40)), usage::STATUS))
+}
+
+fn parse_lead(rest: &str) -> Result<Command, CommandError> {
+    match parse_user_mention(rest) {
+        Some(user) => Ok(Command::Lead { user }),
+        None => Err(CommandError::new(
+            "name the lead with an @mention so Slack sends their user id",
+            usage::LEAD,
+        )),
+    }
+}
+
+/// Reads an escaped Slack mention: `<@U123>` or `<@U123|name>`.
+pub fn parse_user_mention(token: &str) -> Option<String> {
+    let inner = token.trim().strip_prefix("<@")?.strip_suffix('>')?;
+    let id = inner.split('|').next()?;
+    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) && id.starts_with(['U', 'W']);
+    valid.then(|| id.to_string())
+}
+
+fn parse_action(rest: &str) -> Result<Command, CommandError> {
+    let (rest, due) = take_trailing_due(rest)?;
+    let (head, last) = split_last_word(rest);
+    let (text, owner) = match parse_user_mention(last) {
+        Some(owner) => (head, Some(owner)),
+        None => (rest, None),
+    };
+    let text = required_text(text, "an action item needs a description", usage::ACTION)?;
+    Ok(Command::Action { text, owner, due })
+}
+
+fn take_trailing_due(rest: &str) -> Result<(&str, Option<Due>), CommandError> {
+    let (head, value) = split_last_word(rest);
+    let (before, keyword) = split_last_word(head);
+    if !keyword.eq_ignore_ascii_case("due") {
+        return Ok((rest, None));
+    }
+    parse_due(value).map(|due| (before, Some(due)))
+}
+
+fn parse_due(value: &str) -> Result<Due, CommandError> {
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(Due::Date(date));
+    }
+    match humantime::parse_duration(value) {
+        Ok(duration) if !duration.is_zero() => Ok(Due::In(duration)),
+        _ => Err(CommandError::new(
+            format!(
+                "`{}` is not a due date; write a date like 2026-12-01 or a duration like 3d",
+                truncate(value, 40)
+            ),
+            usage::ACTION,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn open_takes_a_trailing_severity() {
+        assert_eq!(
+            parse("open Checkout is down sev1"),
+            Ok(Command::Open {
+                title: "Checkout is down".into(),
+                severity: Some(Severity::Sev1),
+                private: false
+            })
+        );
+    }
+
+    #[test]
+    fn open_without_severity_keeps_the_whole_title() {
+        assert_eq!(
+            parse("open  Payments 3 slow "),
+            Ok(Command::Open {
+                title: "Payments 3 slow".into(),
+                severity: None,
+                private: false
+            })
+        );
+    }
+
+    #[test]
+    fn open_private_is_flagged() {
+        assert_eq!(
+            parse("open --private Leaked key SEV2"),
+            Ok(Command::Open {
+                title: "Leaked key".into(),
+                severity: Some(Severity::Sev2),
+                private: true
+            })
+        );
+    }
+
+    #[test]
+    fn open_without_title_explains_and_shows_usage() {
+        for text in ["open", "open sev1", "open --private"] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.usage, usage::OPEN, "{text}");
+            assert!(error.reply().contains("needs a title"), "{text}");
+        }
+    }
+
+    #[test]
+    fn empty_text_and_help_give_help() {
+        assert_eq!(parse(""), Ok(Command::Help));
+        assert_eq!(parse("  HELP "), Ok(Command::Help));
+    }
+
+    #[test]
+    fn list_rejects_arguments() {
+        assert_eq!(parse("list"), Ok(Command::List));
+        assert_eq!(parse("list all").unwrap_err().usage, usage::LIST);
+    }
+
+    #[test]
+    fn unknown_subcommand_names_itself() {
+        let error = parse("explode now").unwrap_err();
+        assert!(error.problem.contains("`explode`"));
+        assert_eq!(error.usage, usage::ANY);
+    }
+
+    #[test]
+    fn severity_and_status_validate_their_argument() {
+        assert_eq!(parse("sev 2"), Ok(Command::Severity(Severity::Sev2)));
+        assert_eq!(parse("sev sev3"), Ok(Command::Severity(Severity::Sev3)));
+        assert_eq!(parse("sev 9").unwrap_err().usage, usage::SEV);
+        assert_eq!(parse("status monitoring"), Ok(Command::Status(Status::Monitoring)));
+        assert_eq!(parse("status done").unwrap_err().usage, usage::STATUS);
+    }
+
+    #[test]
+    fn lead_needs_an_escaped_mention() {
+        assert_eq!(
+            parse("lead <@U024BE7LH|ana>"),
+            Ok(Command::Lead {
+                user: "U024BE7LH".into()
+            })
+        );
+        assert_eq!(parse("lead <@W01>"), Ok(Command::Lead { user: "W01".into() }));
+        assert_eq!(parse("lead @ana").unwrap_err().usage, usage::LEAD);
+        assert_eq!(parse("lead").unwrap_err().usage, usage::LEAD);
+    }
+
+    #[test]
+    fn text_commands_need_text() {
+        assert_eq!(
+            parse("note db failover started"),
+            Ok(Command::Note {
+                text: "db failover started".into()
+            })
+        );
+        assert_eq!(
+            parse("decision roll back"),
+            Ok(Command::Decision {
+                text: "roll back".into()
+            })
+        );
+        assert_eq!(
+            parse("update We are investigating"),
+            Ok(Command::Update {
+                text: "We are investigating".into()
+            })
+        );
+        for (text, expected) in [
+            ("note", usage::NOTE),
+            ("decision  ", usage::DECISION),
+            ("update", usage::UPDATE),
+        ] {
+            assert_eq!(parse(text).unwrap_err().usage, expected);
+        }
+    }
+
+    #[test]
+    fn action_reads_owner_and_due_from_the_end() {
+        assert_eq!(
+            parse("action add a retry budget <@U1|bo> due 2026-12-01"),
+            Ok(Command::Action {
+                text: "add a retry budget".into(),
+                owner: Some("U1".into()),
+                due: Some(Due::Date(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())),
+            })
+        );
+        assert_eq!(
+            parse("action write runbook due 3d"),
+            Ok(Command::Action {
+                text: "write runbook".into(),
+                owner: None,
+                due: Some(Due::In(Duration::from_secs(3 * 86400)))
+            })
+        );
+        assert_eq!(
+            parse("action fix alerts <@U2>"),
+            Ok(Command::Action {
+                text: "fix alerts".into(),
+                owner: Some("U2".into()),
+                due: None
+            })
+        );
+    }
+
+    #[test]
+    fn action_rejects_bad_due_and_missing_text() {
+        assert!(
+            parse("action fix it due someday")
+                .unwrap_err()
+                .problem
+                .contains("`someday`")
+        );
+        assert_eq!(parse("action <@U1> due 2d").unwrap_err().usage, usage::ACTION);
+    }
+
+    #[test]
+    fn resolve_and_reopen_take_optional_text() {
+        assert_eq!(parse("resolve"), Ok(Command::Resolve { summary: None }));
+        assert_eq!(
+            parse("resolve rolled back v42"),
+            Ok(Command::Resolve {
+                summary: Some("rolled back v42".into())
+            })
+        );
+        assert_eq!(
+            parse("reopen errors are back"),
+            Ok(Command::Reopen {
+                reason: Some("errors are back".into())
+            })
+        );
+    }
+
+    #[test]
+    fn where_commands_may_run() {
+        assert!(!parse("open x").unwrap().needs_incident_channel());
+        assert!(!parse("list").unwrap().needs_incident_channel());
+        assert!(parse("sev 1").unwrap().needs_incident_channel());
+    }
+
+    proptest! {
+        #[test]
+        fn any_input_parses_or_explains(text in "\\PC{0,200}") {
+            match parse(&text) {
+                Ok(_) => {}
+                Err(error) => {
+                    prop_assert!(!error.problem.is_empty());
+                    prop_assert!(error.usage.starts_with("/incident"));
+                }
+            }
+        }
+
+        #[test]
+        fn any_words_after_open_give_a_title_or_an_error(words in proptest::collection::vec("[a-zA-Z0-9ü🔥<@>|-]{0,12}", 0..8)) {
+            let text = format!("open {}", words.join(" "));
+            if let Ok(Command::Open { title, .. }) = parse(&text) {
+                prop_assert!(!title.trim().is_empty());
+            }
+        }
+    }
+}

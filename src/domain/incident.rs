@@ -1,0 +1,112 @@
+//! The incident aggregate and the rules of declaring one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Severity, Status};
+
+/// The incident's number, as users see it (`INC-42`); also its database key.
+pub type IncidentId = i64;
+
+/// Everything Rebound knows about one incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub status: Status,
+    pub private: bool,
+    pub declared_by: String,
+    pub lead: Option<String>,
+    pub declared_at: DateTime<Utc>,
+    /// Set once Slack has created the channel.
+    pub channel_id: Option<String>,
+    pub channel_name: Option<String>,
+    /// `ts` of the incident card in the channel, for editing it in place.
+    pub card_ts: Option<String>,
+}
+
+impl Incident {
+    /// `INC-42`.
+    pub fn reference(&self) -> String {
+        format!("INC-{}", self.id)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.status != Status::Resolved
+    }
+}
+
+/// A declaration that has not been stored yet (it has no number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentDraft {
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub private: bool,
+    pub declared_by: String,
+    pub declared_at: DateTime<Utc>,
+}
+
+/// Longest title kept; Slack's header block allows 150 characters.
+pub const MAX_TITLE_CHARS: usize = 150;
+
+impl IncidentDraft {
+    /// Declares an incident. The declarer leads until someone else is named.
+    pub fn declare(
+        title: &str,
+        severity: Option<Severity>,
+        private: bool,
+        declared_by: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let title: String = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        Self {
+            title: title.chars().take(MAX_TITLE_CHARS).collect(),
+            severity,
+            private,
+            declared_by: declared_by.to_string(),
+            declared_at: now,
+        }
+    }
+
+    /// The incident as first stored under `id`.
+    pub fn into_incident(self, id: IncidentId) -> Incident {
+        Incident {
+            id,
+            title: self.title,
+            severity: self.severity,
+            status: Status::Investigating,
+            private: self.private,
+            lead: Some(self.declared_by.clone()),
+            declared_by: self.declared_by,
+            declared_at: self.declared_at,
+            channel_id: None,
+            channel_name: None,
+            card_ts: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declaring_normalises_whitespace_and_caps_the_title() {
+        let now = Utc::now();
+        let draft = IncidentDraft::declare("  a\t b  ", None, false, "U1", now);
+        assert_eq!(draft.title, "a b");
+        let long = IncidentDraft::declare(&"x".repeat(400), None, false, "U1", now);
+        assert_eq!(long.title.chars().count(), MAX_TITLE_CHARS);
+    }
+
+    #[test]
+    fn a_new_incident_is_investigating_and_led_by_its_declarer() {
+        let incident =
+            IncidentDraft::declare("db down", Some(Severity::Sev2), false, "U1", Utc::now()).into_incident(3);
+        assert_eq!(incident.status, Status::Investigating);
+        assert_eq!(incident.lead.as_deref(), Some("U1"));
+        assert_eq!(incident.reference(), "INC-3");
+        assert!(incident.is_open());
+    }
+}

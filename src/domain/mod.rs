@@ -1,0 +1,15 @@
+//! The pure core: incident rules, the `/incident` grammar and channel naming.
+//!
+//! Nothing in here performs I/O or reads a clock; time is always an argument.
+//! Adapters (ingress, dispatcher, store, outbox) call into this module, never
+//! the other way round.
+
+pub mod channel_name;
+pub mod command;
+pub mod incident;
+pub mod severity;
+
+pub use channel_name::ChannelName;
+pub use command::{Command, CommandError, Due};
+pub use incident::{Incident, IncidentDraft, IncidentId};
+pub use severity::{Severity, Status};

@@ -1,0 +1,80 @@
+//! `POST /slack/commands`: the `/incident` slash command.
+//!
+//! Read-only subcommands (`help`, `list`) and bad input are answered straight
+//! away; anything that changes state is stored in the inbox first and
+//! acknowledged with an ephemeral "working on it".
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use serde_json::Value;
+use slack_morphism::prelude::SlackCommandEvent;
+
+use super::{IngressError, verified_body};
+use crate::domain::{Command, command};
+use crate::startup::AppState;
+use crate::store::{InboxKind, NewInboxItem};
+use crate::views::{self, replies};
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, IngressError> {
+    let text = verified_body(&state, &headers, &body)?;
+    let invocation = parse_form(text)?;
+    let command = match command::parse(invocation.text.as_deref().unwrap_or_default()) {
+        Ok(command) => command,
+        Err(error) => return Ok(Json(views::ephemeral(&error.reply()))),
+    };
+    match command {
+        Command::Help => Ok(Json(views::ephemeral(&replies::help()))),
+        Command::List => {
+            let incidents = state.store.open_incidents().await?;
+            Ok(Json(views::ephemeral(&replies::list(&incidents, chrono::Utc::now()))))
+        }
+        Command::Open { ref title, .. } => {
+            let reply = replies::declaring(title);
+            store_invocation(&state, &invocation, text).await?;
+            Ok(Json(views::ephemeral(&reply)))
+        }
+        other => answer_incident_command(&state, &invocation, &other).await,
+    }
+}
+
+/// Subcommands that act on an incident. Their handling arrives with issue #3;
+/// until then they say so instead of pretending to work.
+async fn answer_incident_command(
+    state: &AppState,
+    invocation: &SlackCommandEvent,
+    command: &Command,
+) -> Result<Json<Value>, IngressError> {
+    debug_assert!(command.needs_incident_channel());
+    let in_incident = state
+        .store
+        .incident_by_channel(invocation.channel_id.as_ref())
+        .await?
+        .is_some();
+    let reply = if in_incident {
+        ":construction: This Rebound version declares and lists incidents; changing them from Slack is not available yet.".to_string()
+    } else {
+        ":warning: Run this inside an incident channel (see `/incident list`).".to_string()
+    };
+    Ok(Json(views::ephemeral(&reply)))
+}
+
+fn parse_form(text: &str) -> Result<SlackCommandEvent, IngressError> {
+    serde_urlencoded::from_str(text).map_err(|e| IngressError::Malformed(format!("slash command form: {e}")))
+}
+
+async fn store_invocation(state: &AppState, invocation: &SlackCommandEvent, raw: &str) -> Result<(), IngressError> {
+    // trigger_id is unique per invocation, so a repeated delivery is recognised.
+    let item = NewInboxItem {
+        kind: InboxKind::Command,
+        dedupe_key: format!("command:{}", invocation.trigger_id),
+        payload: raw.to_string(),
+    };
+    state.inbox.write(item).await?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! `POST /slack/interactions`: buttons, selects and modal submissions, sent as
+//! a form with one `payload` field holding JSON (signed over the form body).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::{IngressError, verified_body};
+use crate::startup::AppState;
+use crate::store::{InboxKind, NewInboxItem};
+
+#[derive(Deserialize)]
+struct Form {
+    payload: String,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(rename = "type")]
+    kind: String,
+    trigger_id: Option<String>,
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, IngressError> {
+    let text = verified_body(&state, &headers, &body)?;
+    let form: Form =
+        serde_urlencoded::from_str(text).map_err(|e| IngressError::Malformed(format!("interaction form: {e}")))?;
+    let payload: Payload = serde_json::from_str(&form.payload)
+        .map_err(|e| IngressError::Malformed(format!("interaction payload JSON: {e}")))?;
+    // Every user interaction gets a fresh trigger_id; a redelivery repeats it.
+    let trigger_id = payload
+        .trigger_id
+        .ok_or_else(|| IngressError::Malformed(format!("{} interaction without trigger_id", payload.kind)))?;
+    let item = NewInboxItem {
+        kind: InboxKind::Interaction,
+        dedupe_key: format!("interaction:{trigger_id}"),
+        payload: form.payload,
+    };
+    state.inbox.write(item).await?;
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,36 @@
+//! Rebound: a self-hosted Slack incident-response bot.
+//!
+//! Module map (see `../shared/DESIGN.md` for the architecture):
+//!
+//! | module | owns | must not |
+//! |---|---|---|
+//! | [`cli`] | command-line entry points (`serve`, `migrate`, `check`, `manifest`) | hold business rules |
+//! | [`config`] | settings from defaults → TOML file → environment; secrets | log secrets |
+//! | [`domain`] | incident rules, `/incident` grammar, channel names (pure, time passed in) | do I/O |
+//! | [`ingress`] | Slack HTTP routes: signature check, inbox write, fast ack | do slow work before the ack |
+//! | [`inbox`] | group-committed durable inbox writes | lose an acknowledged request |
+//! | [`dispatcher`] | turns inbox items into domain decisions and one store transaction | call Slack directly |
+//! | [`outbox`] | sends recorded Slack Web API calls: retries, 429, per-channel order | decide anything |
+//! | [`scheduler`] | durable timers (skeleton until issue #4) | keep timers in memory only |
+//! | [`store`] | SQL for SQLite and Postgres behind one trait | contain rules |
+//! | [`views`] | Block Kit rendering, pure functions from state to blocks | exceed Slack's limits |
+//! | [`web`] | `/healthz`, `/readyz`, `/metrics` | expose secrets |
+//! | [`manifest`] | the Slack app manifest for a public URL | drift from the routes |
+//! | [`startup`] | wiring: router, workers, graceful shutdown | contain logic |
+
+pub mod cli;
+pub mod config;
+pub mod dispatcher;
+pub mod domain;
+pub mod inbox;
+pub mod ingress;
+pub mod manifest;
+pub mod metrics;
+pub mod outbox;
+pub mod scheduler;
+pub mod slack;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod views;
+pub mod web;

@@ -1,0 +1,150 @@
+//! What follows a successful Slack call, recorded in the same transaction
+//! that marks the call sent (so a crash can neither lose nor repeat them).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::config::Settings;
+use crate::domain::Incident;
+use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreError, TimelineEntry, UnitOfWork};
+use crate::views::{self, card, replies};
+
+/// Applies `after_send` for a call that Slack answered with `response`.
+pub async fn apply(
+    uow: &mut dyn UnitOfWork,
+    after_send: &AfterSend,
+    response: &Value,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match after_send {
+        AfterSend::Nothing => Ok(()),
+        AfterSend::IncidentCardPosted { incident_id } => match response["ts"].as_str() {
+            Some(ts) => uow.set_incident_card(*incident_id, ts).await,
+            None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
+        },
+        AfterSend::IncidentChannelCreated {
+            incident_id,
+            response_url,
+            ..
+        } => {
+            let (Some(channel_id), Some(name)) =
+                (response["channel"]["id"].as_str(), response["channel"]["name"].as_str())
+            else {
+                return Err(StoreError::Corrupt(
+                    "conversations.create answered without channel id and name".into(),
+                ));
+            };
+            uow.link_incident_channel(*incident_id, channel_id, name).await?;
+            let incident = uow
+                .incident(*incident_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("incident {incident_id} vanished")))?;
+            for call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
+                uow.enqueue(&call, now).await?;
+            }
+            uow.append_timeline(&TimelineEntry {
+                incident_id: incident.id,
+                at: now,
+                actor: "rebound".into(),
+                kind: "channel_created".into(),
+                body: format!("Channel #{name} created"),
+                source: "rebound".into(),
+            })
+            .await
+        }
+    }
+}
+
+/// Invite the declarer, post the card, announce, and tell the declarer.
+pub fn channel_ready_calls(
+    incident: &Incident,
+    channel_id: &str,
+    response_url: Option<&str>,
+    settings: &Settings,
+) -> Vec<NewOutboxCall> {
+    let in_channel = format!("channel:{channel_id}");
+    let mut card_args = card::incident_card(incident);
+    card_args["channel"] = json!(channel_id);
+    let mut calls = vec![
+        NewOutboxCall {
+            ordering_key: in_channel.clone(),
+            method: "conversations.invite".into(),
+            args: json!({ "channel": channel_id, "users": incident.declared_by }),
+            after_send: AfterSend::Nothing,
+        },
+        NewOutboxCall {
+            ordering_key: in_channel,
+            method: "chat.postMessage".into(),
+            args: card_args,
+            after_send: AfterSend::IncidentCardPosted {
+                incident_id: incident.id,
+            },
+        },
+        announcement_call(incident, channel_id, &settings.file.slack.announce_channel),
+    ];
+    if let Some(url) = response_url {
+        calls.push(NewOutboxCall {
+            ordering_key: format!("respond:incident:{}", incident.id),
+            method: RESPONSE_URL_METHOD.into(),
+            args: json!({ "url": url, "body": views::ephemeral(&replies::declared(incident, channel_id)) }),
+            after_send: AfterSend::Nothing,
+        });
+    }
+    calls
+}
+
+fn announcement_call(incident: &Incident, channel_id: &str, announce_channel: &str) -> NewOutboxCall {
+    // A private incident's title and channel are not for everyone.
+    let mut args = if incident.private {
+        json!({ "text": format!(":lock: A private incident ({}) was declared.", incident.reference()) })
+    } else {
+        card::announcement(incident, channel_id)
+    };
+    args["channel"] = json!(announce_channel);
+    NewOutboxCall {
+        ordering_key: format!("channel:{announce_channel}"),
+        method: "chat.postMessage".into(),
+        args,
+        after_send: AfterSend::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IncidentDraft;
+
+    fn settings() -> Settings {
+        Settings::load(&std::collections::BTreeMap::new()).unwrap()
+    }
+
+    #[test]
+    fn a_new_channel_gets_invite_card_announcement_and_receipt_in_order() {
+        let incident = IncidentDraft::declare("db down", None, false, "U1", Utc::now()).into_incident(4);
+        let calls = channel_ready_calls(&incident, "C9", Some("http://hooks/1"), &settings());
+        let methods: Vec<_> = calls.iter().map(|c| c.method.as_str()).collect();
+        assert_eq!(
+            methods,
+            [
+                "conversations.invite",
+                "chat.postMessage",
+                "chat.postMessage",
+                RESPONSE_URL_METHOD
+            ]
+        );
+        assert_eq!(calls[0].args["users"], "U1");
+        assert_eq!(calls[1].args["channel"], "C9");
+        assert_eq!(calls[2].args["channel"], "incidents");
+        assert!(calls[2].args["text"].as_str().unwrap().contains("<#C9>"));
+    }
+
+    #[test]
+    fn private_incidents_announce_no_details() {
+        let incident = IncidentDraft::declare("secret breach", None, true, "U1", Utc::now()).into_incident(5);
+        let calls = channel_ready_calls(&incident, "G1", None, &settings());
+        let announcement = calls[2].args.to_string();
+        assert!(!announcement.contains("secret breach") && !announcement.contains("G1"));
+        assert_eq!(calls.len(), 3);
+    }
+}

@@ -1,0 +1,292 @@
+//! The outbox worker: sends the Slack Web API calls that transactions
+//! recorded. One call per ordering key (channel) is in flight at a time, so
+//! per-channel order holds; HTTP 429 waits for `Retry-After`; other transient
+//! failures back off exponentially; final errors are set aside so they do
+//! not block the channel.
+//!
+//! Creating a channel is made idempotent: if Slack answers `name_taken` for a
+//! name that a bot-created, not-yet-linked channel already has, that channel
+//! is the one a previous attempt made before a crash, and it is adopted
+//! instead of creating a second one.
+
+pub mod followups;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, OnceCell, watch};
+
+use crate::config::Settings;
+use crate::domain::ChannelName;
+use crate::metrics::Metrics;
+use crate::slack::{SlackApi, SlackCallError};
+use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
+
+/// Calls leased per round (each to a different channel).
+const BATCH: i64 = 16;
+/// A call not settled within this time is tried again.
+const LEASE: Duration = Duration::from_secs(60);
+/// Transient failures are retried this many times before the call is set aside.
+const MAX_ATTEMPTS: i32 = 10;
+/// Suffixes tried after `name_taken` before giving up on a channel name.
+const MAX_NAME_ATTEMPTS: u32 = 20;
+
+/// Sends recorded calls.
+#[derive(Clone)]
+pub struct OutboxWorker {
+    pub store: Arc<dyn Store>,
+    pub slack: SlackApi,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub ready: Arc<Notify>,
+    bot_user: Arc<OnceCell<String>>,
+}
+
+/// What to do with a call after trying it.
+enum Settle {
+    Sent(Value),
+    Retry {
+        after: Duration,
+        error: String,
+        rewrite: Option<(Value, AfterSend)>,
+    },
+    Fail(String),
+}
+
+impl OutboxWorker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        slack: SlackApi,
+        settings: Arc<Settings>,
+        metrics: Arc<Metrics>,
+        ready: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            slack,
+            settings,
+            metrics,
+            ready,
+            bot_user: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Runs until `shutdown`; unsent calls stay in the database.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let sent = match self.round().await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::error!(%error, "outbox round failed");
+                    0
+                }
+            };
+            if sent > 0 {
+                continue;
+            }
+            let wait = self.idle_wait().await;
+            tokio::select! {
+                _ = self.ready.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    async fn idle_wait(&self) -> Duration {
+        let next = self.store.next_outbox_due().await.ok().flatten();
+        let until_next = next
+            .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
+            .unwrap_or(Duration::from_secs(5));
+        until_next.clamp(Duration::from_millis(20), Duration::from_secs(5))
+    }
+
+    async fn round(&self) -> Result<usize, StoreError> {
+        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE).await?;
+        let count = calls.len();
+        let mut tasks = tokio::task::JoinSet::new();
+        for call in calls {
+            let worker = self.clone();
+            tasks.spawn(async move { worker.deliver(call).await });
+        }
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "could not record an outbox result; the lease will expire and it is retried")
+                }
+                Err(panic) => tracing::error!(%panic, "outbox task panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&self, call: OutboxCall) -> Result<(), StoreError> {
+        let outcome = self.send(&call).await;
+        self.metrics.record_slack_call(&call.method, &result_label(&outcome));
+        let settle = match outcome {
+            Ok(response) => Settle::Sent(response),
+            Err(error) => self.on_error(&call, error).await,
+        };
+        self.settle(&call, settle).await
+    }
+
+    async fn send(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
+        if call.method == RESPONSE_URL_METHOD {
+            let url = call.args["url"].as_str().unwrap_or_default();
+            self.slack
+                .respond(url, &call.args["body"])
+                .await
+                .map(|()| json!({ "ok": true }))
+        } else {
+            self.slack.call(&call.method, &call.args).await
+        }
+    }
+
+    async fn on_error(&self, call: &OutboxCall, error: SlackCallError) -> Settle {
+        match (&error, call.method.as_str()) {
+            (SlackCallError::Api(code), "conversations.create") if code == "name_taken" => {
+                self.on_name_taken(call).await
+            }
+            (SlackCallError::Api(code), "conversations.invite") if code == "already_in_channel" => {
+                Settle::Sent(json!({ "ok": true }))
+            }
+            (SlackCallError::RateLimited(after), _) => Settle::Retry {
+                after: *after,
+                error: error.to_string(),
+                rewrite: None,
+            },
+            _ if error.is_retryable() && call.attempts < MAX_ATTEMPTS => Settle::Retry {
+                after: backoff(call.attempts),
+                error: error.to_string(),
+                rewrite: None,
+            },
+            _ => Settle::Fail(error.to_string()),
+        }
+    }
+
+    /// Adopts the channel if an earlier attempt of ours created it; otherwise
+    /// tries the next suffixed name.
+    async fn on_name_taken(&self, call: &OutboxCall) -> Settle {
+        let AfterSend::IncidentChannelCreated {
+            incident_id,
+            attempt,
+            response_url,
+        } = &call.after_send
+        else {
+            return Settle::Fail("name_taken for a channel not owned by an incident".into());
+        };
+        let name = call.args["name"].as_str().unwrap_or_default().to_string();
+        match self.adoptable_channel(&name).await {
+            Ok(Some(id)) => {
+                tracing::info!(incident = incident_id, channel = %id, "adopting the channel an earlier attempt created");
+                return Settle::Sent(json!({ "ok": true, "channel": { "id": id, "name": name } }));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                return Settle::Retry {
+                    after: backoff(call.attempts),
+                    error: error.to_string(),
+                    rewrite: None,
+                };
+            }
+        }
+        let next_attempt = attempt + 1;
+        let incident = match self.store.incident(*incident_id).await {
+            Ok(Some(incident)) if next_attempt <= MAX_NAME_ATTEMPTS => incident,
+            Ok(_) => return Settle::Fail(format!("no free channel name after {attempt} attempts")),
+            Err(error) => {
+                return Settle::Retry {
+                    after: backoff(call.attempts),
+                    error: error.to_string(),
+                    rewrite: None,
+                };
+            }
+        };
+        let prefix = &self.settings.file.slack.channel_prefix;
+        let next = ChannelName::for_incident(
+            prefix,
+            incident.declared_at.date_naive(),
+            &incident.title,
+            incident.id,
+            next_attempt,
+        );
+        let mut args = call.args.clone();
+        args["name"] = json!(next.as_str());
+        let after_send = AfterSend::IncidentChannelCreated {
+            incident_id: *incident_id,
+            attempt: next_attempt,
+            response_url: response_url.clone(),
+        };
+        Settle::Retry {
+            after: Duration::ZERO,
+            error: format!("name_taken: {name}"),
+            rewrite: Some((args, after_send)),
+        }
+    }
+
+    async fn adoptable_channel(&self, name: &str) -> Result<Option<String>, anyhow::Error> {
+        let bot_user = self.bot_user.get_or_try_init(|| self.slack.bot_user_id()).await?;
+        let Some(channel) = self.slack.find_channel(name).await? else {
+            return Ok(None);
+        };
+        let ours = channel.creator.as_deref() == Some(bot_user.as_str());
+        let unclaimed = self.store.incident_by_channel(&channel.id).await?.is_none();
+        Ok((ours && unclaimed).then_some(channel.id))
+    }
+
+    async fn settle(&self, call: &OutboxCall, settle: Settle) -> Result<(), StoreError> {
+        let now = Utc::now();
+        match settle {
+            Settle::Sent(response) => {
+                let mut uow = self.store.begin().await?;
+                followups::apply(uow.as_mut(), &call.after_send, &response, &self.settings, now).await?;
+                uow.mark_outbox_sent(call.id, now, &response).await?;
+                uow.commit().await
+            }
+            Settle::Retry { after, error, rewrite } => {
+                tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
+                let at = now + chrono::Duration::from_std(after).unwrap_or_default();
+                self.store
+                    .retry_outbox(call.id, at, &error, rewrite.as_ref().map(|(a, s)| (a, s)))
+                    .await
+            }
+            Settle::Fail(error) => {
+                tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
+                self.store.fail_outbox(call.id, &error).await
+            }
+        }
+    }
+}
+
+/// 1 s, 2 s, 4 s … capped at 5 minutes.
+fn backoff(attempts: i32) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(1, 9).saturating_sub(1)).min(Duration::from_secs(300))
+}
+
+fn result_label(outcome: &Result<Value, SlackCallError>) -> String {
+    match outcome {
+        Ok(_) => "ok".into(),
+        Err(SlackCallError::Api(code)) => code.clone(),
+        Err(SlackCallError::RateLimited(_)) => "ratelimited".into(),
+        Err(SlackCallError::Transient(_)) => "transient".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(4), Duration::from_secs(8));
+        assert_eq!(backoff(30), Duration::from_secs(256));
+    }
+}

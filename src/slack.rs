@@ -1,0 +1,158 @@
+//! The Slack Web API client: slack-morphism over a hyper-rustls connector
+//! that also speaks plain `http://`, so `SLACK_API_URL` can point at a local
+//! fake. Results are classified for the outbox: retry, wait, or give up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+/// How a Web API call went wrong, from the outbox's point of view.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlackCallError {
+    /// Slack answered `ok: false` with this code (e.g. `name_taken`).
+    #[error("slack error {0}")]
+    Api(String),
+    /// HTTP 429: wait `Retry-After` before trying again.
+    #[error("rate limited, retry after {0:?}")]
+    RateLimited(Duration),
+    /// Network trouble or a 5xx: worth retrying with backoff.
+    #[error("transient failure: {0}")]
+    Transient(String),
+}
+
+/// Errors Slack documents as temporary; anything else from `ok: false` is final.
+const RETRYABLE_API_ERRORS: [&str; 5] = [
+    "internal_error",
+    "fatal_error",
+    "request_timeout",
+    "service_unavailable",
+    "ratelimited",
+];
+
+impl SlackCallError {
+    /// True when trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SlackCallError::Api(code) => RETRYABLE_API_ERRORS.contains(&code.as_str()),
+            SlackCallError::RateLimited(_) | SlackCallError::Transient(_) => true,
+        }
+    }
+
+    fn from_client(error: SlackClientError) -> Self {
+        match error {
+            SlackClientError::ApiError(api) => SlackCallError::Api(api.code),
+            SlackClientError::RateLimitError(limit) => {
+                SlackCallError::RateLimited(limit.retry_after.unwrap_or(Duration::from_secs(1)))
+            }
+            other => SlackCallError::Transient(other.to_string()),
+        }
+    }
+}
+
+/// A channel as `conversations.list` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSummary {
+    pub id: String,
+    pub name: String,
+    pub creator: Option<String>,
+}
+
+type Connector =
+    SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
+
+/// A bot-token Web API client.
+#[derive(Clone)]
+pub struct SlackApi {
+    client: Arc<SlackClient<Connector>>,
+    token: SlackApiToken,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApi").field("token", &"[REDACTED]").finish()
+    }
+}
+
+impl SlackApi {
+    /// Builds a client for `api_url` (`https://slack.com/api` in production).
+    pub fn new(api_url: &str, bot_token: &SecretString) -> Self {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let base = format!("{}/", api_url.trim_end_matches('/'));
+        let connector = SlackClientHyperConnector::with_connector(https).with_slack_api_url(&base);
+        let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose_secret().to_string()));
+        Self {
+            client: Arc::new(SlackClient::new(connector)),
+            token,
+        }
+    }
+
+    /// Calls a JSON-capable Web API method with `args` as the JSON body.
+    pub async fn call(&self, method: &str, args: &serde_json::Value) -> Result<serde_json::Value, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        session
+            .http_session_api
+            .http_post::<serde_json::Value, serde_json::Value>(method, args, None)
+            .await
+            .map_err(SlackCallError::from_client)
+    }
+
+    /// Posts a message to a slash command's `response_url`.
+    pub async fn respond(&self, response_url: &str, body: &serde_json::Value) -> Result<(), SlackCallError> {
+        let url: url::Url = response_url
+            .parse()
+            .map_err(|e| SlackCallError::Api(format!("invalid response_url: {e}")))?;
+        let session = self.client.open_session(&self.token);
+        session
+            .http_session_api
+            .http_post_uri::<serde_json::Value, serde_json::Value>(url, body, None)
+            .await
+            .map(|_| ())
+            .map_err(SlackCallError::from_client)
+    }
+
+    /// The bot's own user id (`auth.test`).
+    pub async fn bot_user_id(&self) -> Result<String, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let response = session.auth_test().await.map_err(SlackCallError::from_client)?;
+        Ok(response.user_id.to_string())
+    }
+
+    /// Finds a non-archived channel by exact name, paging through `conversations.list`.
+    pub async fn find_channel(&self, name: &str) -> Result<Option<ChannelSummary>, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let mut cursor = None;
+        loop {
+            let request = SlackApiConversationsListRequest::new()
+                .with_limit(1000)
+                .with_exclude_archived(true)
+                .with_types(vec![SlackConversationType::Public, SlackConversationType::Private])
+                .opt_cursor(cursor);
+            let page = session
+                .conversations_list(&request)
+                .await
+                .map_err(SlackCallError::from_client)?;
+            if let Some(found) = page.channels.iter().find(|c| c.name.as_deref() == Some(name)) {
+                return Ok(Some(ChannelSummary {
+                    id: found.id.to_string(),
+                    name: name.to_string(),
+                    creator: found.creator.as_ref().map(|c| c.to_string()),
+                }));
+            }
+            cursor = page
+                .response_metadata
+                .and_then(|m| m.next_cursor)
+                .filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}

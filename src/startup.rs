@@ -1,0 +1,223 @@
+//! Wiring: builds the router and the background workers for one running
+//! Rebound, on a listener the caller chooses (port 0 in tests), and stops
+//! them gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use slack_morphism::prelude::SlackSigningSecret;
+use slack_morphism::signature_verifier::SlackEventSignatureVerifier;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Settings;
+use crate::dispatcher::Dispatcher;
+use crate::inbox::InboxWriter;
+use crate::metrics::{AckLabels, Metrics, RouteLabels};
+use crate::outbox::OutboxWorker;
+use crate::slack::SlackApi;
+use crate::store::{self, Store};
+use crate::{ingress, scheduler, web};
+
+/// What every HTTP handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub inbox: InboxWriter,
+    pub metrics: Arc<Metrics>,
+    pub verifier: SlackEventSignatureVerifier,
+}
+
+/// Which background workers to run. Tests turn them off to simulate a
+/// process that stopped right after acknowledging.
+#[derive(Debug, Clone, Copy)]
+pub struct Workers {
+    pub dispatcher: bool,
+    pub outbox: bool,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Self {
+            dispatcher: true,
+            outbox: true,
+        }
+    }
+}
+
+/// A running Rebound: HTTP server plus workers.
+pub struct Application {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, binds `settings.addr` and starts everything.
+    pub async fn start(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
+        settings.require_for_serve()?;
+        let store = store::connect(settings.database_url.expose_secret())
+            .await
+            .context("opening the database")?;
+        store.migrate().await.context("applying migrations")?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("binding {}", settings.addr))?;
+        Self::start_on(settings, store, listener, workers)
+    }
+
+    fn start_on(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        listener: TcpListener,
+        workers: Workers,
+    ) -> anyhow::Result<Self> {
+        let addr = listener.local_addr()?;
+        let settings = Arc::new(settings);
+        let metrics = Metrics::new();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let inbox_stored = Arc::new(Notify::new());
+        let outbox_ready = Arc::new(Notify::new());
+        let (inbox, inbox_task) = InboxWriter::start(store.clone(), inbox_stored.clone());
+        let secret = settings
+            .signing_secret
+            .as_ref()
+            .context("SLACK_SIGNING_SECRET is required")?;
+        let verifier = SlackEventSignatureVerifier::new(&SlackSigningSecret::new(secret.expose_secret().into()));
+        let state = AppState {
+            store: store.clone(),
+            inbox,
+            metrics: metrics.clone(),
+            verifier,
+        };
+
+        let mut tasks = vec![inbox_task];
+        if workers.dispatcher {
+            let dispatcher = Dispatcher {
+                store: store.clone(),
+                settings: settings.clone(),
+                inbox_stored,
+                outbox_ready: outbox_ready.clone(),
+            };
+            tasks.push(tokio::spawn(dispatcher.run(shutdown_rx.clone())));
+        }
+        if workers.outbox {
+            let token = settings.bot_token.as_ref().context("SLACK_BOT_TOKEN is required")?;
+            let slack = SlackApi::new(&settings.slack_api_url, token);
+            let worker = OutboxWorker::new(store.clone(), slack, settings.clone(), metrics.clone(), outbox_ready);
+            tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
+        }
+        tasks.push(tokio::spawn(scheduler::run(shutdown_rx.clone())));
+
+        let app = router(state);
+        let mut server_shutdown = shutdown_rx;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = server_shutdown.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        tracing::info!("listening on {addr}");
+        Ok(Self {
+            addr,
+            shutdown,
+            tasks,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting requests, finishes in-flight ones, and stops workers.
+    /// Unfinished work stays in the database for the next start.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(error) = self
+            .server
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r.map_err(anyhow::Error::from))
+        {
+            tracing::error!(%error, "HTTP server stopped with an error");
+        }
+        for task in self.tasks {
+            // The inbox writer ends once the router (holding its sender) is gone.
+            let _ = task.await;
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM, then stops gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ingress::router())
+        .merge(web::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), track_requests))
+        .with_state(state)
+}
+
+/// Counts requests by route and status and records Slack ack latency.
+async fn track_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    if route.starts_with("/slack/") {
+        state
+            .metrics
+            .ack_seconds
+            .get_or_create(&AckLabels { route: route.clone() })
+            .observe(started.elapsed().as_secs_f64());
+    }
+    state
+        .metrics
+        .requests
+        .get_or_create(&RouteLabels { route, status })
+        .inc();
+    response
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,249 @@
+//! Persistence behind one trait, with a SQLite and a Postgres implementation.
+//!
+//! All SQL lives here; no rules do. Queries are built at runtime
+//! (`query`/`query_as` + `bind`) because the `query!` macros check against a
+//! single database. Every state change a command causes is written through one
+//! [`UnitOfWork`], so state, timeline and outbox rows commit together.
+
+/// `SELECT … FROM incidents`, completed by each query's own condition.
+macro_rules! select_incidents {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts \
+             FROM incidents ",
+            $condition
+        )
+    };
+}
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Incident, IncidentDraft, IncidentId};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// A storage failure. Callers retry or report it; they never see SQL.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What kind of Slack request an inbox item holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboxKind {
+    Command,
+    Event,
+    Interaction,
+}
+
+impl InboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxKind::Command => "command",
+            InboxKind::Event => "event",
+            InboxKind::Interaction => "interaction",
+        }
+    }
+
+    fn parse(text: &str) -> StoreResult<Self> {
+        match text {
+            "command" => Ok(InboxKind::Command),
+            "event" => Ok(InboxKind::Event),
+            "interaction" => Ok(InboxKind::Interaction),
+            other => Err(StoreError::Corrupt(format!("inbox kind {other:?}"))),
+        }
+    }
+}
+
+/// A Slack request to keep before acknowledging it.
+#[derive(Debug, Clone)]
+pub struct NewInboxItem {
+    pub kind: InboxKind,
+    /// `event_id` for events, `trigger_id` for commands and interactions.
+    pub dedupe_key: String,
+    /// The raw body as Slack sent it.
+    pub payload: String,
+}
+
+/// Whether an inbox write stored something new or recognised a repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Stored,
+    Duplicate,
+}
+
+/// A stored Slack request waiting to be processed.
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub id: i64,
+    pub kind: InboxKind,
+    pub payload: String,
+    pub attempts: i32,
+}
+
+/// One entry of an incident's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub incident_id: IncidentId,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub body: String,
+    pub source: String,
+}
+
+/// What the outbox worker must do once a call succeeded, in the same
+/// transaction that marks it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "then", rename_all = "snake_case")]
+pub enum AfterSend {
+    Nothing,
+    /// `conversations.create` for an incident: link the channel, then invite,
+    /// post the card and announce.
+    IncidentChannelCreated {
+        incident_id: IncidentId,
+        attempt: u32,
+        response_url: Option<String>,
+    },
+    /// The incident card was posted: remember its `ts` to edit it in place.
+    IncidentCardPosted {
+        incident_id: IncidentId,
+    },
+}
+
+/// A Slack Web API call to record in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxCall {
+    /// Calls with the same key are sent one at a time, in id order
+    /// (per-channel order).
+    pub ordering_key: String,
+    /// A Web API method such as `chat.postMessage`, or [`RESPONSE_URL_METHOD`].
+    pub method: String,
+    pub args: serde_json::Value,
+    pub after_send: AfterSend,
+}
+
+/// The pseudo-method for posting to a slash command's `response_url`.
+pub const RESPONSE_URL_METHOD: &str = "response_url";
+
+/// A recorded call claimed by an outbox worker.
+#[derive(Debug, Clone)]
+pub struct OutboxCall {
+    pub id: i64,
+    pub ordering_key: String,
+    pub method: String,
+    pub args: serde_json::Value,
+    pub after_send: AfterSend,
+    /// Attempts so far, including the current one.
+    pub attempts: i32,
+}
+
+/// Work waiting, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depths {
+    pub inbox_pending: i64,
+    pub outbox_pending: i64,
+}
+
+/// The database, whichever engine it is.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Ok when the database answers and every migration is applied.
+    async fn check_ready(&self) -> StoreResult<bool>;
+
+    /// Stores a batch of inbox items in one transaction (one fsync): a group commit.
+    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>>;
+    /// Leases up to `limit` unprocessed items for `lease`.
+    async fn claim_inbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<InboxItem>>;
+    /// Puts an item back for another attempt at `retry_at`.
+    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Leases the next call of each ordering key that is due.
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
+    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
+    async fn retry_outbox(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()>;
+    /// Gives up on a call so it no longer holds up its ordering key.
+    async fn fail_outbox(&self, id: i64, error: &str) -> StoreResult<()>;
+    /// When the next pending call becomes due, if any.
+    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
+    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>>;
+    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
+    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
+    async fn depths(&self) -> StoreResult<Depths>;
+
+    /// Starts a transaction.
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+}
+
+/// One transaction: everything in it commits together or not at all.
+#[async_trait]
+pub trait UnitOfWork: Send {
+    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
+    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
+    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
+    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
+    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// Opens (and for SQLite creates) the database named by `url`.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(
+            url.split(':').next().unwrap_or_default().to_string(),
+        ))
+    }
+}
+
+fn parse_after_send(text: &str) -> StoreResult<AfterSend> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("outbox after_send: {e}")))
+}
+
+fn parse_severity(text: Option<String>) -> StoreResult<Option<crate::domain::Severity>> {
+    text.map(|s| s.parse().map_err(|()| StoreError::Corrupt(format!("severity {s:?}"))))
+        .transpose()
+}
+
+fn parse_status(text: &str) -> StoreResult<crate::domain::Status> {
+    text.parse()
+        .map_err(|()| StoreError::Corrupt(format!("status {text:?}")))
+}
+
+fn lease_until(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30))
+}

@@ -1,0 +1,397 @@
+//! SQLite implementation of [`Store`]: WAL mode, created if missing.
+//!
+//! SQLite allows one writer at a time. Writes go through a pool of exactly one
+//! connection so waiting happens in a fair async queue instead of SQLite's
+//! sleeping busy handler (which would add milliseconds to acks); reads use a
+//! separate pool and never wait for the writer. `synchronous = FULL` keeps
+//! every commit durable: the inbox is acknowledged only after an fsync.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use super::*;
+use crate::domain::{Incident, IncidentDraft, IncidentId};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
+}
+
+impl SqliteStore {
+    /// Opens `sqlite://PATH`, creating the file if it does not exist.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+}
+
+fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
+    Ok(Incident {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        severity: parse_severity(row.try_get("severity")?)?,
+        status: parse_status(row.try_get::<&str, _>("status")?)?,
+        private: row.try_get("private")?,
+        declared_by: row.try_get("declared_by")?,
+        lead: row.try_get("lead")?,
+        declared_at: from_millis(row.try_get("declared_at")?)?,
+        channel_id: row.try_get("channel_id")?,
+        channel_name: row.try_get("channel_name")?,
+        card_ts: row.try_get("card_ts")?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn check_ready(&self) -> StoreResult<bool> {
+        let applied: Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.reader)
+                .await;
+        match applied {
+            Ok(applied) => Ok(applied >= MIGRATOR.iter().count() as i64),
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let inserted = sqlx::query(
+                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(item.kind.as_str())
+            .bind(&item.dedupe_key)
+            .bind(&item.payload)
+            .bind(millis(now))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            outcomes.push(if inserted == 1 {
+                InsertOutcome::Stored
+            } else {
+                InsertOutcome::Duplicate
+            });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn claim_inbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<InboxItem>> {
+        let rows = sqlx::query(
+            "UPDATE inbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM inbox WHERE processed_at IS NULL AND available_at <= ?2 \
+               AND (claimed_until IS NULL OR claimed_until <= ?2) ORDER BY id LIMIT ?3) \
+             RETURNING id, kind, payload, attempts",
+        )
+        .bind(millis(lease_until(now, lease)))
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(|row| {
+                Ok(InboxItem {
+                    id: row.try_get("id")?,
+                    kind: InboxKind::parse(row.try_get("kind")?)?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        items.sort_by_key(|item| item.id);
+        Ok(items)
+    }
+
+    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET claimed_until = NULL, available_at = ?, last_error = ? WHERE id = ?")
+            .bind(millis(retry_at))
+            .bind(error)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?2 \
+               AND (o.claimed_until IS NULL OR o.claimed_until <= ?2) \
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' \
+                               AND p.ordering_key = o.ordering_key AND p.id < o.id) \
+               ORDER BY o.id LIMIT ?3) \
+             RETURNING id, ordering_key, method, args, after_send, attempts",
+        )
+        .bind(millis(lease_until(now, lease)))
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?;
+        let mut calls = rows
+            .iter()
+            .map(|row| {
+                let args: String = row.try_get("args")?;
+                Ok(OutboxCall {
+                    id: row.try_get("id")?,
+                    ordering_key: row.try_get("ordering_key")?,
+                    method: row.try_get("method")?,
+                    args: serde_json::from_str(&args).map_err(|e| StoreError::Corrupt(format!("outbox args: {e}")))?,
+                    after_send: parse_after_send(row.try_get("after_send")?)?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        calls.sort_by_key(|call| call.id);
+        Ok(calls)
+    }
+
+    async fn retry_outbox(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()> {
+        let after_send = rewrite
+            .map(|(_, a)| serde_json::to_string(a))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, last_error = ?, \
+             args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
+        )
+        .bind(millis(at))
+        .bind(error)
+        .bind(rewrite.map(|(args, _)| args.to_string()))
+        .bind(after_send)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn fail_outbox(&self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
+            .bind(error)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+            .fetch_one(&self.reader)
+            .await?;
+        next.map(from_millis).transpose()
+    }
+
+    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE channel_id = ?"))
+            .bind(channel_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
+        let rows = sqlx::query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = ? ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TimelineEntry {
+                    incident_id: row.try_get("incident_id")?,
+                    at: from_millis(row.try_get("at")?)?,
+                    actor: row.try_get("actor")?,
+                    kind: row.try_get("kind")?,
+                    body: row.try_get("body")?,
+                    source: row.try_get("source")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn depths(&self) -> StoreResult<Depths> {
+        let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
+                    (SELECT COUNT(*) FROM outbox WHERE state = 'pending')",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(Depths {
+            inbox_pending,
+            outbox_pending,
+        })
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
+        Ok(Box::new(SqliteUnitOfWork {
+            tx: self.writer.begin().await?,
+        }))
+    }
+}
+
+struct SqliteUnitOfWork {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl UnitOfWork for SqliteUnitOfWork {
+    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
+             VALUES (?, ?, 'investigating', ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&draft.title)
+        .bind(draft.severity.map(|s| s.as_str()))
+        .bind(draft.private)
+        .bind(&draft.declared_by)
+        .bind(&draft.declared_by)
+        .bind(millis(draft.declared_at))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(draft.clone().into_incident(id))
+    }
+
+    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE incidents SET channel_id = ?, channel_name = ? WHERE id = ?")
+            .bind(channel_id)
+            .bind(channel_name)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE incidents SET card_ts = ? WHERE id = ?")
+            .bind(ts)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
+        sqlx::query("INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(entry.incident_id)
+            .bind(millis(entry.at))
+            .bind(&entry.actor)
+            .bind(&entry.kind)
+            .bind(&entry.body)
+            .bind(&entry.source)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
+        let after_send = serde_json::to_string(&call.after_send).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&call.ordering_key)
+        .bind(&call.method)
+        .bind(call.args.to_string())
+        .bind(after_send)
+        .bind(millis(now))
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET processed_at = ?, claimed_until = NULL WHERE id = ?")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, response = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(response.to_string())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

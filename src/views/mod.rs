@@ -1,0 +1,44 @@
+//! Block Kit rendering: pure functions from state to Slack messages.
+//!
+//! Every message carries a plain `text` fallback (notifications, screen
+//! readers) and stays within Slack's limits: 50 blocks, 150-character
+//! headers, 3000-character sections, 2000-character fields.
+
+pub mod card;
+pub mod replies;
+
+use serde_json::{Value, json};
+
+/// Slack's header block limit.
+pub const HEADER_MAX: usize = 150;
+/// Slack's section text limit.
+pub const SECTION_MAX: usize = 3000;
+
+/// Cuts `text` to at most `max` characters, marking the cut with `…`.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut clipped: String = text.chars().take(max.saturating_sub(1)).collect();
+    clipped.push('…');
+    clipped
+}
+
+/// Escapes the three characters Slack's mrkdwn treats as control characters.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A `<!date^…>` token that Slack shows in each reader's own time zone.
+pub fn slack_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "<!date^{}^{{date_short_pretty}} {{time}}|{}>",
+        at.timestamp(),
+        at.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+/// An ephemeral slash-command reply body.
+pub fn ephemeral(text: &str) -> Value {
+    json!({ "response_type": "ephemeral", "text": clip(text, 3900) })
+}
