@@ -27,7 +27,7 @@ pub struct Settings {
 }
 
 /// The part of the settings that can come from the TOML file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FileSettings {
     pub slack: SlackSettings,
@@ -76,18 +76,6 @@ pub struct DigestSettings {
     pub cron: String,
     pub timezone: String,
     pub channel: String,
-}
-
-impl Default for FileSettings {
-    fn default() -> Self {
-        Self {
-            slack: SlackSettings::default(),
-            severity: BTreeMap::new(),
-            timers: TimerSettings::default(),
-            failures: FailureSettings::default(),
-            digest: DigestSettings::default(),
-        }
-    }
 }
 
 impl Default for SlackSettings {

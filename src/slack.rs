@@ -47,6 +47,9 @@ impl SlackCallError {
             SlackClientError::RateLimitError(limit) => {
                 SlackCallError::RateLimited(limit.retry_after.unwrap_or(Duration::from_secs(1)))
             }
+            SlackClientError::HttpError(http) if http.status_code.is_client_error() => {
+                SlackCallError::Api(format!("http_{}", http.status_code.as_u16()))
+            }
             other => SlackCallError::Transient(other.to_string()),
         }
     }
@@ -85,8 +88,9 @@ impl SlackApi {
             .enable_http1()
             .enable_http2()
             .build();
-        let base = format!("{}/", api_url.trim_end_matches('/'));
-        let connector = SlackClientHyperConnector::with_connector(https).with_slack_api_url(&base);
+        // slack-morphism joins the base and the method with a '/'.
+        let connector =
+            SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url.trim_end_matches('/'));
         let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose_secret().to_string()));
         Self {
             client: Arc::new(SlackClient::new(connector)),

@@ -41,7 +41,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
             let event_id = envelope
                 .event_id
                 .ok_or_else(|| IngressError::Malformed("event_callback without event_id".into()))?;
-            if !envelope.event.as_ref().is_some_and(|e| e.get("type").is_some()) {
+            if envelope.event.as_ref().is_none_or(|e| e.get("type").is_none()) {
                 return Err(IngressError::Malformed("event_callback without an event type".into()));
             }
             let retry = headers

@@ -1,0 +1,171 @@
+//! Never lose, never repeat: retries, rate limits, crashes and restarts.
+
+use std::time::Duration;
+
+use rebound::startup::Workers;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::fake_slack::{Fault, RecordedCall};
+use crate::helpers::{Backend, DECLARER, TestApp, spawn_app_with};
+
+fn mention(event_id: &str) -> serde_json::Value {
+    json!({
+        "token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+        "event_id": event_id, "event_time": 1_700_000_000,
+        "authorizations": [{ "enterprise_id": null, "team_id": "T1", "user_id": "UBOT", "is_bot": true, "is_enterprise_install": false }],
+        "event": { "type": "app_mention", "user": DECLARER, "text": "<@UBOT> help", "ts": "1700000000.000100", "channel": "CGENERAL", "event_ts": "1700000000.000100" }
+    })
+}
+
+both_backends!(
+    an_event_delivered_three_times_is_processed_once,
+    |app: TestApp| async move {
+        for retry in [None, Some(1), Some(2)] {
+            let response = app.event(&mention("Ev0001"), retry).await;
+            assert_eq!(response.status(), 200);
+        }
+        app.wait_until_inbox_empty().await;
+        app.fake
+            .wait_for("reply to the mention", |f| !f.calls("chat.postMessage").is_empty())
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let replies = app.fake.calls("chat.postMessage");
+        assert_eq!(replies.len(), 1, "one reply for one event: {replies:?}");
+        assert_eq!(replies[0].args["thread_ts"], "1700000000.000100");
+    }
+);
+
+both_backends!(rate_limited_posts_wait_for_retry_after, |app: TestApp| async move {
+    app.fake
+        .fail_next("chat.postMessage", Fault::RateLimited { retry_after_secs: 1 });
+    app.command("open Queue backlog sev2", DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("card after the 429", |f| {
+            f.calls("chat.postMessage").iter().filter(|c| c.ok()).count() >= 2
+        })
+        .await;
+    let posts = app.fake.calls("chat.postMessage");
+    assert_eq!(posts[0].status, 429);
+    let limited_channel = posts[0].args["channel"].clone();
+    let retry = posts
+        .iter()
+        .skip(1)
+        .find(|c| c.args["channel"] == limited_channel)
+        .expect("the limited post is retried");
+    assert!(retry.ok());
+    let waited = retry.at.duration_since(posts[0].at);
+    assert!(
+        waited >= Duration::from_millis(950),
+        "retried after {waited:?}, before Retry-After: 1"
+    );
+});
+
+both_backends!(server_errors_are_retried_with_backoff, |app: TestApp| async move {
+    app.fake.fail_next("conversations.invite", Fault::ServerError);
+    app.command("open Disk full", DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("invite retried", |f| {
+            f.calls("conversations.invite").iter().any(RecordedCall::ok)
+        })
+        .await;
+    let invites = app.fake.calls("conversations.invite");
+    assert_eq!(invites[0].status, 500);
+    assert!(invites[1].at.duration_since(invites[0].at) >= Duration::from_millis(900));
+});
+
+both_backends!(
+    a_lost_create_answer_does_not_make_a_second_channel,
+    |app: TestApp| async move {
+        // Slack creates the channel but the answer never arrives (as in a crash
+        // between "sent" and "marked sent"): the retry must adopt, not duplicate.
+        app.fake
+            .fail_next("conversations.create", Fault::SucceedThenServerError);
+        app.command("open Search outage sev1", DECLARER, "CGENERAL").await;
+        app.fake
+            .wait_for("declaration receipt", |f| !f.calls("response_url").is_empty())
+            .await;
+        let channels: Vec<_> = app
+            .fake
+            .channels()
+            .into_iter()
+            .filter(|c| c.name.contains("search-outage"))
+            .collect();
+        assert_eq!(channels.len(), 1, "one channel: {channels:?}");
+        let channel = channels[0].id.clone();
+        app.fake
+            .wait_for("card in the adopted channel", |f| {
+                f.calls("chat.postMessage").iter().any(|c| c.args["channel"] == channel)
+            })
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let card_posts = app
+            .fake
+            .calls("chat.postMessage")
+            .into_iter()
+            .filter(|c| c.args["channel"] == channels[0].id)
+            .count();
+        assert_eq!(card_posts, 1, "the card goes to the adopted channel");
+    }
+);
+
+async fn stopped_after_ack_is_processed_on_next_start(backend: Backend) {
+    let no_workers = Workers {
+        dispatcher: false,
+        outbox: false,
+    };
+    let Some(mut app) = spawn_app_with(backend, no_workers).await else {
+        return;
+    };
+    let reply = app.command("open Billing down sev1", DECLARER, "CGENERAL").await;
+    assert!(reply["text"].as_str().unwrap().contains("Declaring"));
+    assert_eq!(
+        app.metric("rebound_inbox_depth").await,
+        1.0,
+        "acknowledged means stored"
+    );
+    app.restart(no_workers).await;
+    assert_eq!(
+        app.metric("rebound_inbox_depth").await,
+        1.0,
+        "still stored after a restart"
+    );
+    assert!(app.fake.all_calls().is_empty());
+    app.restart(Workers::default()).await;
+    app.fake
+        .wait_for("declaration after restart", |f| !f.calls("response_url").is_empty())
+        .await;
+    assert_eq!(app.fake.calls("conversations.create").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_after_ack_is_processed_on_next_start_sqlite() {
+    stopped_after_ack_is_processed_on_next_start(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_after_ack_is_processed_on_next_start_postgres() {
+    stopped_after_ack_is_processed_on_next_start(Backend::Postgres).await;
+}
+
+both_backends!(
+    a_call_that_fails_for_good_does_not_block_its_channel,
+    |app: TestApp| async move {
+        app.fake
+            .fail_next("conversations.invite", Fault::Error("user_not_found"));
+        app.command("open Cache stampede", DECLARER, "CGENERAL").await;
+        app.fake
+            .wait_for("card after the failed invite", |f| {
+                f.calls("chat.postMessage").len() >= 2
+            })
+            .await;
+        let invites = app.fake.calls("conversations.invite");
+        assert_eq!(invites.len(), 1, "a final error is not retried: {invites:?}");
+        assert_eq!(invites[0].error.as_deref(), Some("user_not_found"));
+        assert_eq!(
+            app.metric("rebound_slack_calls_total{method=\"conversations.invite\",result=\"user_not_found\"}")
+                .await,
+            1.0
+        );
+    }
+);

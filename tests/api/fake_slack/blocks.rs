@@ -1,0 +1,101 @@
+//! Block Kit limits as Slack documents them (FACTS.md §8); a violation is
+//! answered with `invalid_blocks`, as Slack does.
+
+use serde_json::Value;
+
+/// Checks `blocks` (an array) against Slack's per-message limits.
+pub fn validate(blocks: &Value) -> Result<(), String> {
+    let blocks = blocks.as_array().ok_or("blocks must be an array")?;
+    if blocks.len() > 50 {
+        return Err(format!("{} blocks, at most 50", blocks.len()));
+    }
+    blocks.iter().try_for_each(validate_block)
+}
+
+fn validate_block(block: &Value) -> Result<(), String> {
+    max_len(block.get("block_id"), 255, "block_id")?;
+    match block["type"].as_str().unwrap_or_default() {
+        "header" => plain_text(&block["text"], 150, "header text"),
+        "section" => {
+            if block.get("text").is_none() && block.get("fields").is_none() {
+                return Err("section needs text or fields".into());
+            }
+            if let Some(text) = block.get("text") {
+                any_text(text, 3000, "section text")?;
+            }
+            if let Some(fields) = block.get("fields") {
+                let fields = fields.as_array().ok_or("fields must be an array")?;
+                if fields.len() > 10 {
+                    return Err("more than 10 section fields".into());
+                }
+                fields.iter().try_for_each(|f| any_text(f, 2000, "section field"))?;
+            }
+            block.get("accessory").map_or(Ok(()), validate_element)
+        }
+        "context" => {
+            let elements = block["elements"].as_array().ok_or("context needs elements")?;
+            if elements.is_empty() || elements.len() > 10 {
+                return Err("context takes 1-10 elements".into());
+            }
+            elements
+                .iter()
+                .try_for_each(|e| any_text(e, 3000, "context element").or_else(|_| validate_element(e)))
+        }
+        "actions" => {
+            let elements = block["elements"].as_array().ok_or("actions needs elements")?;
+            if elements.is_empty() || elements.len() > 25 {
+                return Err("actions takes 1-25 elements".into());
+            }
+            elements.iter().try_for_each(validate_element)
+        }
+        "divider" => Ok(()),
+        other => Err(format!("unknown block type {other:?}")),
+    }
+}
+
+fn validate_element(element: &Value) -> Result<(), String> {
+    max_len(element.get("action_id"), 255, "action_id")?;
+    match element["type"].as_str().unwrap_or_default() {
+        "button" => {
+            plain_text(&element["text"], 75, "button text")?;
+            max_len(element.get("value"), 2000, "button value")
+        }
+        "static_select" => {
+            if let Some(placeholder) = element.get("placeholder") {
+                plain_text(placeholder, 150, "placeholder")?;
+            }
+            let options = element["options"].as_array().ok_or("static_select needs options")?;
+            if options.is_empty() || options.len() > 100 {
+                return Err("static_select takes 1-100 options".into());
+            }
+            options.iter().try_for_each(|option| {
+                plain_text(&option["text"], 75, "option text")?;
+                max_len(option.get("value"), 150, "option value")
+            })
+        }
+        "image" => Ok(()),
+        other => Err(format!("unknown element type {other:?}")),
+    }
+}
+
+fn plain_text(text: &Value, max: usize, what: &str) -> Result<(), String> {
+    if text["type"] != "plain_text" {
+        return Err(format!("{what} must be plain_text"));
+    }
+    max_len(text.get("text"), max, what)
+}
+
+fn any_text(text: &Value, max: usize, what: &str) -> Result<(), String> {
+    match text["type"].as_str() {
+        Some("plain_text" | "mrkdwn") => max_len(text.get("text"), max, what),
+        _ => Err(format!("{what} must be a text object")),
+    }
+}
+
+fn max_len(value: Option<&Value>, max: usize, what: &str) -> Result<(), String> {
+    match value.and_then(Value::as_str) {
+        Some("") => Err(format!("{what} is empty")),
+        Some(text) if text.chars().count() > max => Err(format!("{what} longer than {max}")),
+        _ => Ok(()),
+    }
+}

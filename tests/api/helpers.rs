@@ -1,0 +1,251 @@
+//! Test harness: a Rebound on port 0 with a fresh SQLite or Postgres
+//! database, a fake Slack, and requests signed exactly as Slack signs them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use rebound::config::Settings;
+use rebound::startup::{Application, Workers};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::fake_slack::{BOT_TOKEN, FakeSlack};
+
+pub const SIGNING_SECRET: &str = "test-signing-secret";
+pub const DECLARER: &str = "U0DECLARER";
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A unique suffix for ids and database names within this test run.
+pub fn unique() -> String {
+    format!("{}{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one test; `None` when Postgres is absent
+/// outside CI (in CI a missing Postgres fails the test).
+pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}", dir.path().join("rebound.db").display())),
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut admin = match sqlx::PgConnection::connect(POSTGRES_ADMIN_URL).await {
+                Ok(connection) => connection,
+                Err(error) if std::env::var("CI").is_err() => {
+                    eprintln!("skipping Postgres test: {error} (set CI=true to make this a failure)");
+                    return None;
+                }
+                Err(error) => panic!("Postgres is required in CI but unreachable at {POSTGRES_ADMIN_URL}: {error}"),
+            };
+            let name = format!("rebound_test_{}", unique());
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        }
+    }
+}
+
+/// Settings for a test app talking to `fake`.
+pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) -> Settings {
+    let mut env: BTreeMap<String, String> = [
+        ("SLACK_BOT_TOKEN", BOT_TOKEN.to_string()),
+        ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_string()),
+        ("SLACK_API_URL", fake.api_url()),
+        ("DATABASE_URL", database_url.to_string()),
+        ("REBOUND_ADDR", "127.0.0.1:0".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::load(&env).unwrap()
+}
+
+/// A running Rebound with its fake Slack and database.
+pub struct TestApp {
+    pub app: Option<Application>,
+    pub base: String,
+    pub fake: FakeSlack,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts Rebound with every worker on a fresh database.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Workers::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, workers: Workers) -> Option<TestApp> {
+    // Logs only show with RUST_LOG set, e.g. RUST_LOG=rebound=debug.
+    if std::env::var("RUST_LOG").is_ok() {
+        rebound::telemetry::init();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database(backend, &dir).await?;
+    let fake = FakeSlack::start().await;
+    let app = Application::start(settings(&database_url, &fake, &[]), workers)
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.addr());
+    Some(TestApp {
+        app: Some(app),
+        base,
+        fake,
+        database_url,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    })
+}
+
+impl TestApp {
+    /// Stops this app and starts a new one on the same database and fake Slack.
+    pub async fn restart(&mut self, workers: Workers) {
+        if let Some(app) = self.app.take() {
+            app.stop().await;
+        }
+        let app = Application::start(settings(&self.database_url, &self.fake, &[]), workers)
+            .await
+            .unwrap();
+        self.base = format!("http://{}", app.addr());
+        self.app = Some(app);
+    }
+
+    /// POSTs `body` signed as Slack would, now.
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .header("X-Slack-Request-Timestamp", &timestamp)
+            .header("X-Slack-Signature", sign(SIGNING_SECRET, &timestamp, body));
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        request.body(body.to_string()).send().await.unwrap()
+    }
+
+    /// Runs `/incident <text>` as `user` in `channel`; returns the ephemeral reply.
+    pub async fn command(&self, text: &str, user: &str, channel: &str) -> Value {
+        let response = self
+            .post_signed(
+                "/slack/commands",
+                FORM,
+                &command_body(&self.fake, text, user, channel),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "slash command should be acknowledged");
+        response.json().await.unwrap()
+    }
+
+    /// Sends an Events API envelope; `retry` adds `X-Slack-Retry-Num`.
+    pub async fn event(&self, envelope: &Value, retry: Option<u32>) -> reqwest::Response {
+        let retry = retry.map(|n| n.to_string());
+        let headers: Vec<(&str, &str)> = match &retry {
+            Some(n) => vec![
+                ("X-Slack-Retry-Num", n.as_str()),
+                ("X-Slack-Retry-Reason", "http_timeout"),
+            ],
+            None => vec![],
+        };
+        self.post_signed("/slack/events", "application/json", &envelope.to_string(), &headers)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    /// A metric's value from `/metrics`, e.g. `rebound_inbox_depth`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .find(|line| line.starts_with(name) && line[name.len()..].starts_with([' ', '{']))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("metric {name} missing from:\n{text}"))
+    }
+
+    /// Waits until the inbox is drained (everything acknowledged was processed).
+    pub async fn wait_until_inbox_empty(&self) {
+        for _ in 0..500 {
+            if self.metric("rebound_inbox_depth").await == 0.0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("inbox never drained");
+    }
+}
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A slash-command form body with every field Slack sends.
+pub fn command_body(fake: &FakeSlack, text: &str, user: &str, channel: &str) -> String {
+    let id = unique();
+    let response_url = fake.response_url(&id);
+    let trigger_id = format!("{id}.1.abc");
+    serde_urlencoded::to_string([
+        ("token", "deprecated-verification-token"),
+        ("team_id", "T1"),
+        ("team_domain", "test"),
+        ("channel_id", channel),
+        ("channel_name", "general"),
+        ("user_id", user),
+        ("user_name", "someone"),
+        ("command", "/incident"),
+        ("text", text),
+        ("api_app_id", "A1"),
+        ("is_enterprise_install", "false"),
+        ("response_url", response_url.as_str()),
+        ("trigger_id", trigger_id.as_str()),
+    ])
+    .unwrap()
+}
+
+/// `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`, as Slack computes it.
+pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Declares to both backends: `both_backends!(name, |app| async move { … })`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

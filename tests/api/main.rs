@@ -1,0 +1,10 @@
+//! End-to-end tests: the real router and workers, a real SQLite or Postgres
+//! database, a fake Slack Web API, and requests signed as Slack signs them.
+
+mod fake_slack;
+mod helpers;
+
+mod declare;
+mod delivery;
+mod ingress;
+mod operations;

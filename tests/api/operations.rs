@@ -1,0 +1,113 @@
+//! Health, readiness, metrics, the app manifest and the CLI.
+
+use std::process::Command;
+
+use crate::both_backends;
+use crate::helpers::{DECLARER, TestApp};
+
+both_backends!(health_readiness_and_metrics_report_the_app, |app: TestApp| async move {
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    app.command("open Metrics check sev3", DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("receipt", |f| !f.calls("response_url").is_empty())
+        .await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for expected in [
+        "rebound_http_requests_total{route=\"/slack/commands\",status=\"200\"} 1",
+        "rebound_ack_latency_seconds_count{route=\"/slack/commands\"} 1",
+        "rebound_slack_calls_total{method=\"conversations.create\",result=\"ok\"} 1",
+        "rebound_inbox_depth",
+        "rebound_outbox_depth",
+    ] {
+        assert!(metrics.contains(expected), "/metrics lacks {expected}:\n{metrics}");
+    }
+});
+
+fn manifest_schema() -> jsonschema::Validator {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/manifest.schema.1.0.0.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn manifest_command_prints_yaml_that_slacks_schema_accepts() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .args(["manifest", "--url", "https://rebound.example.com"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let yaml: serde_json::Value = serde_yaml_ng::from_str(&String::from_utf8(output.stdout).unwrap()).unwrap();
+    let errors: Vec<String> = manifest_schema().iter_errors(&yaml).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "manifest violates Slack's schema: {errors:#?}");
+    assert_eq!(
+        yaml["features"]["slash_commands"][0]["url"],
+        "https://rebound.example.com/slack/commands"
+    );
+    assert_eq!(
+        yaml["settings"]["event_subscriptions"]["request_url"],
+        "https://rebound.example.com/slack/events"
+    );
+    assert_eq!(
+        yaml["settings"]["interactivity"]["request_url"],
+        "https://rebound.example.com/slack/interactions"
+    );
+}
+
+#[test]
+fn the_schema_check_rejects_a_broken_manifest() {
+    let mut broken = rebound::manifest::manifest("https://x.example");
+    broken["features"]["slash_commands"][0]["command"] = "incident-without-slash".into();
+    assert!(!manifest_schema().is_valid(&broken));
+}
+
+#[test]
+fn serve_without_secrets_names_each_missing_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("SLACK_BOT_TOKEN") && stderr.contains("OAuth & Permissions"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("SLACK_SIGNING_SECRET") && stderr.contains("Basic Information"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_prints_settings_with_secrets_redacted() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("check")
+        .env_clear()
+        .env("SLACK_BOT_TOKEN", "xoxb-super-secret-token")
+        .env("SLACK_SIGNING_SECRET", "signing-super-secret")
+        .env("DATABASE_URL", "postgres://rebound:db-password@db.internal/rebound")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    for secret in ["xoxb-super-secret-token", "signing-super-secret", "db-password"] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+    }
+    assert!(stdout.contains("SLACK_BOT_TOKEN        [set, redacted]"), "{stdout}");
+    assert!(stdout.contains("slack.channel_prefix   inc"), "{stdout}");
+}
+
+#[test]
+fn help_describes_every_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for command in ["serve", "migrate", "manifest", "check"] {
+        assert!(stdout.contains(command), "{stdout}");
+    }
+}
