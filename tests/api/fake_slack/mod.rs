@@ -94,9 +94,14 @@ pub struct FakeSlack {
 impl FakeSlack {
     /// Starts on a free port with an `#incidents` channel the bot is in.
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Starts on `addr` (e.g. `127.0.0.1:3001`).
+    pub async fn start_on(addr: &str) -> Self {
         let specs = Arc::new(methods::load_specs());
         let state = Arc::new(Mutex::new(FakeState::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let fake = Self { addr, state, specs };
         fake.add_channel("incidents", "UADMIN", false);
