@@ -13,13 +13,18 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::domain::{ChannelName, Command, IncidentDraft, command};
-use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, TimelineEntry, UnitOfWork};
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
+
+/// A batch that did not commit: its items are untouched in the inbox.
+struct BatchFailed {
+    items: Vec<InboxItem>,
+    error: anyhow::Error,
+}
 use crate::views::replies;
 
-/// Items leased per round.
-const BATCH: i64 = 32;
-/// A claimed item not finished within this time is picked up again.
-const LEASE: Duration = Duration::from_secs(30);
+/// Items taken per transaction: small enough that an acknowledgement waiting
+/// for the SQLite writer never waits long.
+const BATCH: i64 = 8;
 /// After this many failed attempts an item is set aside (kept, with its error).
 const MAX_ATTEMPTS: i32 = 12;
 
@@ -36,11 +41,24 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// Runs until `shutdown` flips to true; unfinished items stay in the inbox.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        // After a failed batch, items go one per transaction until the
+        // culprit has been found and set back.
+        let mut one_by_one = 0;
         loop {
-            let worked = match self.process_batch().await {
-                Ok(count) => count > 0,
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "dispatcher round failed");
+            let limit = if one_by_one > 0 { 1 } else { BATCH };
+            let worked = match self.process_batch(limit).await {
+                Ok(count) => {
+                    one_by_one = (one_by_one - count as i64).max(0);
+                    count > 0
+                }
+                Err(BatchFailed { items, error }) => {
+                    tracing::error!(error = format!("{error:#}"), items = items.len(), "dispatcher batch failed");
+                    if let [item] = items.as_slice() {
+                        if let Err(error) = self.set_back(item, &error).await {
+                            tracing::error!(%error, "could not record the failure");
+                        }
+                    }
+                    one_by_one = items.len() as i64;
                     false
                 }
             };
@@ -58,61 +76,67 @@ impl Dispatcher {
         }
     }
 
-    async fn process_batch(&self) -> anyhow::Result<usize> {
-        let items = self
-            .store
-            .claim_inbox(BATCH, Utc::now(), LEASE)
-            .await
-            .context("claiming inbox items")?;
-        for item in &items {
-            if let Err(error) = self.process(item).await {
-                self.set_aside_or_retry(item, &error).await?;
+    /// Takes up to `limit` items and processes them in one transaction
+    /// (one commit for the batch keeps the writer free for acknowledgements).
+    async fn process_batch(&self, limit: i64) -> Result<usize, BatchFailed> {
+        let now = Utc::now();
+        let mut items = Vec::new();
+        let result: anyhow::Result<()> = async {
+            let mut uow = self.store.begin().await?;
+            items = uow.claim_inbox(limit, now).await?;
+            for item in &items {
+                self.process(uow.as_mut(), item, now).await?;
+                uow.finish_inbox(item.id, now).await?;
             }
+            uow.commit().await?;
+            Ok(())
         }
-        Ok(items.len())
+        .await;
+        match result {
+            Ok(()) => {
+                if !items.is_empty() {
+                    self.outbox_ready.notify_one();
+                }
+                Ok(items.len())
+            }
+            Err(error) => Err(BatchFailed { items, error }),
+        }
     }
 
-    async fn set_aside_or_retry(&self, item: &InboxItem, error: &anyhow::Error) -> anyhow::Result<()> {
+    async fn set_back(&self, item: &InboxItem, error: &anyhow::Error) -> anyhow::Result<()> {
         let message = format!("{error:#}");
-        if item.attempts >= MAX_ATTEMPTS {
-            tracing::error!(
-                inbox_id = item.id,
-                error = message,
-                "giving up on inbox item; it stays stored for inspection"
-            );
+        if item.attempts + 1 >= MAX_ATTEMPTS {
+            tracing::error!(inbox_id = item.id, error = message, "giving up on inbox item; it stays stored for inspection");
+            self.store.release_inbox(item.id, &message, Utc::now()).await?;
             let mut uow = self.store.begin().await?;
             uow.finish_inbox(item.id, Utc::now()).await?;
             uow.commit().await?;
         } else {
             let backoff = Duration::from_secs(1 << item.attempts.clamp(0, 8));
-            tracing::warn!(
-                inbox_id = item.id,
-                error = message,
-                ?backoff,
-                "inbox item failed; will retry"
-            );
-            self.store
-                .release_inbox(item.id, &message, Utc::now() + backoff)
-                .await?;
+            tracing::warn!(inbox_id = item.id, error = message, ?backoff, "inbox item failed; will retry");
+            self.store.release_inbox(item.id, &message, Utc::now() + backoff).await?;
         }
         Ok(())
     }
 
-    async fn process(&self, item: &InboxItem) -> anyhow::Result<()> {
-        let now = Utc::now();
-        let mut uow = self.store.begin().await?;
-        match item.kind {
-            InboxKind::Command => self.command(uow.as_mut(), &item.payload, now).await?,
-            InboxKind::Event => self.event(uow.as_mut(), &item.payload, now).await?,
-            InboxKind::Interaction => tracing::debug!(
-                inbox_id = item.id,
-                "interaction recorded; card controls arrive with issue #3"
-            ),
+    /// Applies one item. Database errors fail the batch; a payload that can
+    /// never be processed is logged and counted as done.
+    async fn process(&self, uow: &mut dyn UnitOfWork, item: &InboxItem, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let outcome = match item.kind {
+            InboxKind::Command => self.command(uow, &item.payload, now).await,
+            InboxKind::Event => self.event(uow, &item.payload, now).await,
+            InboxKind::Interaction => {
+                tracing::debug!(inbox_id = item.id, "interaction recorded; card controls arrive with issue #3");
+                Ok(())
+            }
+        };
+        match outcome {
+            Err(error) if error.downcast_ref::<StoreError>().is_none() => {
+                tracing::error!(inbox_id = item.id, error = format!("{error:#}"), "unprocessable inbox item skipped");
+                Ok(())
+            }
+            other => other,
         }
-        uow.finish_inbox(item.id, now).await?;
-        uow.commit().await?;
-        self.outbox_ready.notify_one();
-        Ok(())
     }
 
     async fn command(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {

@@ -16,8 +16,10 @@
 //! | [`views`] | Block Kit rendering, pure functions from state to blocks | exceed Slack's limits |
 //! | [`web`] | `/healthz`, `/readyz`, `/metrics` | expose secrets |
 //! | [`manifest`] | the Slack app manifest for a public URL | drift from the routes |
+//! | [`background`] | the lower-priority runtime the workers run on | run request handlers |
 //! | [`startup`] | wiring: router, workers, graceful shutdown | contain logic |
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod dispatcher;

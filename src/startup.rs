@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::background::BackgroundRuntime;
 use crate::config::Settings;
 use crate::dispatcher::Dispatcher;
 use crate::inbox::InboxWriter;
@@ -59,6 +60,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    background: BackgroundRuntime,
 }
 
 impl Application {
@@ -100,6 +102,7 @@ impl Application {
             verifier,
         };
 
+        let background = BackgroundRuntime::new().context("starting the background runtime")?;
         let mut tasks = vec![inbox_task];
         if workers.dispatcher {
             let dispatcher = Dispatcher {
@@ -108,15 +111,15 @@ impl Application {
                 inbox_stored,
                 outbox_ready: outbox_ready.clone(),
             };
-            tasks.push(tokio::spawn(dispatcher.run(shutdown_rx.clone())));
+            tasks.push(background.spawn(dispatcher.run(shutdown_rx.clone())));
         }
         if workers.outbox {
             let token = settings.bot_token.as_ref().context("SLACK_BOT_TOKEN is required")?;
             let slack = SlackApi::new(&settings.slack_api_url, token);
             let worker = OutboxWorker::new(store.clone(), slack, settings.clone(), metrics.clone(), outbox_ready);
-            tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
+            tasks.push(background.spawn(worker.run(shutdown_rx.clone())));
         }
-        tasks.push(tokio::spawn(scheduler::run(shutdown_rx.clone())));
+        tasks.push(background.spawn(scheduler::run(shutdown_rx.clone())));
 
         let app = router(state);
         let mut server_shutdown = shutdown_rx;
@@ -133,6 +136,7 @@ impl Application {
             shutdown,
             tasks,
             server,
+            background,
         })
     }
 
@@ -156,6 +160,7 @@ impl Application {
             // The inbox writer ends once the router (holding its sender) is gone.
             let _ = task.await;
         }
+        self.background.shutdown();
     }
 
     /// Runs until SIGINT or SIGTERM, then stops gracefully.

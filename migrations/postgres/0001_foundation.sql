@@ -10,7 +10,6 @@ CREATE TABLE inbox (
     payload       TEXT        NOT NULL,
     received_at   TIMESTAMPTZ NOT NULL,
     available_at  TIMESTAMPTZ NOT NULL,
-    claimed_until TIMESTAMPTZ,
     attempts      INTEGER     NOT NULL DEFAULT 0,
     last_error    TEXT,
     processed_at  TIMESTAMPTZ

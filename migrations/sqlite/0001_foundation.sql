@@ -12,7 +12,6 @@ CREATE TABLE inbox (
     payload       TEXT    NOT NULL,
     received_at   INTEGER NOT NULL,
     available_at  INTEGER NOT NULL,
-    claimed_until INTEGER,
     attempts      INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT,
     processed_at  INTEGER

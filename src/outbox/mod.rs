@@ -25,7 +25,10 @@ use crate::slack::{SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
 
 /// Calls leased per round (each to a different channel).
-const BATCH: i64 = 16;
+const BATCH: i64 = 64;
+/// Outcomes recorded per transaction: small enough that an acknowledgement
+/// waiting for the SQLite writer never waits long.
+const SETTLE_CHUNK: usize = 8;
 /// A call not settled within this time is tried again.
 const LEASE: Duration = Duration::from_secs(60);
 /// Transient failures are retried this many times before the call is set aside.
@@ -106,34 +109,47 @@ impl OutboxWorker {
         until_next.clamp(Duration::from_millis(20), Duration::from_secs(5))
     }
 
+    /// Sends every due head-of-channel call concurrently, then records all
+    /// outcomes in one transaction.
     async fn round(&self) -> Result<usize, StoreError> {
         let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE).await?;
         let count = calls.len();
         let mut tasks = tokio::task::JoinSet::new();
         for call in calls {
             let worker = self.clone();
-            tasks.spawn(async move { worker.deliver(call).await });
+            tasks.spawn(async move {
+                let settle = worker.deliver(&call).await;
+                (call, settle)
+            });
         }
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "could not record an outbox result; the lease will expire and it is retried")
+        let mut outcomes = Vec::with_capacity(count);
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(panic) => tracing::error!(%panic, "outbox task panicked; its lease will expire and it is retried"),
+            }
+        }
+        for chunk in outcomes.chunks(SETTLE_CHUNK) {
+            if let Err(error) = self.settle_all(chunk).await {
+                // One bad outcome must not hold up the others: record them one by one.
+                tracing::warn!(%error, "settling calls together failed; settling them one by one");
+                for outcome in chunk {
+                    if let Err(error) = self.settle_all(std::slice::from_ref(outcome)).await {
+                        tracing::error!(call = outcome.0.id, %error, "could not record an outbox result; it is retried when its lease expires");
+                    }
                 }
-                Err(panic) => tracing::error!(%panic, "outbox task panicked"),
-                Ok(Ok(())) => {}
             }
         }
         Ok(count)
     }
 
-    async fn deliver(&self, call: OutboxCall) -> Result<(), StoreError> {
-        let outcome = self.send(&call).await;
+    async fn deliver(&self, call: &OutboxCall) -> Settle {
+        let outcome = self.send(call).await;
         self.metrics.record_slack_call(&call.method, &result_label(&outcome));
-        let settle = match outcome {
+        match outcome {
             Ok(response) => Settle::Sent(response),
-            Err(error) => self.on_error(&call, error).await,
-        };
-        self.settle(&call, settle).await
+            Err(error) => self.on_error(call, error).await,
+        }
     }
 
     async fn send(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
@@ -240,27 +256,27 @@ impl OutboxWorker {
         Ok((ours && unclaimed).then_some(channel.id))
     }
 
-    async fn settle(&self, call: &OutboxCall, settle: Settle) -> Result<(), StoreError> {
+    async fn settle_all(&self, outcomes: &[(OutboxCall, Settle)]) -> Result<(), StoreError> {
         let now = Utc::now();
-        match settle {
-            Settle::Sent(response) => {
-                let mut uow = self.store.begin().await?;
-                followups::apply(uow.as_mut(), &call.after_send, &response, &self.settings, now).await?;
-                uow.mark_outbox_sent(call.id, now, &response).await?;
-                uow.commit().await
-            }
-            Settle::Retry { after, error, rewrite } => {
-                tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
-                let at = now + chrono::Duration::from_std(after).unwrap_or_default();
-                self.store
-                    .retry_outbox(call.id, at, &error, rewrite.as_ref().map(|(a, s)| (a, s)))
-                    .await
-            }
-            Settle::Fail(error) => {
-                tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
-                self.store.fail_outbox(call.id, &error).await
+        let mut uow = self.store.begin().await?;
+        for (call, settle) in outcomes {
+            match settle {
+                Settle::Sent(response) => {
+                    followups::apply(uow.as_mut(), &call.after_send, response, &self.settings, now).await?;
+                    uow.mark_outbox_sent(call.id, now, response).await?;
+                }
+                Settle::Retry { after, error, rewrite } => {
+                    tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
+                    let at = now + chrono::Duration::from_std(*after).unwrap_or_default();
+                    uow.retry_outbox(call.id, at, error, rewrite.as_ref().map(|(a, s)| (a, s))).await?;
+                }
+                Settle::Fail(error) => {
+                    tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
+                    uow.fail_outbox(call.id, error).await?;
+                }
             }
         }
+        uow.commit().await
     }
 }
 

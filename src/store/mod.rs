@@ -173,23 +173,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a batch of inbox items in one transaction (one fsync): a group commit.
     async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>>;
-    /// Leases up to `limit` unprocessed items for `lease`.
-    async fn claim_inbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<InboxItem>>;
-    /// Puts an item back for another attempt at `retry_at`.
+    /// Counts a failed attempt and makes the item available again at `retry_at`.
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Leases the next call of each ordering key that is due.
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
-    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
-    async fn retry_outbox(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()>;
-    /// Gives up on a call so it no longer holds up its ordering key.
-    async fn fail_outbox(&self, id: i64, error: &str) -> StoreResult<()>;
     /// When the next pending call becomes due, if any.
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
@@ -206,6 +194,9 @@ pub trait Store: Send + Sync + 'static {
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
 pub trait UnitOfWork: Send {
+    /// Takes up to `limit` unprocessed items, locked until this transaction
+    /// ends (other replicas skip them).
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
     async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
@@ -214,6 +205,16 @@ pub trait UnitOfWork: Send {
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
+    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()>;
+    /// Gives up on a call so it no longer holds up its ordering key.
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -94,35 +94,8 @@ impl Store for PostgresStore {
         Ok(outcomes)
     }
 
-    async fn claim_inbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<InboxItem>> {
-        let rows = sqlx::query(
-            "UPDATE inbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM inbox WHERE processed_at IS NULL AND available_at <= $2 \
-               AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, kind, payload, attempts",
-        )
-        .bind(lease_until(now, lease))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut items = rows
-            .iter()
-            .map(|row| {
-                Ok(InboxItem {
-                    id: row.try_get("id")?,
-                    kind: InboxKind::parse(row.try_get("kind")?)?,
-                    payload: row.try_get("payload")?,
-                    attempts: row.try_get("attempts")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        items.sort_by_key(|item| item.id);
-        Ok(items)
-    }
-
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET claimed_until = NULL, available_at = $1, last_error = $2 WHERE id = $3")
+        sqlx::query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
             .bind(retry_at)
             .bind(error)
             .bind(id)
@@ -162,36 +135,6 @@ impl Store for PostgresStore {
             .collect::<StoreResult<Vec<_>>>()?;
         calls.sort_by_key(|call| call.id);
         Ok(calls)
-    }
-
-    async fn retry_outbox(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2, \
-             args = COALESCE($3, args), after_send = COALESCE($4, after_send) WHERE id = $5",
-        )
-        .bind(at)
-        .bind(error)
-        .bind(rewrite.map(|(args, _)| args))
-        .bind(rewrite.map(|(_, after_send)| Json(after_send)))
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn fail_outbox(&self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2")
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
@@ -272,6 +215,27 @@ struct PostgresUnitOfWork {
 
 #[async_trait]
 impl UnitOfWork for PostgresUnitOfWork {
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, payload, attempts FROM inbox WHERE processed_at IS NULL AND available_at <= $1 \
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InboxItem {
+                    id: row.try_get("id")?,
+                    kind: InboxKind::parse(row.try_get("kind")?)?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
@@ -344,7 +308,7 @@ impl UnitOfWork for PostgresUnitOfWork {
     }
 
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET processed_at = $1, claimed_until = NULL WHERE id = $2")
+        sqlx::query("UPDATE inbox SET processed_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&mut *self.tx)
@@ -361,6 +325,36 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2, \
+             args = COALESCE($3, args), after_send = COALESCE($4, after_send) WHERE id = $5",
+        )
+        .bind(at)
+        .bind(error)
+        .bind(rewrite.map(|(args, _)| args))
+        .bind(rewrite.map(|(_, after_send)| Json(after_send)))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -3,11 +3,21 @@
 //! SQLite allows one writer at a time. Writes go through a pool of exactly one
 //! connection so waiting happens in a fair async queue instead of SQLite's
 //! sleeping busy handler (which would add milliseconds to acks); reads use a
-//! separate pool and never wait for the writer. `synchronous = FULL` keeps
-//! every commit durable: the inbox is acknowledged only after an fsync.
+//! separate pool and never wait for the writer.
+//!
+//! Durability: inbox commits run with `synchronous = FULL` (fsync before the
+//! ack). Background commits run with `NORMAL`: in WAL mode they survive a
+//! process crash, and the next inbox commit's fsync makes them durable too,
+//! since the WAL is written in order. A power cut can only lose a suffix of
+//! background commits, which are recomputed from the durable inbox (worst
+//! case: a Slack call sent again; channel creation stays idempotent).
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -24,6 +34,41 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    gate: Arc<InboxFirst>,
+}
+
+/// Lets inbox writes (which hold up Slack's acknowledgement) go before
+/// background writes waiting for the single writer connection: background
+/// work waits while an inbox batch is pending, so an ack waits for at most
+/// one background transaction already in progress.
+#[derive(Default)]
+struct InboxFirst {
+    pending: AtomicUsize,
+    clear: Notify,
+}
+
+impl InboxFirst {
+    async fn wait_for_inbox(&self) {
+        loop {
+            let clear = self.clear.notified();
+            tokio::pin!(clear);
+            clear.as_mut().enable();
+            if self.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            clear.await;
+        }
+    }
+
+    fn inbox_started(&self) {
+        self.pending.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn inbox_finished(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.clear.notify_waiters();
+        }
+    }
 }
 
 fn millis(at: DateTime<Utc>) -> i64 {
@@ -42,7 +87,7 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new()
@@ -53,7 +98,46 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self { writer, reader, gate: Arc::default() })
+    }
+
+    /// One transaction for the whole batch: a single fsync acknowledges all of it.
+    async fn insert_inbox_now(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+        let mut connection = self.writer.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
+        let outcomes = Self::insert_inbox_tx(&mut connection, items, now).await;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+        outcomes
+    }
+
+    async fn insert_inbox_tx(
+        connection: &mut sqlx::SqliteConnection,
+        items: &[NewInboxItem],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InsertOutcome>> {
+        let mut tx = sqlx::Connection::begin(connection).await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let inserted = sqlx::query(
+                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(item.kind.as_str())
+            .bind(&item.dedupe_key)
+            .bind(&item.payload)
+            .bind(millis(now))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            outcomes.push(if inserted == 1 {
+                InsertOutcome::Stored
+            } else {
+                InsertOutcome::Duplicate
+            });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 
@@ -93,60 +177,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
-        let mut tx = self.writer.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            let inserted = sqlx::query(
-                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(item.kind.as_str())
-            .bind(&item.dedupe_key)
-            .bind(&item.payload)
-            .bind(millis(now))
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            outcomes.push(if inserted == 1 {
-                InsertOutcome::Stored
-            } else {
-                InsertOutcome::Duplicate
-            });
-        }
-        tx.commit().await?;
-        Ok(outcomes)
-    }
-
-    async fn claim_inbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<InboxItem>> {
-        let rows = sqlx::query(
-            "UPDATE inbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM inbox WHERE processed_at IS NULL AND available_at <= ?2 \
-               AND (claimed_until IS NULL OR claimed_until <= ?2) ORDER BY id LIMIT ?3) \
-             RETURNING id, kind, payload, attempts",
-        )
-        .bind(millis(lease_until(now, lease)))
-        .bind(millis(now))
-        .bind(limit)
-        .fetch_all(&self.writer)
-        .await?;
-        let mut items = rows
-            .iter()
-            .map(|row| {
-                Ok(InboxItem {
-                    id: row.try_get("id")?,
-                    kind: InboxKind::parse(row.try_get("kind")?)?,
-                    payload: row.try_get("payload")?,
-                    attempts: row.try_get("attempts")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        items.sort_by_key(|item| item.id);
-        Ok(items)
+        self.gate.inbox_started();
+        let result = self.insert_inbox_now(items, now).await;
+        self.gate.inbox_finished();
+        result
     }
 
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET claimed_until = NULL, available_at = ?, last_error = ? WHERE id = ?")
+        self.gate.wait_for_inbox().await;
+        sqlx::query("UPDATE inbox SET available_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(millis(retry_at))
             .bind(error)
             .bind(id)
@@ -156,6 +195,7 @@ impl Store for SqliteStore {
     }
 
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+        self.gate.wait_for_inbox().await;
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?2 \
@@ -186,40 +226,6 @@ impl Store for SqliteStore {
             .collect::<StoreResult<Vec<_>>>()?;
         calls.sort_by_key(|call| call.id);
         Ok(calls)
-    }
-
-    async fn retry_outbox(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()> {
-        let after_send = rewrite
-            .map(|(_, a)| serde_json::to_string(a))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, last_error = ?, \
-             args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
-        )
-        .bind(millis(at))
-        .bind(error)
-        .bind(rewrite.map(|(args, _)| args.to_string()))
-        .bind(after_send)
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    async fn fail_outbox(&self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
-            .bind(error)
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
     }
 
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
@@ -287,6 +293,7 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
+        self.gate.wait_for_inbox().await;
         Ok(Box::new(SqliteUnitOfWork {
             tx: self.writer.begin().await?,
         }))
@@ -299,6 +306,27 @@ struct SqliteUnitOfWork {
 
 #[async_trait]
 impl UnitOfWork for SqliteUnitOfWork {
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, payload, attempts FROM inbox WHERE processed_at IS NULL AND available_at <= ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InboxItem {
+                    id: row.try_get("id")?,
+                    kind: InboxKind::parse(row.try_get("kind")?)?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
@@ -372,7 +400,7 @@ impl UnitOfWork for SqliteUnitOfWork {
     }
 
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET processed_at = ?, claimed_until = NULL WHERE id = ?")
+        sqlx::query("UPDATE inbox SET processed_at = ? WHERE id = ?")
             .bind(millis(now))
             .bind(id)
             .execute(&mut *self.tx)
@@ -384,6 +412,40 @@ impl UnitOfWork for SqliteUnitOfWork {
         sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, response = ? WHERE id = ?")
             .bind(millis(now))
             .bind(response.to_string())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()> {
+        let after_send = rewrite
+            .map(|(_, a)| serde_json::to_string(a))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, last_error = ?, \
+             args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
+        )
+        .bind(millis(at))
+        .bind(error)
+        .bind(rewrite.map(|(args, _)| args.to_string()))
+        .bind(after_send)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
+            .bind(error)
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
