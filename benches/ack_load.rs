@@ -29,7 +29,10 @@ static SLACK_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[tokio::main]
 async fn main() {
-    let rates: Vec<u64> = env_or("BENCH_RATES", "200,500,1000").split(',').map(|r| r.trim().parse().unwrap()).collect();
+    let rates: Vec<u64> = env_or("BENCH_RATES", "200,500,1000")
+        .split(',')
+        .map(|r| r.trim().parse().unwrap())
+        .collect();
     let seconds: u64 = env_or("BENCH_SECONDS", "10").parse().unwrap();
     let concurrency: usize = env_or("BENCH_MAX_CONCURRENCY", "64").parse().unwrap();
 
@@ -38,10 +41,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, base) = start_rebound(&slack, &dir);
     let pid = server.id();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_rss = rss_kib(pid, "VmRSS");
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();
     warm_up(&client, &base).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_rss = rss_kib(pid, "VmRSS");
+    let warm_rss = rss_kib(pid, "VmRSS");
 
     println!("rebound ack latency, open loop, {seconds} s per rate, SQLite (synchronous=FULL, WAL)");
     println!(
@@ -66,7 +71,12 @@ async fn main() {
     }
     let throughput = closed_loop(&client, &base, concurrency, Duration::from_secs(seconds)).await;
     println!("max throughput (closed loop, {concurrency} connections): {throughput:.0} requests/s");
-    println!("RSS idle: {:.1} MiB, peak: {:.1} MiB", idle_rss as f64 / 1024.0, rss_kib(pid, "VmHWM") as f64 / 1024.0);
+    println!(
+        "RSS idle after start: {:.1} MiB, idle after warm-up: {:.1} MiB, peak: {:.1} MiB",
+        idle_rss as f64 / 1024.0,
+        warm_rss as f64 / 1024.0,
+        rss_kib(pid, "VmHWM") as f64 / 1024.0
+    );
     let _ = server.kill();
 }
 
@@ -99,7 +109,10 @@ fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> (Child, String) {
         .env("SLACK_BOT_TOKEN", "xoxb-bench")
         .env("SLACK_SIGNING_SECRET", SECRET)
         .env("SLACK_API_URL", format!("{slack}/api"))
-        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("bench.db").display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+        )
         .env("REBOUND_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn,rebound::startup=info")
         .stderr(Stdio::piped())
@@ -133,7 +146,11 @@ fn signed_open() -> (String, String, String) {
     let timestamp = chrono::Utc::now().timestamp().to_string();
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    (body, timestamp, format!("v0={}", hex::encode(mac.finalize().into_bytes())))
+    (
+        body,
+        timestamp,
+        format!("v0={}", hex::encode(mac.finalize().into_bytes())),
+    )
 }
 
 async fn send(client: &reqwest::Client, base: &str) -> bool {
@@ -186,7 +203,10 @@ async fn open_loop(client: &reqwest::Client, base: &str, rate: u64, length: Dura
             (ok, scheduled.elapsed())
         });
     }
-    let mut result = RunResult { latencies: Vec::with_capacity(total as usize), errors: 0 };
+    let mut result = RunResult {
+        latencies: Vec::with_capacity(total as usize),
+        errors: 0,
+    };
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((true, latency)) => result.latencies.push(latency),
@@ -217,7 +237,14 @@ async fn closed_loop(client: &reqwest::Client, base: &str, concurrency: usize, l
 
 /// Inbox and outbox depth right after a run: whether background work kept up.
 async fn backlog(client: &reqwest::Client, base: &str) -> String {
-    let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let value = |name: &str| {
         text.lines()
             .find(|l| l.starts_with(name))

@@ -11,7 +11,11 @@ mod fake_slack;
 async fn main() {
     let addr = std::env::var("FAKE_SLACK_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".into());
     let fake = fake_slack::FakeSlack::start_on(&addr).await;
-    println!("fake Slack on {}; bot token {}; #incidents exists", fake.api_url(), fake_slack::BOT_TOKEN);
+    println!(
+        "fake Slack on {}; bot token {}; #incidents exists",
+        fake.api_url(),
+        fake_slack::BOT_TOKEN
+    );
     let mut shown = 0;
     loop {
         let calls = fake.all_calls();

@@ -17,7 +17,7 @@ const BACKGROUND_NICENESS: i32 = 10;
 
 /// Owns the background runtime.
 pub struct BackgroundRuntime {
-    runtime: Runtime,
+    runtime: Option<Runtime>,
 }
 
 impl BackgroundRuntime {
@@ -28,7 +28,7 @@ impl BackgroundRuntime {
             .enable_all()
             .on_thread_start(lower_this_threads_priority)
             .build()?;
-        Ok(Self { runtime })
+        Ok(Self { runtime: Some(runtime) })
     }
 
     /// Runs `future` on the background runtime; the handle can be awaited anywhere.
@@ -37,13 +37,22 @@ impl BackgroundRuntime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.runtime.spawn(future)
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(future),
+            None => unreachable!("the runtime is only taken when dropped"),
+        }
     }
+}
 
-    /// Drops the runtime without blocking (safe inside async code); call
-    /// after its tasks have finished.
-    pub fn shutdown(self) {
-        self.runtime.shutdown_background();
+impl Drop for BackgroundRuntime {
+    /// Shuts the runtime down without blocking, which is allowed inside async
+    /// code (a plain drop there would panic). Tasks still running are cancelled
+    /// at their next await; everything they had not finished is still in the
+    /// database.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -52,11 +52,15 @@ impl Dispatcher {
                     count > 0
                 }
                 Err(BatchFailed { items, error }) => {
-                    tracing::error!(error = format!("{error:#}"), items = items.len(), "dispatcher batch failed");
-                    if let [item] = items.as_slice() {
-                        if let Err(error) = self.set_back(item, &error).await {
-                            tracing::error!(%error, "could not record the failure");
-                        }
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        items = items.len(),
+                        "dispatcher batch failed"
+                    );
+                    if let [item] = items.as_slice()
+                        && let Err(error) = self.set_back(item, &error).await
+                    {
+                        tracing::error!(%error, "could not record the failure");
                     }
                     one_by_one = items.len() as i64;
                     false
@@ -106,15 +110,26 @@ impl Dispatcher {
     async fn set_back(&self, item: &InboxItem, error: &anyhow::Error) -> anyhow::Result<()> {
         let message = format!("{error:#}");
         if item.attempts + 1 >= MAX_ATTEMPTS {
-            tracing::error!(inbox_id = item.id, error = message, "giving up on inbox item; it stays stored for inspection");
+            tracing::error!(
+                inbox_id = item.id,
+                error = message,
+                "giving up on inbox item; it stays stored for inspection"
+            );
             self.store.release_inbox(item.id, &message, Utc::now()).await?;
             let mut uow = self.store.begin().await?;
             uow.finish_inbox(item.id, Utc::now()).await?;
             uow.commit().await?;
         } else {
             let backoff = Duration::from_secs(1 << item.attempts.clamp(0, 8));
-            tracing::warn!(inbox_id = item.id, error = message, ?backoff, "inbox item failed; will retry");
-            self.store.release_inbox(item.id, &message, Utc::now() + backoff).await?;
+            tracing::warn!(
+                inbox_id = item.id,
+                error = message,
+                ?backoff,
+                "inbox item failed; will retry"
+            );
+            self.store
+                .release_inbox(item.id, &message, Utc::now() + backoff)
+                .await?;
         }
         Ok(())
     }
@@ -126,13 +141,20 @@ impl Dispatcher {
             InboxKind::Command => self.command(uow, &item.payload, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
             InboxKind::Interaction => {
-                tracing::debug!(inbox_id = item.id, "interaction recorded; card controls arrive with issue #3");
+                tracing::debug!(
+                    inbox_id = item.id,
+                    "interaction recorded; card controls arrive with issue #3"
+                );
                 Ok(())
             }
         };
         match outcome {
             Err(error) if error.downcast_ref::<StoreError>().is_none() => {
-                tracing::error!(inbox_id = item.id, error = format!("{error:#}"), "unprocessable inbox item skipped");
+                tracing::error!(
+                    inbox_id = item.id,
+                    error = format!("{error:#}"),
+                    "unprocessable inbox item skipped"
+                );
                 Ok(())
             }
             other => other,

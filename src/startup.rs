@@ -60,7 +60,8 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     server: JoinHandle<std::io::Result<()>>,
-    background: BackgroundRuntime,
+    /// Owns the workers' runtime; dropping it stops them.
+    _background: BackgroundRuntime,
 }
 
 impl Application {
@@ -120,6 +121,7 @@ impl Application {
             tasks.push(background.spawn(worker.run(shutdown_rx.clone())));
         }
         tasks.push(background.spawn(scheduler::run(shutdown_rx.clone())));
+        tasks.push(background.spawn(store::run_housekeeping(store.clone(), shutdown_rx.clone())));
 
         let app = router(state);
         let mut server_shutdown = shutdown_rx;
@@ -136,7 +138,7 @@ impl Application {
             shutdown,
             tasks,
             server,
-            background,
+            _background: background,
         })
     }
 
@@ -160,7 +162,6 @@ impl Application {
             // The inbox writer ends once the router (holding its sender) is gone.
             let _ = task.await;
         }
-        self.background.shutdown();
     }
 
     /// Runs until SIGINT or SIGTERM, then stops gracefully.

@@ -1,6 +1,7 @@
 //! The outbox worker: sends the Slack Web API calls that transactions
 //! recorded. One call per ordering key (channel) is in flight at a time, so
-//! per-channel order holds; HTTP 429 waits for `Retry-After`; other transient
+//! per-channel order holds; calls are paced by Slack's rate-limit tiers
+//! ([`pacing`]); HTTP 429 waits for `Retry-After`; other transient
 //! failures back off exponentially; final errors are set aside so they do
 //! not block the channel.
 //!
@@ -10,9 +11,10 @@
 //! instead of creating a second one.
 
 pub mod followups;
+pub mod pacing;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -23,6 +25,8 @@ use crate::domain::ChannelName;
 use crate::metrics::Metrics;
 use crate::slack::{SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
+
+use pacing::Pacer;
 
 /// Calls leased per round (each to a different channel).
 const BATCH: i64 = 64;
@@ -45,11 +49,14 @@ pub struct OutboxWorker {
     pub metrics: Arc<Metrics>,
     pub ready: Arc<Notify>,
     bot_user: Arc<OnceCell<String>>,
+    pacer: Arc<Pacer>,
 }
 
 /// What to do with a call after trying it.
 enum Settle {
     Sent(Value),
+    /// Over Rebound's own pacing budget: try again later, no attempt counted.
+    Defer(Duration),
     Retry {
         after: Duration,
         error: String,
@@ -73,6 +80,7 @@ impl OutboxWorker {
             metrics,
             ready,
             bot_user: Arc::new(OnceCell::new()),
+            pacer: Arc::default(),
         }
     }
 
@@ -112,7 +120,8 @@ impl OutboxWorker {
     /// Sends every due head-of-channel call concurrently, then records all
     /// outcomes in one transaction.
     async fn round(&self) -> Result<usize, StoreError> {
-        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE).await?;
+        let paused = self.pacer.exhausted(Instant::now());
+        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE, &paused).await?;
         let count = calls.len();
         let mut tasks = tokio::task::JoinSet::new();
         for call in calls {
@@ -144,6 +153,10 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, call: &OutboxCall) -> Settle {
+        let channel_key = (call.method == "chat.postMessage").then_some(call.ordering_key.as_str());
+        if let Err(wait) = self.pacer.take(&call.method, channel_key, Instant::now()) {
+            return Settle::Defer(wait);
+        }
         let outcome = self.send(call).await;
         self.metrics.record_slack_call(&call.method, &result_label(&outcome));
         match outcome {
@@ -265,10 +278,15 @@ impl OutboxWorker {
                     followups::apply(uow.as_mut(), &call.after_send, response, &self.settings, now).await?;
                     uow.mark_outbox_sent(call.id, now, response).await?;
                 }
+                Settle::Defer(wait) => {
+                    uow.defer_outbox(call.id, now + chrono::Duration::from_std(*wait).unwrap_or_default())
+                        .await?;
+                }
                 Settle::Retry { after, error, rewrite } => {
                     tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
                     let at = now + chrono::Duration::from_std(*after).unwrap_or_default();
-                    uow.retry_outbox(call.id, at, error, rewrite.as_ref().map(|(a, s)| (a, s))).await?;
+                    uow.retry_outbox(call.id, at, error, rewrite.as_ref().map(|(a, s)| (a, s)))
+                        .await?;
                 }
                 Settle::Fail(error) => {
                     tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");

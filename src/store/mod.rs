@@ -168,6 +168,8 @@ pub struct Depths {
 pub trait Store: Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
+    /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
+    async fn housekeeping(&self) -> StoreResult<()>;
     /// Ok when the database answers and every migration is applied.
     async fn check_ready(&self) -> StoreResult<bool>;
 
@@ -177,7 +179,14 @@ pub trait Store: Send + Sync + 'static {
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Leases the next call of each ordering key that is due.
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
+    /// Leases the next call of each ordering key that is due, skipping `paused_methods`.
+    async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+        paused_methods: &[String],
+    ) -> StoreResult<Vec<OutboxCall>>;
     /// When the next pending call becomes due, if any.
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
@@ -213,9 +222,24 @@ pub trait UnitOfWork: Send {
         error: &str,
         rewrite: Option<(&serde_json::Value, &AfterSend)>,
     ) -> StoreResult<()>;
+    /// Puts a claimed call back until `at` without counting an attempt (pacing).
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
     /// Gives up on a call so it no longer holds up its ordering key.
     async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// Runs [`Store::housekeeping`] every second until `shutdown`.
+pub async fn run_housekeeping(store: Arc<dyn Store>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        if let Err(error) = store.housekeeping().await {
+            tracing::warn!(%error, "database housekeeping failed");
+        }
+    }
 }
 
 /// Opens (and for SQLite creates) the database named by `url`.

@@ -57,6 +57,11 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn housekeeping(&self) -> StoreResult<()> {
+        // Autovacuum does Postgres' housekeeping.
+        Ok(())
+    }
+
     async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
@@ -104,11 +109,18 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+    async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+        paused_methods: &[String],
+    ) -> StoreResult<Vec<OutboxCall>> {
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
                AND (o.claimed_until IS NULL OR o.claimed_until <= $2) \
+               AND NOT (o.method = ANY($4)) \
                AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' \
                                AND p.ordering_key = o.ordering_key AND p.id < o.id) \
                ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
@@ -117,6 +129,7 @@ impl Store for PostgresStore {
         .bind(lease_until(now, lease))
         .bind(now)
         .bind(limit)
+        .bind(paused_methods)
         .fetch_all(&self.pool)
         .await?;
         let mut calls = rows
@@ -355,6 +368,17 @@ impl UnitOfWork for PostgresUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -34,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Copies the WAL back into the database file without taking the write lock.
+    checkpointer: SqlitePool,
     gate: Arc<InboxFirst>,
 }
 
@@ -89,8 +91,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Checkpoints run in `housekeeping`, never inside a commit that an
+            // acknowledgement is waiting for.
+            .pragma("wal_autocheckpoint", "0");
         let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
@@ -98,15 +107,24 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader, gate: Arc::default() })
+        Ok(Self {
+            writer,
+            reader,
+            checkpointer,
+            gate: Arc::default(),
+        })
     }
 
     /// One transaction for the whole batch: a single fsync acknowledges all of it.
     async fn insert_inbox_now(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
         let mut connection = self.writer.acquire().await?;
-        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *connection)
+            .await?;
         let outcomes = Self::insert_inbox_tx(&mut connection, items, now).await;
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *connection)
+            .await?;
         outcomes
     }
 
@@ -164,6 +182,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn housekeeping(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.checkpointer)
+            .await?;
+        Ok(())
+    }
+
     async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
@@ -194,12 +219,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+    async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+        paused_methods: &[String],
+    ) -> StoreResult<Vec<OutboxCall>> {
         self.gate.wait_for_inbox().await;
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?2 \
                AND (o.claimed_until IS NULL OR o.claimed_until <= ?2) \
+               AND o.method NOT IN (SELECT value FROM json_each(?4)) \
                AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' \
                                AND p.ordering_key = o.ordering_key AND p.id < o.id) \
                ORDER BY o.id LIMIT ?3) \
@@ -208,6 +240,7 @@ impl Store for SqliteStore {
         .bind(millis(lease_until(now, lease)))
         .bind(millis(now))
         .bind(limit)
+        .bind(serde_json::to_string(paused_methods).unwrap_or_else(|_| "[]".into()))
         .fetch_all(&self.writer)
         .await?;
         let mut calls = rows
@@ -449,6 +482,17 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?",
+        )
+        .bind(millis(at))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -169,3 +169,75 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    messages_to_one_channel_are_paced_a_second_apart,
+    |app: TestApp| async move {
+        let mut second = mention("Ev0002");
+        second["event"]["ts"] = json!("1700000000.000200");
+        second["event"]["event_ts"] = json!("1700000000.000200");
+        app.event(&mention("Ev0001"), None).await;
+        app.event(&second, None).await;
+        app.fake
+            .wait_for("both replies", |f| f.calls("chat.postMessage").len() >= 2)
+            .await;
+        let replies = app.fake.calls("chat.postMessage");
+        let gap = replies[1].at.duration_since(replies[0].at);
+        assert!(
+            gap >= Duration::from_millis(950),
+            "two posts to one channel {gap:?} apart; Slack allows about one per second"
+        );
+        assert_eq!(replies[0].args["thread_ts"], "1700000000.000100", "order kept");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_declare_each_incident_once() {
+    let Some(first) = spawn_app_with(Backend::Postgres, Workers::default()).await else {
+        return;
+    };
+    let settings = crate::helpers::settings(&first.database_url, &first.fake, &[]);
+    let second = rebound::startup::Application::start(settings, Workers::default())
+        .await
+        .unwrap();
+    let second_base = format!("http://{}", second.addr());
+    for i in 0..6 {
+        let body = crate::helpers::command_body(&first.fake, &format!("open Replica test {i}"), DECLARER, "CGENERAL");
+        let path = "/slack/commands";
+        if i % 2 == 0 {
+            first.post_signed(path, crate::helpers::FORM, &body, &[]).await;
+        } else {
+            let timestamp = chrono::Utc::now().timestamp().to_string();
+            let signature = crate::helpers::sign(crate::helpers::SIGNING_SECRET, &timestamp, &body);
+            let response = first
+                .http
+                .post(format!("{second_base}{path}"))
+                .header("Content-Type", crate::helpers::FORM)
+                .header("X-Slack-Request-Timestamp", timestamp)
+                .header("X-Slack-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    }
+    first
+        .fake
+        .wait_for("six receipts", |f| f.calls("response_url").len() >= 6)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let created: Vec<_> = first
+        .fake
+        .calls("conversations.create")
+        .into_iter()
+        .filter(RecordedCall::ok)
+        .collect();
+    assert_eq!(
+        created.len(),
+        6,
+        "one channel per incident across replicas: {created:?}"
+    );
+    assert_eq!(first.fake.calls("response_url").len(), 6);
+    second.stop().await;
+}

@@ -1,0 +1,188 @@
+//! Client-side pacing by Slack's published rate-limit tiers, so Rebound
+//! spends its calls where they matter instead of collecting HTTP 429s.
+//!
+//! Each Web API method has a per-minute allowance (Tier 2 ≈ 20/min, Tier 3 ≈
+//! 50/min, Tier 4 ≈ 100/min; FACTS.md §7) kept as a token bucket that may
+//! burst up to one minute's worth. Methods whose bucket is empty are not
+//! claimed from the outbox until it refills. `chat.postMessage` is also paced
+//! per channel: about one message per second.
+//! Buckets are per process: with several replicas, Slack's 429 with
+//! `Retry-After` remains the backstop.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Calls per minute Slack allows for a method, by its tier.
+pub fn per_minute(method: &str) -> Option<u32> {
+    let tier = match method {
+        "conversations.create"
+        | "conversations.setTopic"
+        | "conversations.setPurpose"
+        | "conversations.archive"
+        | "pins.add"
+        | "bookmarks.add"
+        | "usergroups.users.list" => 2,
+        "conversations.invite"
+        | "conversations.join"
+        | "conversations.list"
+        | "conversations.history"
+        | "conversations.replies"
+        | "chat.update"
+        | "reactions.get"
+        | "users.lookupByEmail" => 3,
+        "chat.postEphemeral" | "users.info" | "views.open" | "views.update" | "views.push" => 4,
+        // chat.postMessage: paced per channel (1/s); Slack also caps a workspace
+        // at several hundred per minute.
+        "chat.postMessage" => return Some(300),
+        _ => return None,
+    };
+    Some(match tier {
+        2 => 20,
+        3 => 50,
+        _ => 100,
+    })
+}
+
+/// How long Rebound waits between messages to one channel.
+pub const PER_CHANNEL_MESSAGE_GAP: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    capacity: f64,
+    per_second: f64,
+    refilled_at: Instant,
+}
+
+impl Bucket {
+    fn new(per_minute: u32, now: Instant) -> Self {
+        let capacity = f64::from(per_minute);
+        Self {
+            tokens: capacity,
+            capacity,
+            per_second: capacity / 60.0,
+            refilled_at: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.refilled_at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.refilled_at = now;
+    }
+
+    /// Time until one token is available.
+    fn wait(&self) -> Duration {
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
+        }
+    }
+}
+
+/// Token buckets for every paced method, and the last message per channel.
+#[derive(Debug, Default)]
+pub struct Pacer {
+    buckets: Mutex<HashMap<String, Bucket>>,
+    last_message: Mutex<HashMap<String, Instant>>,
+}
+
+impl Pacer {
+    /// Methods that cannot be called right now.
+    pub fn exhausted(&self, now: Instant) -> Vec<String> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets
+            .iter_mut()
+            .filter_map(|(method, bucket)| {
+                bucket.refill(now);
+                (bucket.tokens < 1.0).then(|| method.clone())
+            })
+            .collect()
+    }
+
+    /// Takes a token for `method` (and a message slot in `channel`), or says
+    /// how long to wait.
+    pub fn take(&self, method: &str, channel: Option<&str>, now: Instant) -> Result<(), Duration> {
+        if let Some(channel) = channel {
+            self.channel_slot(channel, now)?;
+        }
+        let Some(limit) = per_minute(method) else { return Ok(()) };
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets
+            .entry(method.to_string())
+            .or_insert_with(|| Bucket::new(limit, now));
+        bucket.refill(now);
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(bucket.wait())
+        }
+    }
+}
+
+impl Pacer {
+    fn channel_slot(&self, channel: &str, now: Instant) -> Result<(), Duration> {
+        let mut last = self.last_message.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(previous) = last.get(channel) {
+            let since = now.saturating_duration_since(*previous);
+            if since < PER_CHANNEL_MESSAGE_GAP {
+                return Err(PER_CHANNEL_MESSAGE_GAP - since);
+            }
+        }
+        if last.len() > 10_000 {
+            // Channels quiet for a second no longer need remembering.
+            last.retain(|_, at| now.saturating_duration_since(*at) < PER_CHANNEL_MESSAGE_GAP);
+        }
+        last.insert(channel.to_string(), now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_two_allows_a_minute_of_burst_then_paces() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        for _ in 0..20 {
+            assert_eq!(pacer.take("conversations.create", None, start), Ok(()));
+        }
+        let wait = pacer.take("conversations.create", None, start).unwrap_err();
+        assert!((2.9..=3.1).contains(&wait.as_secs_f64()), "{wait:?}");
+        assert_eq!(pacer.exhausted(start), ["conversations.create"]);
+        assert_eq!(
+            pacer.take("conversations.create", None, start + Duration::from_secs(3)),
+            Ok(())
+        );
+        assert!(pacer.exhausted(start + Duration::from_secs(60)).is_empty());
+    }
+
+    #[test]
+    fn messages_to_one_channel_wait_a_second() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        assert_eq!(pacer.take("chat.postMessage", Some("C1"), start), Ok(()));
+        assert_eq!(pacer.take("chat.postMessage", Some("C2"), start), Ok(()));
+        let wait = pacer
+            .take("chat.postMessage", Some("C1"), start + Duration::from_millis(400))
+            .unwrap_err();
+        assert_eq!(wait, Duration::from_millis(600));
+        assert_eq!(
+            pacer.take("chat.postMessage", Some("C1"), start + Duration::from_secs(1)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn unknown_methods_are_not_paced() {
+        let pacer = Pacer::default();
+        for _ in 0..1000 {
+            assert_eq!(pacer.take("response_url", None, Instant::now()), Ok(()));
+        }
+    }
+}
