@@ -45,13 +45,16 @@ CREATE INDEX timeline_incident ON timeline (incident_id, at);
 
 -- Slack Web API calls recorded in the same transaction as the state change
 -- that caused them; the outbox worker sends them in id order per ordering_key.
+-- Only the oldest unsent call of a key is 'pending' (claimable); the ones
+-- behind it are 'waiting' and promoted one by one, so claiming never has to
+-- scan past a long queue for one busy channel.
 CREATE TABLE outbox (
     id              BIGSERIAL PRIMARY KEY,
     ordering_key    TEXT        NOT NULL,
     method          TEXT        NOT NULL,
     args            JSONB       NOT NULL,
     after_send      JSONB       NOT NULL,
-    state           TEXT        NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    state           TEXT        NOT NULL DEFAULT 'pending' CHECK (state IN ('waiting', 'pending', 'sent', 'failed')),
     attempts        INTEGER     NOT NULL DEFAULT 0,
     created_at      TIMESTAMPTZ NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,
@@ -60,5 +63,5 @@ CREATE TABLE outbox (
     last_error      TEXT,
     response        JSONB
 );
-CREATE INDEX outbox_pending_by_key ON outbox (ordering_key, id) WHERE state = 'pending';
-CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_open_by_key ON outbox (ordering_key, id) WHERE state IN ('waiting', 'pending');
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';

@@ -47,13 +47,16 @@ CREATE INDEX timeline_incident ON timeline (incident_id, at);
 
 -- Slack Web API calls recorded in the same transaction as the state change
 -- that caused them; the outbox worker sends them in id order per ordering_key.
+-- Only the oldest unsent call of a key is 'pending' (claimable); the ones
+-- behind it are 'waiting' and promoted one by one, so claiming never has to
+-- scan past a long queue for one busy channel.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     ordering_key    TEXT    NOT NULL,
     method          TEXT    NOT NULL,
     args            TEXT    NOT NULL,
     after_send      TEXT    NOT NULL,
-    state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('waiting', 'pending', 'sent', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
@@ -62,5 +65,5 @@ CREATE TABLE outbox (
     last_error      TEXT,
     response        TEXT
 );
-CREATE INDEX outbox_pending_by_key ON outbox (state, ordering_key, id);
-CREATE INDEX outbox_pending_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_key ON outbox (ordering_key, state, id);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);

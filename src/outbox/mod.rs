@@ -120,8 +120,7 @@ impl OutboxWorker {
     /// Sends every due head-of-channel call concurrently, then records all
     /// outcomes in one transaction.
     async fn round(&self) -> Result<usize, StoreError> {
-        let paused = self.pacer.exhausted(Instant::now());
-        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE, &paused).await?;
+        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE).await?;
         let count = calls.len();
         let mut tasks = tokio::task::JoinSet::new();
         for call in calls {

@@ -3,8 +3,9 @@
 //!
 //! Each Web API method has a per-minute allowance (Tier 2 ≈ 20/min, Tier 3 ≈
 //! 50/min, Tier 4 ≈ 100/min; FACTS.md §7) kept as a token bucket that may
-//! burst up to one minute's worth. Methods whose bucket is empty are not
-//! claimed from the outbox until it refills. `chat.postMessage` is also paced
+//! burst up to one minute's worth. A call over budget is put back until a
+//! slot of its own: waiting calls get successive slots one refill interval
+//! apart, so each is handled about once instead of retried at every refill. `chat.postMessage` is also paced
 //! per channel: about one message per second.
 //! Buckets are per process: with several replicas, Slack's 429 with
 //! `Retry-After` remains the backstop.
@@ -47,14 +48,6 @@ pub fn per_minute(method: &str) -> Option<u32> {
 /// How long Rebound waits between messages to one channel.
 pub const PER_CHANNEL_MESSAGE_GAP: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    capacity: f64,
-    per_second: f64,
-    refilled_at: Instant,
-}
-
 impl Bucket {
     fn new(per_minute: u32, now: Instant) -> Self {
         let capacity = f64::from(per_minute);
@@ -63,6 +56,7 @@ impl Bucket {
             capacity,
             per_second: capacity / 60.0,
             refilled_at: now,
+            next_free_slot: now,
         }
     }
 
@@ -80,6 +74,13 @@ impl Bucket {
             Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
         }
     }
+
+    /// Promises the next free slot to a call that has to wait.
+    fn reserve(&mut self, now: Instant) -> Duration {
+        let slot = self.next_free_slot.max(now + self.wait());
+        self.next_free_slot = slot + Duration::from_secs_f64(1.0 / self.per_second);
+        slot - now
+    }
 }
 
 /// Token buckets for every paced method, and the last message per channel.
@@ -89,19 +90,19 @@ pub struct Pacer {
     last_message: Mutex<HashMap<String, Instant>>,
 }
 
-impl Pacer {
-    /// Methods that cannot be called right now.
-    pub fn exhausted(&self, now: Instant) -> Vec<String> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        buckets
-            .iter_mut()
-            .filter_map(|(method, bucket)| {
-                bucket.refill(now);
-                (bucket.tokens < 1.0).then(|| method.clone())
-            })
-            .collect()
-    }
+/// A method's bucket plus the queue of slots promised to calls sent away to
+/// wait, so each deferred call comes back when a token is due for it rather
+/// than all of them at the next refill.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    capacity: f64,
+    per_second: f64,
+    refilled_at: Instant,
+    next_free_slot: Instant,
+}
 
+impl Pacer {
     /// Takes a token for `method` (and a message slot in `channel`), or says
     /// how long to wait.
     pub fn take(&self, method: &str, channel: Option<&str>, now: Instant) -> Result<(), Duration> {
@@ -118,7 +119,7 @@ impl Pacer {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(bucket.wait())
+            Err(bucket.reserve(now))
         }
     }
 }
@@ -154,12 +155,22 @@ mod tests {
         }
         let wait = pacer.take("conversations.create", None, start).unwrap_err();
         assert!((2.9..=3.1).contains(&wait.as_secs_f64()), "{wait:?}");
-        assert_eq!(pacer.exhausted(start), ["conversations.create"]);
+        let second_in_line = pacer.take("conversations.create", None, start).unwrap_err();
+        assert!(
+            (5.9..=6.1).contains(&second_in_line.as_secs_f64()),
+            "waiting calls queue up: {second_in_line:?}"
+        );
         assert_eq!(
             pacer.take("conversations.create", None, start + Duration::from_secs(3)),
             Ok(())
         );
-        assert!(pacer.exhausted(start + Duration::from_secs(60)).is_empty());
+        for _ in 0..19 {
+            assert_eq!(
+                pacer.take("conversations.create", None, start + Duration::from_secs(600)),
+                Ok(()),
+                "refilled after a quiet spell"
+            );
+        }
     }
 
     #[test]

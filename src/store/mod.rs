@@ -179,14 +179,8 @@ pub trait Store: Send + Sync + 'static {
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Leases the next call of each ordering key that is due.
-    /// Leases the next call of each ordering key that is due, skipping `paused_methods`.
-    async fn claim_outbox(
-        &self,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-        paused_methods: &[String],
-    ) -> StoreResult<Vec<OutboxCall>>;
+    /// Leases the next call of each ordering key that is due.
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
     /// When the next pending call becomes due, if any.
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 

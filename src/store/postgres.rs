@@ -58,7 +58,17 @@ impl Store for PostgresStore {
     }
 
     async fn housekeeping(&self) -> StoreResult<()> {
-        // Autovacuum does Postgres' housekeeping.
+        // A call enqueued by one replica while another settled the call ahead
+        // of it can miss its promotion (neither saw the other's row); give
+        // such a queue its head back.
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending' WHERE id IN ( \
+               SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.ordering_key = w.ordering_key) \
+               GROUP BY w.ordering_key)",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -109,27 +119,17 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn claim_outbox(
-        &self,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-        paused_methods: &[String],
-    ) -> StoreResult<Vec<OutboxCall>> {
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
                AND (o.claimed_until IS NULL OR o.claimed_until <= $2) \
-               AND NOT (o.method = ANY($4)) \
-               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' \
-                               AND p.ordering_key = o.ordering_key AND p.id < o.id) \
                ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, ordering_key, method, args, after_send, attempts",
         )
         .bind(lease_until(now, lease))
         .bind(now)
         .bind(limit)
-        .bind(paused_methods)
         .fetch_all(&self.pool)
         .await?;
         let mut calls = rows
@@ -205,7 +205,7 @@ impl Store for PostgresStore {
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
-                    (SELECT COUNT(*) FROM outbox WHERE state = 'pending')",
+                    (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending'))",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -308,7 +308,9 @@ impl UnitOfWork for PostgresUnitOfWork {
 
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = $1 \
+               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
         )
         .bind(&call.ordering_key)
         .bind(&call.method)
@@ -338,6 +340,7 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
+        promote_next(&mut self.tx, id).await?;
         Ok(())
     }
 
@@ -368,6 +371,7 @@ impl UnitOfWork for PostgresUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        promote_next(&mut self.tx, id).await?;
         Ok(())
     }
 
@@ -386,4 +390,18 @@ impl UnitOfWork for PostgresUnitOfWork {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// Makes the next waiting call of the same ordering key claimable, once the
+/// call `settled_id` is sent or set aside.
+async fn promote_next(tx: &mut Transaction<'static, Postgres>, settled_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'pending' WHERE id = ( \
+           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = $1))",
+    )
+    .bind(settled_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

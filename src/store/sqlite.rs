@@ -219,28 +219,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn claim_outbox(
-        &self,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-        paused_methods: &[String],
-    ) -> StoreResult<Vec<OutboxCall>> {
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
         self.gate.wait_for_inbox().await;
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ?2 \
-               AND (o.claimed_until IS NULL OR o.claimed_until <= ?2) \
-               AND o.method NOT IN (SELECT value FROM json_each(?4)) \
-               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' \
-                               AND p.ordering_key = o.ordering_key AND p.id < o.id) \
-               ORDER BY o.id LIMIT ?3) \
+               SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?2 \
+               AND (claimed_until IS NULL OR claimed_until <= ?2) \
+               ORDER BY id LIMIT ?3) \
              RETURNING id, ordering_key, method, args, after_send, attempts",
         )
         .bind(millis(lease_until(now, lease)))
         .bind(millis(now))
         .bind(limit)
-        .bind(serde_json::to_string(paused_methods).unwrap_or_else(|_| "[]".into()))
         .fetch_all(&self.writer)
         .await?;
         let mut calls = rows
@@ -315,7 +305,7 @@ impl Store for SqliteStore {
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
-                    (SELECT COUNT(*) FROM outbox WHERE state = 'pending')",
+                    (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending'))",
         )
         .fetch_one(&self.reader)
         .await?;
@@ -419,13 +409,14 @@ impl UnitOfWork for SqliteUnitOfWork {
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
         let after_send = serde_json::to_string(&call.after_send).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = ?1 \
+               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
         )
         .bind(&call.ordering_key)
         .bind(&call.method)
         .bind(call.args.to_string())
         .bind(after_send)
-        .bind(millis(now))
         .bind(millis(now))
         .execute(&mut *self.tx)
         .await?;
@@ -448,6 +439,7 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        promote_next(&mut self.tx, id).await?;
         Ok(())
     }
 
@@ -482,6 +474,7 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        promote_next(&mut self.tx, id).await?;
         Ok(())
     }
 
@@ -500,4 +493,18 @@ impl UnitOfWork for SqliteUnitOfWork {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// Makes the next waiting call of the same ordering key claimable, once the
+/// call `settled_id` is sent or set aside.
+async fn promote_next(tx: &mut Transaction<'static, Sqlite>, settled_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'pending' WHERE id = ( \
+           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = ?))",
+    )
+    .bind(settled_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
