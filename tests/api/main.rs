@@ -6,5 +6,6 @@ mod helpers;
 
 mod declare;
 mod delivery;
+mod fake_contract;
 mod ingress;
 mod operations;

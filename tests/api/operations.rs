@@ -111,3 +111,31 @@ fn help_describes_every_command() {
         assert!(stdout.contains(command), "{stdout}");
     }
 }
+
+async fn readiness_follows_migrations(backend: crate::helpers::Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = crate::helpers::fresh_database(backend, &dir).await else {
+        return;
+    };
+    let store = rebound::store::connect(&url).await.unwrap();
+    assert!(!store.check_ready().await.unwrap(), "not ready before migrations");
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8(output.stdout).unwrap().contains("migrations applied"));
+    assert!(store.check_ready().await.unwrap(), "ready after `rebound migrate`");
+}
+
+#[tokio::test]
+async fn migrate_command_makes_the_database_ready_sqlite() {
+    readiness_follows_migrations(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migrate_command_makes_the_database_ready_postgres() {
+    readiness_follows_migrations(crate::helpers::Backend::Postgres).await;
+}
