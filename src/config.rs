@@ -35,6 +35,14 @@ pub struct FileSettings {
     pub timers: TimerSettings,
     pub failures: FailureSettings,
     pub digest: DigestSettings,
+    pub permissions: PermissionSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PermissionSettings {
+    /// `anyone` (default) or `lead`: who may resolve and reopen.
+    pub resolve: crate::domain::lifecycle::ResolvePolicy,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -308,11 +316,15 @@ mod tests {
         let path = dir.path().join("rebound.toml");
         std::fs::write(
             &path,
-            "[slack]\nannounce_channel = \"ops\"\nchannel_prefix = \"sev\"\n[severity.sev2]\nupdate_every = \"90s\"\n[timers]\nseverity_prompt_every = \"2m\"\n",
+            "[permissions]\nresolve = \"lead\"\n[slack]\nannounce_channel = \"ops\"\nchannel_prefix = \"sev\"\n[severity.sev2]\nupdate_every = \"90s\"\n[timers]\nseverity_prompt_every = \"2m\"\n",
         )
         .unwrap();
         let settings = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())])).unwrap();
         assert_eq!(settings.file.slack.announce_channel, "ops");
+        assert_eq!(
+            settings.file.permissions.resolve,
+            crate::domain::lifecycle::ResolvePolicy::Lead
+        );
         assert_eq!(settings.file.update_every(Severity::Sev2), Duration::from_secs(90));
         assert_eq!(settings.file.timers.severity_prompt_every, Duration::from_secs(120));
     }

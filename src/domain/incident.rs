@@ -24,6 +24,14 @@ pub struct Incident {
     pub channel_name: Option<String>,
     /// `ts` of the incident card in the channel, for editing it in place.
     pub card_ts: Option<String>,
+    /// First responder action (for time to acknowledge).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// First move to `monitoring` (for time to mitigate).
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub reopened_at: Option<DateTime<Utc>>,
+    /// The resolution summary.
+    pub summary: Option<String>,
 }
 
 impl Incident {
@@ -83,6 +91,11 @@ impl IncidentDraft {
             channel_id: None,
             channel_name: None,
             card_ts: None,
+            acknowledged_at: None,
+            mitigated_at: None,
+            resolved_at: None,
+            reopened_at: None,
+            summary: None,
         }
     }
 }

@@ -7,9 +7,11 @@
 pub mod channel_name;
 pub mod command;
 pub mod incident;
+pub mod lifecycle;
 pub mod severity;
 
 pub use channel_name::ChannelName;
 pub use command::{Command, CommandError, Due};
 pub use incident::{Incident, IncidentDraft, IncidentId};
+pub use lifecycle::{Change, Happened, LifecycleError};
 pub use severity::{Severity, Status};

@@ -39,29 +39,33 @@ pub async fn handle(
             store_invocation(&state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&reply)))
         }
-        other => answer_incident_command(&state, &invocation, &other).await,
+        other => answer_incident_command(&state, &invocation, text, &other).await,
     }
 }
 
-/// Subcommands that act on an incident. Their handling arrives with issue #3;
-/// until then they say so instead of pretending to work.
+/// Subcommands that act on an incident: stored when run in an incident
+/// channel, refused elsewhere.
 async fn answer_incident_command(
     state: &AppState,
     invocation: &SlackCommandEvent,
+    raw: &str,
     command: &Command,
 ) -> Result<Json<Value>, IngressError> {
-    debug_assert!(command.needs_incident_channel());
-    let in_incident = state
-        .store
-        .incident_by_channel(invocation.channel_id.as_ref())
-        .await?
-        .is_some();
-    let reply = if in_incident {
-        ":construction: This Rebound version declares and lists incidents; changing them from Slack is not available yet.".to_string()
-    } else {
-        ":warning: Run this inside an incident channel (see `/incident list`).".to_string()
+    let Some(incident) = state.store.incident_by_channel(invocation.channel_id.as_ref()).await? else {
+        return Ok(Json(views::ephemeral(
+            ":warning: Run this inside an incident channel (see `/incident list`).",
+        )));
     };
-    Ok(Json(views::ephemeral(&reply)))
+    if matches!(command, Command::Action { .. }) {
+        return Ok(Json(views::ephemeral(
+            ":construction: Action items are not available in this Rebound version yet; record it with `/incident note` for now.",
+        )));
+    }
+    store_invocation(state, invocation, raw).await?;
+    Ok(Json(views::ephemeral(&format!(
+        ":ok_hand: Updating *{}*…",
+        incident.reference()
+    ))))
 }
 
 fn parse_form(text: &str) -> Result<SlackCommandEvent, IngressError> {

@@ -21,10 +21,12 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, OnceCell, watch};
 
 use crate::config::Settings;
+use crate::dispatcher::CARD_OF;
 use crate::domain::ChannelName;
 use crate::metrics::Metrics;
 use crate::slack::{SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
+use crate::views::card;
 
 use pacing::Pacer;
 
@@ -165,6 +167,10 @@ impl OutboxWorker {
     }
 
     async fn send(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
+        if let Some(incident_id) = call.args[CARD_OF].as_i64() {
+            let args = self.current_card(incident_id, &call.args).await?;
+            return self.slack.call(&call.method, &args).await;
+        }
         if call.method == RESPONSE_URL_METHOD {
             let url = call.args["url"].as_str().unwrap_or_default();
             self.slack
@@ -174,6 +180,22 @@ impl OutboxWorker {
         } else {
             self.slack.call(&call.method, &call.args).await
         }
+    }
+
+    /// The card as the incident is now, addressed to the posted card's `ts`.
+    async fn current_card(&self, incident_id: i64, args: &Value) -> Result<Value, SlackCallError> {
+        let incident = match self.store.incident(incident_id).await {
+            Ok(Some(incident)) => incident,
+            Ok(None) => return Err(SlackCallError::Api("rebound_incident_missing".into())),
+            Err(error) => return Err(SlackCallError::Transient(error.to_string())),
+        };
+        let Some(ts) = incident.card_ts.clone() else {
+            return Err(SlackCallError::Api("rebound_card_never_posted".into()));
+        };
+        let mut card = card::incident_card(&incident);
+        card["channel"] = args["channel"].clone();
+        card["ts"] = json!(ts);
+        Ok(card)
     }
 
     async fn on_error(&self, call: &OutboxCall, error: SlackCallError) -> Settle {

@@ -9,8 +9,8 @@
 macro_rules! select_incidents {
     ($condition:literal) => {
         concat!(
-            "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts \
-             FROM incidents ",
+            "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts, \
+             acknowledged_at, mitigated_at, resolved_at, reopened_at, summary FROM incidents ",
             $condition
         )
     };
@@ -202,6 +202,10 @@ pub trait UnitOfWork: Send {
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
     async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
+    /// The incident whose channel this is, locked until the transaction ends.
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>>;
+    /// Writes an incident's lifecycle fields (severity, status, lead, timestamps, summary).
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()>;
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
     async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
     async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;

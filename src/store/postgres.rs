@@ -47,6 +47,11 @@ fn incident_from_row(row: &PgRow) -> StoreResult<Incident> {
         channel_id: row.try_get("channel_id")?,
         channel_name: row.try_get("channel_name")?,
         card_ts: row.try_get("card_ts")?,
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        mitigated_at: row.try_get("mitigated_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        reopened_at: row.try_get("reopened_at")?,
+        summary: row.try_get("summary")?,
     })
 }
 
@@ -270,6 +275,33 @@ impl UnitOfWork for PostgresUnitOfWork {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE channel_id = $1 FOR UPDATE"))
+            .bind(channel_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
+             resolved_at = $6, reopened_at = $7, summary = $8 WHERE id = $9",
+        )
+        .bind(incident.severity.map(|s| s.as_str()))
+        .bind(incident.status.as_str())
+        .bind(&incident.lead)
+        .bind(incident.acknowledged_at)
+        .bind(incident.mitigated_at)
+        .bind(incident.resolved_at)
+        .bind(incident.reopened_at)
+        .bind(&incident.summary)
+        .bind(incident.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {

@@ -172,7 +172,16 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
         channel_id: row.try_get("channel_id")?,
         channel_name: row.try_get("channel_name")?,
         card_ts: row.try_get("card_ts")?,
+        acknowledged_at: optional_millis(row.try_get("acknowledged_at")?)?,
+        mitigated_at: optional_millis(row.try_get("mitigated_at")?)?,
+        resolved_at: optional_millis(row.try_get("resolved_at")?)?,
+        reopened_at: optional_millis(row.try_get("reopened_at")?)?,
+        summary: row.try_get("summary")?,
     })
+}
+
+fn optional_millis(ms: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+    ms.map(from_millis).transpose()
 }
 
 #[async_trait]
@@ -372,6 +381,33 @@ impl UnitOfWork for SqliteUnitOfWork {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE channel_id = ?"))
+            .bind(channel_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE incidents SET severity = ?, status = ?, lead = ?, acknowledged_at = ?, mitigated_at = ?, \
+             resolved_at = ?, reopened_at = ?, summary = ? WHERE id = ?",
+        )
+        .bind(incident.severity.map(|s| s.as_str()))
+        .bind(incident.status.as_str())
+        .bind(&incident.lead)
+        .bind(incident.acknowledged_at.map(millis))
+        .bind(incident.mitigated_at.map(millis))
+        .bind(incident.resolved_at.map(millis))
+        .bind(incident.reopened_at.map(millis))
+        .bind(&incident.summary)
+        .bind(incident.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {

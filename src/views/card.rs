@@ -34,8 +34,20 @@ pub fn incident_card(incident: &Incident) -> Value {
             ])
             .into(),
     ];
-    if incident.severity.is_none() {
+    if incident.severity.is_none() && incident.is_open() {
         blocks.push(severity_select(incident).into());
+    }
+    if let Some(resolved_at) = incident.resolved_at {
+        let summary = incident
+            .summary
+            .as_deref()
+            .map(|s| format!(" — {}", escape(s)))
+            .unwrap_or_default();
+        let text = clip(
+            &format!(":white_check_mark: *Resolved* {}{summary}", slack_date(resolved_at)),
+            super::SECTION_MAX,
+        );
+        blocks.push(SlackSectionBlock::new().with_text(md!(text)).into());
     }
     blocks.push(
         SlackContextBlock::new(vec![md!(format!(
@@ -119,6 +131,23 @@ mod tests {
         let set = incident_card(&incident(Some(Severity::Sev1), "db down")).to_string();
         assert!(!set.contains(SET_SEVERITY_ACTION));
         assert!(set.contains("sev1"));
+    }
+
+    #[test]
+    fn a_resolved_card_shows_when_and_why() {
+        let mut resolved = incident(None, "db down");
+        resolved.status = crate::domain::Status::Resolved;
+        resolved.resolved_at = Some(Utc::now());
+        resolved.summary = Some("rolled back <v42>".into());
+        let card = incident_card(&resolved).to_string();
+        assert!(
+            card.contains("*Resolved*") && card.contains("rolled back &lt;v42&gt;"),
+            "{card}"
+        );
+        assert!(
+            !card.contains(SET_SEVERITY_ACTION),
+            "no controls on a resolved incident"
+        );
     }
 
     #[test]

@@ -8,4 +8,5 @@ mod declare;
 mod delivery;
 mod fake_contract;
 mod ingress;
+mod lifecycle;
 mod operations;

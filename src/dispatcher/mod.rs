@@ -12,7 +12,7 @@ use slack_morphism::prelude::SlackCommandEvent;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
-use crate::domain::{ChannelName, Command, IncidentDraft, command};
+use crate::domain::{Change, ChannelName, Command, IncidentDraft, command};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
 
 /// A batch that did not commit: its items are untouched in the inbox.
@@ -20,7 +20,26 @@ struct BatchFailed {
     items: Vec<InboxItem>,
     error: anyhow::Error,
 }
-use crate::views::replies;
+use crate::views::{card, replies};
+
+mod changes;
+
+pub use changes::CARD_OF;
+
+/// The lifecycle change a parsed command asks for, if it is one.
+pub fn incident_change(command: Command) -> Option<Change> {
+    Some(match command {
+        Command::Severity(severity) => Change::Severity(severity),
+        Command::Status(status) => Change::Status(status),
+        Command::Lead { user } => Change::Lead(user),
+        Command::Update { text } => Change::CustomerUpdate(text),
+        Command::Note { text } => Change::Note(text),
+        Command::Decision { text } => Change::Decision(text),
+        Command::Resolve { summary } => Change::Resolve(summary),
+        Command::Reopen { reason } => Change::Reopen(reason),
+        Command::Open { .. } | Command::Action { .. } | Command::List | Command::Help => return None,
+    })
+}
 
 /// Items taken per transaction: small enough that an acknowledgement waiting
 /// for the SQLite writer never waits long.
@@ -140,13 +159,7 @@ impl Dispatcher {
         let outcome = match item.kind {
             InboxKind::Command => self.command(uow, &item.payload, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
-            InboxKind::Interaction => {
-                tracing::debug!(
-                    inbox_id = item.id,
-                    "interaction recorded; card controls arrive with issue #3"
-                );
-                Ok(())
-            }
+            InboxKind::Interaction => self.interaction(uow, &item.payload, now).await,
         };
         match outcome {
             Err(error) if error.downcast_ref::<StoreError>().is_none() => {
@@ -174,12 +187,52 @@ impl Dispatcher {
                 self.declare(uow, draft, invocation.response_url.0.to_string(), now)
                     .await
             }
-            // Only state-changing commands are stored; anything else was answered at ingress.
-            other => {
-                tracing::warn!(?other, "stored command has no handler");
-                Ok(())
-            }
+            Ok(command) => match incident_change(command) {
+                Some(change) => {
+                    let request = changes::Request {
+                        channel_id: invocation.channel_id.as_ref(),
+                        actor: invocation.user_id.as_ref(),
+                        change,
+                        source: "slash_command",
+                        response_url: Some(invocation.response_url.0.as_str()),
+                        quiet_when_unchanged: false,
+                    };
+                    Ok(changes::apply(uow, &self.settings, request, now).await?)
+                }
+                // Read-only commands were answered at ingress and never stored.
+                None => Ok(()),
+            },
+            Err(error) => anyhow::bail!("stored command no longer parses: {error}"),
         }
+    }
+
+    /// A card control: today the severity select.
+    async fn interaction(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
+        let action = &payload["actions"][0];
+        if payload["type"] != "block_actions" || action["action_id"] != card::SET_SEVERITY_ACTION {
+            tracing::debug!(kind = %payload["type"], "interaction without a handler");
+            return Ok(());
+        }
+        let channel = payload["channel"]["id"]
+            .as_str()
+            .or(payload["container"]["channel_id"].as_str());
+        let (Some(channel), Some(actor)) = (channel, payload["user"]["id"].as_str()) else {
+            anyhow::bail!("block_actions without channel or user");
+        };
+        let value = action["selected_option"]["value"].as_str().unwrap_or_default();
+        let severity = value
+            .parse()
+            .map_err(|()| anyhow::anyhow!("unknown severity {value:?}"))?;
+        let request = changes::Request {
+            channel_id: channel,
+            actor,
+            change: Change::Severity(severity),
+            source: "card",
+            response_url: payload["response_url"].as_str(),
+            quiet_when_unchanged: true,
+        };
+        Ok(changes::apply(uow, &self.settings, request, now).await?)
     }
 
     /// Stores the incident and records the `conversations.create` call; the

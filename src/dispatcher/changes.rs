@@ -1,0 +1,137 @@
+//! Applying a responder's change to an incident: the domain decides, and this
+//! records the outcome (incident, timeline, card refresh, channel and
+//! announce-channel posts, or an ephemeral refusal) in the current transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::domain::{Change, Happened, Incident, LifecycleError, lifecycle};
+use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreResult, TimelineEntry, UnitOfWork};
+use crate::views;
+
+/// Who asked for a change, from where, and how to answer them privately.
+pub struct Request<'a> {
+    pub channel_id: &'a str,
+    pub actor: &'a str,
+    pub change: Change,
+    /// `slash_command` or `card`.
+    pub source: &'static str,
+    pub response_url: Option<&'a str>,
+    /// Double clicks and repeated selections say nothing; typed commands explain.
+    pub quiet_when_unchanged: bool,
+}
+
+/// Decides and records one change.
+pub async fn apply(
+    uow: &mut dyn UnitOfWork,
+    settings: &Settings,
+    request: Request<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let Some(incident) = uow.incident_by_channel(request.channel_id).await? else {
+        return reply(
+            uow,
+            &request,
+            ":warning: This channel is not an incident channel (see `/incident list`).",
+            now,
+        )
+        .await;
+    };
+    let policy = settings.file.permissions.resolve;
+    match lifecycle::decide(&incident, request.actor, request.change.clone(), policy, now) {
+        Ok((next, happened)) => record(uow, settings, &request, &next, &happened, now).await,
+        Err(LifecycleError::Unchanged(_)) if request.quiet_when_unchanged => Ok(()),
+        Err(refusal) => reply(uow, &request, &format!(":warning: {refusal}"), now).await,
+    }
+}
+
+async fn record(
+    uow: &mut dyn UnitOfWork,
+    settings: &Settings,
+    request: &Request<'_>,
+    incident: &Incident,
+    happened: &Happened,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    uow.save_incident(incident).await?;
+    let line = happened.describe();
+    uow.append_timeline(&TimelineEntry {
+        incident_id: incident.id,
+        at: now,
+        actor: request.actor.to_string(),
+        kind: happened.kind().into(),
+        body: line.clone(),
+        source: request.source.into(),
+    })
+    .await?;
+    let in_channel = format!("channel:{}", request.channel_id);
+    for call in [
+        refresh_card(incident, request.channel_id, &in_channel),
+        post(&in_channel, request.channel_id, &format!("<@{}> {line}", request.actor)),
+    ] {
+        uow.enqueue(&call, now).await?;
+    }
+    if happened.is_announced() && !incident.private {
+        let announce = &settings.file.slack.announce_channel;
+        let text = announcement(incident, request.channel_id, happened);
+        uow.enqueue(&post(&format!("channel:{announce}"), announce, &text), now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `chat.update` of the card; the worker fills in the card's `ts` and the
+/// current rendering when it sends, so it always shows the latest state.
+fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: ordering_key.into(),
+        method: "chat.update".into(),
+        args: json!({ "channel": channel_id, CARD_OF: incident.id }),
+        after_send: AfterSend::Nothing,
+    }
+}
+
+/// Marks a `chat.update` whose `ts` and blocks come from the incident at send time.
+pub const CARD_OF: &str = "rebound_card_of_incident";
+
+fn post(ordering_key: &str, channel: &str, text: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: ordering_key.into(),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": channel, "text": views::clip(text, 3900), "unfurl_links": false }),
+        after_send: AfterSend::Nothing,
+    }
+}
+
+fn announcement(incident: &Incident, channel_id: &str, happened: &Happened) -> String {
+    let reference = incident.reference();
+    let title = views::escape(&incident.title);
+    match happened {
+        Happened::CustomerUpdate(text) => {
+            format!(":loudspeaker: *{reference}* {title} — update: {text} (<#{channel_id}>)")
+        }
+        Happened::Resolved { .. } => format!(
+            ":white_check_mark: *{reference}* {title} — {} (<#{channel_id}>)",
+            happened.describe()
+        ),
+        _ => format!(
+            ":rotating_light: *{reference}* {title} — {} (<#{channel_id}>)",
+            happened.describe()
+        ),
+    }
+}
+
+async fn reply(uow: &mut dyn UnitOfWork, request: &Request<'_>, text: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let Some(url) = request.response_url else {
+        tracing::info!(actor = request.actor, text, "refused change with nowhere to reply");
+        return Ok(());
+    };
+    let call = NewOutboxCall {
+        ordering_key: format!("respond:{}", request.actor),
+        method: RESPONSE_URL_METHOD.into(),
+        args: json!({ "url": url, "body": views::ephemeral(text) }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await
+}

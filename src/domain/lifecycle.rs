@@ -1,0 +1,358 @@
+//! The incident lifecycle: what a responder's change does to an incident,
+//! and which changes are allowed. Pure: state and time in, new state and
+//! what happened out.
+
+use chrono::{DateTime, Utc};
+
+use super::{Incident, Severity, Status};
+
+/// A change a responder asks for, by slash command or card control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Severity(Severity),
+    Status(Status),
+    Lead(String),
+    Note(String),
+    Decision(String),
+    CustomerUpdate(String),
+    Resolve(Option<String>),
+    Reopen(Option<String>),
+}
+
+/// What a change did; each becomes a timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Happened {
+    SeverityChanged { from: Option<Severity>, to: Severity },
+    StatusChanged { from: Status, to: Status },
+    LeadChanged { from: Option<String>, to: String },
+    Noted(String),
+    Decided(String),
+    CustomerUpdate(String),
+    Resolved { summary: Option<String> },
+    Reopened { reason: Option<String> },
+}
+
+impl Happened {
+    /// The timeline `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Happened::SeverityChanged { .. } => "severity",
+            Happened::StatusChanged { .. } => "status",
+            Happened::LeadChanged { .. } => "lead",
+            Happened::Noted(_) => "note",
+            Happened::Decided(_) => "decision",
+            Happened::CustomerUpdate(_) => "customer_update",
+            Happened::Resolved { .. } => "resolved",
+            Happened::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// One line for the timeline and the incident channel (Slack mrkdwn).
+    pub fn describe(&self) -> String {
+        match self {
+            Happened::SeverityChanged { from: None, to } => format!("set severity to *{to}*"),
+            Happened::SeverityChanged { from: Some(from), to } => format!("changed severity from {from} to *{to}*"),
+            Happened::StatusChanged { from, to } => format!("moved status from {from} to *{to}*"),
+            Happened::LeadChanged { to, .. } => format!("made <@{to}> the incident lead"),
+            Happened::Noted(text) => format!("noted: {text}"),
+            Happened::Decided(text) => format!("decided: {text}"),
+            Happened::CustomerUpdate(text) => format!("sent a customer update: {text}"),
+            Happened::Resolved { summary: Some(summary) } => format!("resolved the incident: {summary}"),
+            Happened::Resolved { summary: None } => "resolved the incident".into(),
+            Happened::Reopened { reason: Some(reason) } => format!("reopened the incident: {reason}"),
+            Happened::Reopened { reason: None } => "reopened the incident".into(),
+        }
+    }
+
+    /// Worth telling the announce channel: escalations, customer updates, resolution.
+    pub fn is_announced(&self) -> bool {
+        match self {
+            Happened::SeverityChanged { from, to } => from.is_none_or(|from| *to < from),
+            Happened::CustomerUpdate(_) | Happened::Resolved { .. } | Happened::Reopened { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Who may resolve and reopen (`[permissions] resolve` in the config).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResolvePolicy {
+    /// Anyone in the incident channel.
+    #[default]
+    Anyone,
+    /// Only the incident lead or the declarer.
+    Lead,
+}
+
+/// Why a change was refused, worded for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("{0} is resolved; `/incident reopen [reason]` first")]
+    Resolved(String),
+    #[error("{0} is not resolved, so there is nothing to reopen")]
+    NotResolved(String),
+    #[error("nothing to change: {0}")]
+    Unchanged(String),
+    #[error("only the incident lead or the person who declared {0} can resolve or reopen it")]
+    NotAllowed(String),
+}
+
+/// Applies `change` by `actor` at `now`, under `policy`.
+pub fn decide(
+    incident: &Incident,
+    actor: &str,
+    change: Change,
+    policy: ResolvePolicy,
+    now: DateTime<Utc>,
+) -> Result<(Incident, Happened), LifecycleError> {
+    let reference = incident.reference();
+    let resolving = matches!(
+        change,
+        Change::Resolve(_) | Change::Reopen(_) | Change::Status(Status::Resolved)
+    );
+    let leads = incident.lead.as_deref() == Some(actor) || incident.declared_by == actor;
+    if resolving && policy == ResolvePolicy::Lead && !leads {
+        return Err(LifecycleError::NotAllowed(reference));
+    }
+    if !incident.is_open() && !matches!(change, Change::Reopen(_)) {
+        return Err(LifecycleError::Resolved(reference));
+    }
+    let mut next = incident.clone();
+    let happened = match change {
+        Change::Severity(to) if incident.severity == Some(to) => {
+            return Err(LifecycleError::Unchanged(format!("severity is already {to}")));
+        }
+        Change::Severity(to) => {
+            next.severity = Some(to);
+            Happened::SeverityChanged {
+                from: incident.severity,
+                to,
+            }
+        }
+        Change::Status(Status::Resolved) => return decide(incident, actor, Change::Resolve(None), policy, now),
+        Change::Status(to) if incident.status == to => {
+            return Err(LifecycleError::Unchanged(format!("status is already {to}")));
+        }
+        Change::Status(to) => {
+            next.status = to;
+            if to == Status::Monitoring && next.mitigated_at.is_none() {
+                next.mitigated_at = Some(now);
+            }
+            Happened::StatusChanged {
+                from: incident.status,
+                to,
+            }
+        }
+        Change::Lead(to) if incident.lead.as_deref() == Some(to.as_str()) => {
+            return Err(LifecycleError::Unchanged(format!("<@{to}> already leads {reference}")));
+        }
+        Change::Lead(to) => {
+            next.lead = Some(to.clone());
+            Happened::LeadChanged {
+                from: incident.lead.clone(),
+                to,
+            }
+        }
+        Change::Note(text) => Happened::Noted(text),
+        Change::Decision(text) => Happened::Decided(text),
+        Change::CustomerUpdate(text) => Happened::CustomerUpdate(text),
+        Change::Resolve(summary) => {
+            next.status = Status::Resolved;
+            next.resolved_at = Some(now);
+            next.mitigated_at.get_or_insert(now);
+            next.summary = summary.clone();
+            Happened::Resolved { summary }
+        }
+        Change::Reopen(_) if incident.is_open() => return Err(LifecycleError::NotResolved(reference)),
+        Change::Reopen(reason) => {
+            next.status = Status::Investigating;
+            next.reopened_at = Some(now);
+            next.resolved_at = None;
+            Happened::Reopened { reason }
+        }
+    };
+    next.acknowledged_at.get_or_insert(now);
+    Ok((next, happened))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IncidentDraft;
+    use chrono::Duration;
+
+    fn incident() -> Incident {
+        IncidentDraft::declare("db down", None, false, "U1", Utc::now() - Duration::minutes(10)).into_incident(1)
+    }
+
+    #[test]
+    fn the_first_change_acknowledges_the_incident() {
+        let now = Utc::now();
+        let (next, happened) = decide(
+            &incident(),
+            "U2",
+            Change::Severity(Severity::Sev2),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert_eq!(next.acknowledged_at, Some(now));
+        assert_eq!(
+            happened,
+            Happened::SeverityChanged {
+                from: None,
+                to: Severity::Sev2
+            }
+        );
+        let (again, _) = decide(
+            &next,
+            "U3",
+            Change::Note("x".into()),
+            ResolvePolicy::Anyone,
+            now + Duration::minutes(1),
+        )
+        .unwrap();
+        assert_eq!(again.acknowledged_at, Some(now), "only the first action counts");
+    }
+
+    #[test]
+    fn monitoring_records_mitigation_once() {
+        let now = Utc::now();
+        let (monitoring, _) = decide(
+            &incident(),
+            "U1",
+            Change::Status(Status::Monitoring),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert_eq!(monitoring.mitigated_at, Some(now));
+        let (back, _) = decide(
+            &monitoring,
+            "U1",
+            Change::Status(Status::Identified),
+            ResolvePolicy::Anyone,
+            now + Duration::minutes(1),
+        )
+        .unwrap();
+        let (again, _) = decide(
+            &back,
+            "U1",
+            Change::Status(Status::Monitoring),
+            ResolvePolicy::Anyone,
+            now + Duration::minutes(2),
+        )
+        .unwrap();
+        assert_eq!(again.mitigated_at, Some(now));
+    }
+
+    #[test]
+    fn a_resolved_incident_accepts_only_reopen() {
+        let now = Utc::now();
+        let (resolved, happened) = decide(
+            &incident(),
+            "U1",
+            Change::Status(Status::Resolved),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert_eq!(happened, Happened::Resolved { summary: None });
+        assert_eq!((resolved.status, resolved.resolved_at), (Status::Resolved, Some(now)));
+        for change in [
+            Change::Severity(Severity::Sev1),
+            Change::Note("n".into()),
+            Change::Resolve(None),
+        ] {
+            assert_eq!(
+                decide(&resolved, "U1", change, ResolvePolicy::Anyone, now),
+                Err(LifecycleError::Resolved("INC-1".into()))
+            );
+        }
+        let (reopened, _) = decide(
+            &resolved,
+            "U1",
+            Change::Reopen(Some("errors back".into())),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            (reopened.status, reopened.reopened_at, reopened.resolved_at),
+            (Status::Investigating, Some(now), None)
+        );
+        assert_eq!(
+            decide(&reopened, "U1", Change::Reopen(None), ResolvePolicy::Anyone, now),
+            Err(LifecycleError::NotResolved("INC-1".into()))
+        );
+    }
+
+    #[test]
+    fn repeating_a_change_changes_nothing() {
+        let now = Utc::now();
+        let (sev1, _) = decide(
+            &incident(),
+            "U1",
+            Change::Severity(Severity::Sev1),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert!(matches!(
+            decide(
+                &sev1,
+                "U1",
+                Change::Severity(Severity::Sev1),
+                ResolvePolicy::Anyone,
+                now
+            ),
+            Err(LifecycleError::Unchanged(_))
+        ));
+        assert!(matches!(
+            decide(&sev1, "U1", Change::Lead("U1".into()), ResolvePolicy::Anyone, now),
+            Err(LifecycleError::Unchanged(_))
+        ));
+        assert!(matches!(
+            decide(
+                &sev1,
+                "U1",
+                Change::Status(Status::Investigating),
+                ResolvePolicy::Anyone,
+                now
+            ),
+            Err(LifecycleError::Unchanged(_))
+        ));
+    }
+
+    #[test]
+    fn with_the_lead_policy_only_the_lead_or_declarer_resolves() {
+        let now = Utc::now();
+        let mut led = incident();
+        led.lead = Some("ULEAD".into());
+        let refused = decide(&led, "UOTHER", Change::Resolve(None), ResolvePolicy::Lead, now);
+        assert_eq!(refused, Err(LifecycleError::NotAllowed("INC-1".into())));
+        assert!(decide(&led, "UOTHER", Change::Note("ok".into()), ResolvePolicy::Lead, now).is_ok());
+        assert!(decide(&led, "ULEAD", Change::Resolve(None), ResolvePolicy::Lead, now).is_ok());
+        assert!(
+            decide(&led, "U1", Change::Status(Status::Resolved), ResolvePolicy::Lead, now).is_ok(),
+            "the declarer may"
+        );
+        assert!(decide(&led, "UOTHER", Change::Resolve(None), ResolvePolicy::Anyone, now).is_ok());
+    }
+
+    #[test]
+    fn escalations_updates_and_resolution_are_announced() {
+        let up = Happened::SeverityChanged {
+            from: Some(Severity::Sev3),
+            to: Severity::Sev1,
+        };
+        let down = Happened::SeverityChanged {
+            from: Some(Severity::Sev1),
+            to: Severity::Sev3,
+        };
+        assert!(up.is_announced() && !down.is_announced());
+        assert!(Happened::CustomerUpdate("x".into()).is_announced());
+        assert!(!Happened::Noted("x".into()).is_announced());
+    }
+}

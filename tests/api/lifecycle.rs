@@ -1,0 +1,316 @@
+//! Running an incident from Slack: severity, status, lead, notes, decisions,
+//! customer updates, resolve and reopen, by command and by card control.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::fake_slack::RecordedCall;
+use crate::helpers::{DECLARER, FORM, TestApp};
+
+/// Declares an incident and waits for its card; returns the channel id.
+async fn declare(app: &TestApp, text: &str) -> String {
+    app.command(text, DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("the incident card", |f| {
+            f.calls("chat.postMessage")
+                .iter()
+                .any(|c| c.args["blocks"][0]["type"] == "header")
+        })
+        .await;
+    let card = app
+        .fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .find(|c| c.args["blocks"][0]["type"] == "header")
+        .unwrap();
+    card.args["channel"].as_str().unwrap().to_string()
+}
+
+fn updates(app: &TestApp) -> Vec<Value> {
+    app.fake
+        .calls("chat.update")
+        .into_iter()
+        .filter(RecordedCall::ok)
+        .map(|c| c.args)
+        .collect()
+}
+
+fn posts_to(app: &TestApp, channel: &str) -> Vec<String> {
+    app.fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok() && c.args["channel"] == channel)
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn timeline_kinds(app: &TestApp) -> Vec<String> {
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    timeline_kinds_of(&*store).await
+}
+
+async fn run(app: &TestApp, text: &str, channel: &str) {
+    let reply = app.command(text, DECLARER, channel).await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("Updating *INC-1*"),
+        "/incident {text} → {reply}"
+    );
+}
+
+both_backends!(
+    every_change_updates_the_card_the_channel_and_the_timeline,
+    |app: TestApp| async move {
+        let channel = declare(&app, "open Checkout errors").await;
+        run(&app, "sev 1", &channel).await;
+        app.fake
+            .wait_for("card shows sev1", |_| {
+                updates(&app)
+                    .iter()
+                    .any(|u| u["blocks"].to_string().contains("sev1 — critical"))
+            })
+            .await;
+        let card_ts = app
+            .fake
+            .channels()
+            .into_iter()
+            .find(|c| c.id == channel)
+            .unwrap()
+            .messages[0]["ts"]
+            .clone();
+        assert!(
+            updates(&app).iter().all(|u| u["ts"] == card_ts),
+            "the card is edited in place, never re-posted"
+        );
+
+        for text in [
+            "status identified",
+            "lead <@U0LEAD|lee>",
+            "note rollback of v42 started",
+            "decision fail over to eu-west",
+            "update We found the cause and are rolling back",
+        ] {
+            run(&app, text, &channel).await;
+        }
+        app.fake
+            .wait_for("six channel notes", |_| posts_to(&app, &channel).len() >= 7)
+            .await;
+        let notes = posts_to(&app, &channel)[1..].to_vec();
+        assert_eq!(notes[0], format!("<@{DECLARER}> set severity to *sev1*"));
+        assert_eq!(notes[2], format!("<@{DECLARER}> made <@U0LEAD> the incident lead"));
+        app.fake
+            .wait_for("card shows lead and status", |_| {
+                updates(&app).last().is_some_and(|u| {
+                    u["blocks"].to_string().contains("<@U0LEAD>") && u["blocks"].to_string().contains("identified")
+                })
+            })
+            .await;
+
+        let announced = posts_to(&app, "incidents");
+        assert!(
+            announced
+                .iter()
+                .any(|t| t.contains("*INC-1*") && t.contains("set severity to *sev1*")),
+            "escalation announced: {announced:?}"
+        );
+        app.fake
+            .wait_for("customer update announced", |_| {
+                posts_to(&app, "incidents")
+                    .iter()
+                    .any(|t| t.contains("update: We found the cause"))
+            })
+            .await;
+        assert_eq!(
+            timeline_kinds(&app).await,
+            [
+                "declared",
+                "channel_created",
+                "severity",
+                "status",
+                "lead",
+                "note",
+                "decision",
+                "customer_update"
+            ]
+        );
+    }
+);
+
+both_backends!(a_resolved_incident_accepts_only_reopen, |app: TestApp| async move {
+    let channel = declare(&app, "open Search is slow sev3").await;
+    run(&app, "resolve rolled back v42", &channel).await;
+    app.fake
+        .wait_for("resolution announced", |_| {
+            posts_to(&app, "incidents")
+                .iter()
+                .any(|t| t.contains("resolved the incident: rolled back v42"))
+        })
+        .await;
+
+    run(&app, "sev 1", &channel).await;
+    app.fake
+        .wait_for("refusal", |f| {
+            f.calls("response_url")
+                .iter()
+                .any(|c| c.args["text"].as_str().unwrap_or("").contains("is resolved"))
+        })
+        .await;
+    let refusal = app
+        .fake
+        .calls("response_url")
+        .into_iter()
+        .find(|c| c.args["text"].as_str().unwrap_or("").contains("is resolved"))
+        .unwrap();
+    assert_eq!(refusal.args["response_type"], "ephemeral");
+    assert!(refusal.args["text"].as_str().unwrap().contains("/incident reopen"));
+
+    run(&app, "reopen errors are back", &channel).await;
+    app.fake
+        .wait_for("card back to investigating", |_| {
+            updates(&app)
+                .last()
+                .is_some_and(|u| u["blocks"].to_string().contains("investigating"))
+        })
+        .await;
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    let incident = store.incident(1).await.unwrap().unwrap();
+    assert_eq!(
+        incident.severity.map(|s| s.to_string()).as_deref(),
+        Some("sev3"),
+        "the refused change changed nothing"
+    );
+    assert!(incident.reopened_at.is_some() && incident.resolved_at.is_none() && incident.acknowledged_at.is_some());
+    assert_eq!(timeline_kinds(&app).await[2..], ["resolved", "reopened"]);
+});
+
+fn severity_click(channel: &str, trigger: &str, value: &str) -> String {
+    let payload = json!({
+        "type": "block_actions", "trigger_id": trigger, "api_app_id": "A1", "token": "x",
+        "user": { "id": "U0CLICKER", "username": "clicker", "name": "clicker", "team_id": "T1" },
+        "team": { "id": "T1", "domain": "test" },
+        "container": { "type": "message", "message_ts": "1700000001.000001", "channel_id": channel, "is_ephemeral": false },
+        "channel": { "id": channel, "name": "inc" },
+        "response_url": "http://127.0.0.1:9/unused",
+        "state": { "values": {} },
+        "actions": [{
+            "type": "static_select", "action_id": "incident_set_severity", "block_id": "incident:1:severity",
+            "selected_option": { "text": { "type": "plain_text", "text": value }, "value": value },
+            "action_ts": "1700000002.000002"
+        }]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+both_backends!(
+    the_card_severity_select_sets_severity_once_however_often_clicked,
+    |app: TestApp| async move {
+        let channel = declare(&app, "open Login failures").await;
+        for trigger in ["1.1.a", "1.2.b", "1.2.b"] {
+            let response = app
+                .post_signed(
+                    "/slack/interactions",
+                    FORM,
+                    &severity_click(&channel, trigger, "sev2"),
+                    &[],
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+        }
+        app.fake
+            .wait_for("card shows sev2", |_| {
+                updates(&app).iter().any(|u| u["blocks"].to_string().contains("sev2 —"))
+            })
+            .await;
+        app.wait_until_inbox_empty().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(updates(&app).len(), 1, "a double click changes nothing twice");
+        assert!(
+            !updates(&app)[0]["blocks"].to_string().contains("incident_set_severity"),
+            "the select goes once severity is set"
+        );
+        assert_eq!(
+            timeline_kinds(&app).await.iter().filter(|k| *k == "severity").count(),
+            1
+        );
+        app.fake
+            .wait_for("the note in the channel, a second after the card", |_| {
+                posts_to(&app, &channel)
+                    .last()
+                    .is_some_and(|t| t == "<@U0CLICKER> set severity to *sev2*")
+            })
+            .await;
+    }
+);
+
+both_backends!(
+    conflicting_changes_at_once_leave_state_and_timeline_consistent,
+    |app: TestApp| async move {
+        let channel = declare(&app, "open Payments flapping").await;
+        let (a, b) = tokio::join!(
+            app.command("sev 1", DECLARER, &channel),
+            app.command("sev 3", "U0OTHER", &channel)
+        );
+        assert!(a["text"].as_str().unwrap().contains("Updating") && b["text"].as_str().unwrap().contains("Updating"));
+        app.wait_until_inbox_empty().await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        let timeline = store.timeline(1).await.unwrap();
+        let severity_entries: Vec<_> = timeline.iter().filter(|e| e.kind == "severity").collect();
+        assert_eq!(
+            severity_entries.len(),
+            2,
+            "both changes are recorded: {severity_entries:?}"
+        );
+        let final_severity = store.incident(1).await.unwrap().unwrap().severity.unwrap().to_string();
+        assert!(
+            severity_entries
+                .last()
+                .unwrap()
+                .body
+                .ends_with(&format!("*{final_severity}*")),
+            "the last entry matches the state"
+        );
+        assert!(
+            severity_entries[1].body.starts_with("changed severity from"),
+            "the second change saw the first"
+        );
+    }
+);
+
+async fn only_the_lead_resolves_when_configured(backend: crate::helpers::Backend) {
+    let config = "[permissions]\nresolve = \"lead\"\n";
+    let Some(app) = crate::helpers::spawn_app_with_config(backend, config).await else {
+        return;
+    };
+    let channel = declare(&app, "open Queue stuck sev2").await;
+    let reply = app.command("resolve", "U0BYSTANDER", &channel).await;
+    assert!(reply["text"].as_str().unwrap().contains("Updating"));
+    app.fake
+        .wait_for("refusal", |f| {
+            f.calls("response_url")
+                .iter()
+                .any(|c| c.args["text"].as_str().unwrap_or("").contains("only the incident lead"))
+        })
+        .await;
+    run(&app, "resolve fixed", &channel).await;
+    app.wait_until_inbox_empty().await;
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    assert_eq!(
+        timeline_kinds_of(&*store).await,
+        ["declared", "channel_created", "resolved"]
+    );
+}
+
+async fn timeline_kinds_of(store: &dyn rebound::store::Store) -> Vec<String> {
+    store.timeline(1).await.unwrap().into_iter().map(|e| e.kind).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_lead_resolves_when_configured_sqlite() {
+    only_the_lead_resolves_when_configured(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_lead_resolves_when_configured_postgres() {
+    only_the_lead_resolves_when_configured(crate::helpers::Backend::Postgres).await;
+}
