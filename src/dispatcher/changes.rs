@@ -72,6 +72,9 @@ async fn record(
     ] {
         uow.enqueue(&call, now).await?;
     }
+    if happened.changes_topic() {
+        uow.enqueue(&set_topic(incident, request.channel_id), now).await?;
+    }
     if happened.is_announced() && !incident.private {
         let announce = &settings.file.slack.announce_channel;
         let text = announcement(incident, request.channel_id, happened);
@@ -88,6 +91,16 @@ fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> Ne
         ordering_key: ordering_key.into(),
         method: "chat.update".into(),
         args: json!({ "channel": channel_id, CARD_OF: incident.id }),
+        after_send: AfterSend::Nothing,
+    }
+}
+
+/// `conversations.setTopic` with the incident's current severity, status and lead.
+pub fn set_topic(incident: &Incident, channel_id: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("channel:{channel_id}"),
+        method: "conversations.setTopic".into(),
+        args: json!({ "channel": channel_id, "topic": views::card::topic(incident) }),
         after_send: AfterSend::Nothing,
     }
 }

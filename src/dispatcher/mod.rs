@@ -24,7 +24,29 @@ use crate::views::{card, replies};
 
 mod changes;
 
-pub use changes::CARD_OF;
+pub use changes::{CARD_OF, set_topic};
+
+/// The lifecycle change a card control asks for, if it is one of ours.
+fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
+    let selected = action["selected_option"]["value"].as_str().unwrap_or_default();
+    let change = match action["action_id"].as_str().unwrap_or_default() {
+        card::SET_SEVERITY_ACTION => Change::Severity(
+            selected
+                .parse()
+                .map_err(|()| anyhow::anyhow!("severity {selected:?}"))?,
+        ),
+        card::SET_STATUS_ACTION => {
+            Change::Status(selected.parse().map_err(|()| anyhow::anyhow!("status {selected:?}"))?)
+        }
+        card::SET_LEAD_ACTION => match action["selected_user"].as_str() {
+            Some(user) => Change::Lead(user.to_string()),
+            None => anyhow::bail!("lead picker without selected_user"),
+        },
+        card::RESOLVE_ACTION => Change::Resolve(None),
+        _ => return Ok(None),
+    };
+    Ok(Some(change))
+}
 
 /// The lifecycle change a parsed command asks for, if it is one.
 pub fn incident_change(command: Command) -> Option<Change> {
@@ -206,28 +228,27 @@ impl Dispatcher {
         }
     }
 
-    /// A card control: today the severity select.
+    /// A card control: severity, status, lead or resolve.
     async fn interaction(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
-        let action = &payload["actions"][0];
-        if payload["type"] != "block_actions" || action["action_id"] != card::SET_SEVERITY_ACTION {
+        if payload["type"] != "block_actions" {
             tracing::debug!(kind = %payload["type"], "interaction without a handler");
             return Ok(());
         }
+        let Some(change) = card_change(&payload["actions"][0])? else {
+            tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
+            return Ok(());
+        };
         let channel = payload["channel"]["id"]
             .as_str()
             .or(payload["container"]["channel_id"].as_str());
         let (Some(channel), Some(actor)) = (channel, payload["user"]["id"].as_str()) else {
             anyhow::bail!("block_actions without channel or user");
         };
-        let value = action["selected_option"]["value"].as_str().unwrap_or_default();
-        let severity = value
-            .parse()
-            .map_err(|()| anyhow::anyhow!("unknown severity {value:?}"))?;
         let request = changes::Request {
             channel_id: channel,
             actor,
-            change: Change::Severity(severity),
+            change,
             source: "card",
             response_url: payload["response_url"].as_str(),
             quiet_when_unchanged: true,

@@ -64,6 +64,14 @@ impl Happened {
         }
     }
 
+    /// Changes what the channel topic shows (severity, status, lead).
+    pub fn changes_topic(&self) -> bool {
+        !matches!(
+            self,
+            Happened::Noted(_) | Happened::Decided(_) | Happened::CustomerUpdate(_)
+        )
+    }
+
     /// Worth telling the announce channel: escalations, customer updates, resolution.
     pub fn is_announced(&self) -> bool {
         match self {

@@ -81,6 +81,7 @@ pub fn channel_ready_calls(
                 incident_id: incident.id,
             },
         },
+        crate::dispatcher::set_topic(incident, channel_id),
         announcement_call(incident, channel_id, &settings.file.slack.announce_channel),
     ];
     if let Some(url) = response_url {
@@ -129,22 +130,27 @@ mod tests {
             [
                 "conversations.invite",
                 "chat.postMessage",
+                "conversations.setTopic",
                 "chat.postMessage",
                 RESPONSE_URL_METHOD
             ]
         );
         assert_eq!(calls[0].args["users"], "U1");
         assert_eq!(calls[1].args["channel"], "C9");
-        assert_eq!(calls[2].args["channel"], "incidents");
-        assert!(calls[2].args["text"].as_str().unwrap().contains("<#C9>"));
+        assert_eq!(
+            calls[2].args["topic"],
+            "INC-4 · severity not set · investigating · lead <@U1>"
+        );
+        assert_eq!(calls[3].args["channel"], "incidents");
+        assert!(calls[3].args["text"].as_str().unwrap().contains("<#C9>"));
     }
 
     #[test]
     fn private_incidents_announce_no_details() {
         let incident = IncidentDraft::declare("secret breach", None, true, "U1", Utc::now()).into_incident(5);
         let calls = channel_ready_calls(&incident, "G1", None, &settings());
-        let announcement = calls[2].args.to_string();
+        let announcement = calls[3].args.to_string();
         assert!(!announcement.contains("secret breach") && !announcement.contains("G1"));
-        assert_eq!(calls.len(), 3);
+        assert_eq!(calls.len(), 4);
     }
 }

@@ -4,10 +4,16 @@ use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 
 use super::{HEADER_MAX, clip, escape, slack_date};
-use crate::domain::{Incident, Severity};
+use crate::domain::{Incident, Severity, Status};
 
 /// `action_id` of the card's severity select.
 pub const SET_SEVERITY_ACTION: &str = "incident_set_severity";
+/// `action_id` of the card's status select.
+pub const SET_STATUS_ACTION: &str = "incident_set_status";
+/// `action_id` of the card's lead picker.
+pub const SET_LEAD_ACTION: &str = "incident_set_lead";
+/// `action_id` of the card's resolve button.
+pub const RESOLVE_ACTION: &str = "incident_resolve";
 
 /// The living incident card: title, severity, status, lead, declared at, and
 /// a severity select while no severity is set.
@@ -34,8 +40,8 @@ pub fn incident_card(incident: &Incident) -> Value {
             ])
             .into(),
     ];
-    if incident.severity.is_none() && incident.is_open() {
-        blocks.push(severity_select(incident).into());
+    if incident.is_open() {
+        blocks.push(controls(incident).into());
     }
     if let Some(resolved_at) = incident.resolved_at {
         let summary = incident
@@ -70,17 +76,67 @@ fn severity_label(severity: Option<Severity>) -> String {
     }
 }
 
-fn severity_select(incident: &Incident) -> SlackActionsBlock {
-    let options = Severity::ALL
-        .into_iter()
-        .map(|s| SlackBlockChoiceItem::new(pt!(clip(&format!("{s} — {}", s.meaning()), 75)), s.as_str().to_string()))
-        .collect();
-    let select = SlackBlockStaticSelectElement::new()
+/// Severity, status and lead controls and a resolve button: the same
+/// changes as the slash commands.
+fn controls(incident: &Incident) -> SlackActionsBlock {
+    let severity_option = |s: Severity| {
+        SlackBlockChoiceItem::new(pt!(clip(&format!("{s} — {}", s.meaning()), 75)), s.as_str().to_string())
+    };
+    let mut severity = SlackBlockStaticSelectElement::new()
         .with_action_id(SET_SEVERITY_ACTION.into())
         .with_placeholder(pt!("Set severity"))
-        .with_options(options);
-    SlackActionsBlock::new(vec![SlackActionBlockElement::StaticSelect(select)])
-        .with_block_id(format!("incident:{}:severity", incident.id).into())
+        .with_options(Severity::ALL.into_iter().map(severity_option).collect());
+    if let Some(current) = incident.severity {
+        severity = severity.with_initial_option(severity_option(current));
+    }
+    let status_option = |s: Status| SlackBlockChoiceItem::new(pt!(s.as_str()), s.as_str().to_string());
+    let open_statuses = [Status::Investigating, Status::Identified, Status::Monitoring];
+    let status = SlackBlockStaticSelectElement::new()
+        .with_action_id(SET_STATUS_ACTION.into())
+        .with_placeholder(pt!("Status"))
+        .with_options(open_statuses.into_iter().map(status_option).collect())
+        .with_initial_option(status_option(incident.status));
+    let mut lead = SlackBlockUsersSelectElement::new()
+        .with_action_id(SET_LEAD_ACTION.into())
+        .with_placeholder(pt!("Lead"));
+    if let Some(current) = &incident.lead {
+        lead = lead.with_initial_user(current.clone());
+    }
+    let confirm = SlackBlockConfirmItem::new(
+        pt!(format!("Resolve {}?", incident.reference())),
+        md!("This stops update nudges and starts the post-mortem. It can be reopened with `/incident reopen`."),
+        pt!("Resolve"),
+        pt!("Cancel"),
+    );
+    let resolve = SlackBlockButtonElement::new(pt!("Resolve"))
+        .with_action_id(RESOLVE_ACTION.into())
+        .with_style(SlackBlockButtonStyle::Primary)
+        .with_confirm(confirm);
+    SlackActionsBlock::new(vec![
+        SlackActionBlockElement::StaticSelect(severity),
+        SlackActionBlockElement::StaticSelect(status),
+        SlackActionBlockElement::UsersSelect(lead),
+        SlackActionBlockElement::Button(resolve),
+    ])
+    .with_block_id(format!("incident:{}:controls", incident.id).into())
+}
+
+/// The channel topic: severity, status and lead at a glance (Slack allows
+/// 250 characters and no formatting).
+pub fn topic(incident: &Incident) -> String {
+    let severity = incident
+        .severity
+        .map(|s| s.as_str().to_uppercase())
+        .unwrap_or_else(|| "severity not set".into());
+    let lead = incident
+        .lead
+        .as_deref()
+        .map(|u| format!("lead <@{u}>"))
+        .unwrap_or_else(|| "no lead".into());
+    clip(
+        &format!("{} · {severity} · {} · {lead}", incident.reference(), incident.status),
+        250,
+    )
 }
 
 fn card_fallback(incident: &Incident) -> String {
@@ -125,12 +181,17 @@ mod tests {
     }
 
     #[test]
-    fn card_offers_a_severity_select_only_while_unset() {
-        let unset = incident_card(&incident(None, "db down")).to_string();
-        assert!(unset.contains(SET_SEVERITY_ACTION));
-        let set = incident_card(&incident(Some(Severity::Sev1), "db down")).to_string();
-        assert!(!set.contains(SET_SEVERITY_ACTION));
-        assert!(set.contains("sev1"));
+    fn controls_show_the_current_severity_status_and_lead() {
+        let unset = incident_card(&incident(None, "db down"));
+        let controls = &unset["blocks"][2]["elements"];
+        assert_eq!(controls[0]["action_id"], SET_SEVERITY_ACTION);
+        assert!(controls[0].get("initial_option").is_none(), "no severity chosen yet");
+        let set = incident_card(&incident(Some(Severity::Sev1), "db down"));
+        let controls = &set["blocks"][2]["elements"];
+        assert_eq!(controls[0]["initial_option"]["value"], "sev1");
+        assert_eq!(controls[1]["initial_option"]["value"], "investigating");
+        assert_eq!(controls[2]["initial_user"], "U1");
+        assert_eq!(controls[3]["action_id"], RESOLVE_ACTION);
     }
 
     #[test]
@@ -147,6 +208,14 @@ mod tests {
         assert!(
             !card.contains(SET_SEVERITY_ACTION),
             "no controls on a resolved incident"
+        );
+    }
+
+    #[test]
+    fn topic_shows_severity_status_and_lead() {
+        assert_eq!(
+            topic(&incident(Some(Severity::Sev2), "db")),
+            "INC-7 · SEV2 · investigating · lead <@U1>"
         );
     }
 

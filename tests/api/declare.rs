@@ -66,9 +66,19 @@ both_backends!(
         for expected in ["Checkout is down", "sev1", "investigating", DECLARER, "Declared"] {
             assert!(card_text.contains(expected), "card should show {expected}: {card_text}");
         }
-        assert!(
-            !card_text.contains("incident_set_severity"),
-            "no severity select once severity is set"
+        assert_eq!(
+            card["blocks"][2]["elements"][0]["initial_option"]["value"], "sev1",
+            "the card's severity select shows the current severity"
+        );
+        app.fake
+            .wait_for("channel topic", |f| {
+                f.calls("conversations.setTopic").iter().any(RecordedCall::ok)
+            })
+            .await;
+        let topic = &ok_calls(&app.fake, "conversations.setTopic")[0].args;
+        assert_eq!(
+            topic["topic"],
+            format!("INC-1 · SEV1 · investigating · lead <@{DECLARER}>")
         );
 
         let announcement = &posts_to(&app.fake, "incidents")[0];

@@ -185,6 +185,16 @@ both_backends!(a_resolved_incident_accepts_only_reopen, |app: TestApp| async mov
 });
 
 fn severity_click(channel: &str, trigger: &str, value: &str) -> String {
+    let action = json!({
+        "type": "static_select", "action_id": "incident_set_severity", "block_id": "incident:1:controls",
+        "selected_option": { "text": { "type": "plain_text", "text": value }, "value": value },
+        "action_ts": "1700000002.000002"
+    });
+    card_action(channel, trigger, action)
+}
+
+/// A `block_actions` payload as Slack sends it for a control on the card.
+fn card_action(channel: &str, trigger: &str, action: Value) -> String {
     let payload = json!({
         "type": "block_actions", "trigger_id": trigger, "api_app_id": "A1", "token": "x",
         "user": { "id": "U0CLICKER", "username": "clicker", "name": "clicker", "team_id": "T1" },
@@ -193,11 +203,7 @@ fn severity_click(channel: &str, trigger: &str, value: &str) -> String {
         "channel": { "id": channel, "name": "inc" },
         "response_url": "http://127.0.0.1:9/unused",
         "state": { "values": {} },
-        "actions": [{
-            "type": "static_select", "action_id": "incident_set_severity", "block_id": "incident:1:severity",
-            "selected_option": { "text": { "type": "plain_text", "text": value }, "value": value },
-            "action_ts": "1700000002.000002"
-        }]
+        "actions": [action]
     });
     serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
 }
@@ -225,9 +231,9 @@ both_backends!(
         app.wait_until_inbox_empty().await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(updates(&app).len(), 1, "a double click changes nothing twice");
-        assert!(
-            !updates(&app)[0]["blocks"].to_string().contains("incident_set_severity"),
-            "the select goes once severity is set"
+        assert_eq!(
+            updates(&app)[0]["blocks"][2]["elements"][0]["initial_option"]["value"],
+            "sev2"
         );
         assert_eq!(
             timeline_kinds(&app).await.iter().filter(|k| *k == "severity").count(),
@@ -273,6 +279,52 @@ both_backends!(
         assert!(
             severity_entries[1].body.starts_with("changed severity from"),
             "the second change saw the first"
+        );
+    }
+);
+
+both_backends!(
+    the_cards_status_lead_and_resolve_controls_act_like_the_commands,
+    |app: TestApp| async move {
+        let channel = declare(&app, "open Webhooks delayed sev2").await;
+        let actions = [
+            json!({"type": "static_select", "action_id": "incident_set_status", "block_id": "incident:1:controls",
+               "selected_option": {"text": {"type": "plain_text", "text": "monitoring"}, "value": "monitoring"}, "action_ts": "1.1"}),
+            json!({"type": "users_select", "action_id": "incident_set_lead", "block_id": "incident:1:controls",
+               "selected_user": "U0NEWLEAD", "action_ts": "1.2"}),
+            json!({"type": "button", "action_id": "incident_resolve", "block_id": "incident:1:controls", "action_ts": "1.3"}),
+        ];
+        for (i, action) in actions.into_iter().enumerate() {
+            let body = card_action(&channel, &format!("2.{i}.x"), action);
+            assert_eq!(
+                app.post_signed("/slack/interactions", FORM, &body, &[]).await.status(),
+                200
+            );
+            app.wait_until_inbox_empty().await;
+        }
+        app.fake
+            .wait_for("resolution announced", |_| {
+                posts_to(&app, "incidents")
+                    .iter()
+                    .any(|t| t.contains("resolved the incident"))
+            })
+            .await;
+        assert_eq!(timeline_kinds(&app).await[2..], ["status", "lead", "resolved"]);
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        let incident = store.incident(1).await.unwrap().unwrap();
+        assert_eq!(incident.lead.as_deref(), Some("U0NEWLEAD"));
+        assert!(incident.mitigated_at.is_some() && incident.resolved_at.is_some());
+        app.fake
+            .wait_for("card without controls once resolved", |_| {
+                updates(&app)
+                    .last()
+                    .is_some_and(|u| u["blocks"].to_string().contains("*Resolved*"))
+            })
+            .await;
+        assert!(
+            !updates(&app).last().unwrap()["blocks"]
+                .to_string()
+                .contains("incident_resolve")
         );
     }
 );

@@ -55,11 +55,20 @@ fn validate_block(block: &Value) -> Result<(), String> {
 
 fn validate_element(element: &Value) -> Result<(), String> {
     max_len(element.get("action_id"), 255, "action_id")?;
+    if let Some(confirm) = element.get("confirm") {
+        plain_text(&confirm["title"], 100, "confirm title")?;
+        any_text(&confirm["text"], 300, "confirm text")?;
+        plain_text(&confirm["confirm"], 30, "confirm button")?;
+        plain_text(&confirm["deny"], 30, "deny button")?;
+    }
     match element["type"].as_str().unwrap_or_default() {
         "button" => {
             plain_text(&element["text"], 75, "button text")?;
             max_len(element.get("value"), 2000, "button value")
         }
+        "users_select" => element
+            .get("placeholder")
+            .map_or(Ok(()), |p| plain_text(p, 150, "placeholder")),
         "static_select" => {
             if let Some(placeholder) = element.get("placeholder") {
                 plain_text(placeholder, 150, "placeholder")?;
