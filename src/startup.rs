@@ -32,6 +32,7 @@ use crate::{ingress, scheduler, web};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
     pub verifier: SlackEventSignatureVerifier,
@@ -98,6 +99,7 @@ impl Application {
         let verifier = SlackEventSignatureVerifier::new(&SlackSigningSecret::new(secret.expose_secret().into()));
         let state = AppState {
             store: store.clone(),
+            settings: settings.clone(),
             inbox,
             metrics: metrics.clone(),
             verifier,

@@ -55,6 +55,9 @@ async fn record(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     uow.save_incident(incident).await?;
+    if let Happened::ActionAdded(item) = happened {
+        uow.insert_action_item(incident.id, item, request.actor, now).await?;
+    }
     let line = happened.describe();
     uow.append_timeline(&TimelineEntry {
         incident_id: incident.id,

@@ -12,6 +12,7 @@ use slack_morphism::prelude::SlackCommandEvent;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
+use crate::domain::lifecycle::ActionItem;
 use crate::domain::{Change, ChannelName, Command, IncidentDraft, command};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
 
@@ -48,8 +49,8 @@ fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
     Ok(Some(change))
 }
 
-/// The lifecycle change a parsed command asks for, if it is one.
-pub fn incident_change(command: Command) -> Option<Change> {
+/// The lifecycle change a parsed command asks for at `now`, if it is one.
+pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
     Some(match command {
         Command::Severity(severity) => Change::Severity(severity),
         Command::Status(status) => Change::Status(status),
@@ -59,7 +60,12 @@ pub fn incident_change(command: Command) -> Option<Change> {
         Command::Decision { text } => Change::Decision(text),
         Command::Resolve { summary } => Change::Resolve(summary),
         Command::Reopen { reason } => Change::Reopen(reason),
-        Command::Open { .. } | Command::Action { .. } | Command::List | Command::Help => return None,
+        Command::Action { text, owner, due } => Change::ActionItem(ActionItem {
+            text,
+            owner,
+            due_at: due.map(|d| d.at(now)),
+        }),
+        Command::Open { .. } | Command::List | Command::Help => return None,
     })
 }
 
@@ -209,7 +215,7 @@ impl Dispatcher {
                 self.declare(uow, draft, invocation.response_url.0.to_string(), now)
                     .await
             }
-            Ok(command) => match incident_change(command) {
+            Ok(command) => match incident_change(command, now) {
                 Some(change) => {
                     let request = changes::Request {
                         channel_id: invocation.channel_id.as_ref(),

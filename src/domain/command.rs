@@ -54,6 +54,16 @@ pub enum Due {
     In(Duration),
 }
 
+impl Due {
+    /// The moment it is due: a date means 17:00 UTC that day.
+    pub fn at(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Due::Date(date) => date.and_hms_opt(17, 0, 0).map(|t| t.and_utc()).unwrap_or(now),
+            Due::In(duration) => now + chrono::Duration::from_std(*duration).unwrap_or(chrono::Duration::MAX),
+        }
+    }
+}
+
 /// Why a command could not be parsed, with the usage line to show the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{problem}")]

@@ -15,8 +15,17 @@ pub enum Change {
     Note(String),
     Decision(String),
     CustomerUpdate(String),
+    ActionItem(ActionItem),
     Resolve(Option<String>),
     Reopen(Option<String>),
+}
+
+/// A follow-up agreed during the incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionItem {
+    pub text: String,
+    pub owner: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// What a change did; each becomes a timeline entry.
@@ -28,6 +37,7 @@ pub enum Happened {
     Noted(String),
     Decided(String),
     CustomerUpdate(String),
+    ActionAdded(ActionItem),
     Resolved { summary: Option<String> },
     Reopened { reason: Option<String> },
 }
@@ -42,6 +52,7 @@ impl Happened {
             Happened::Noted(_) => "note",
             Happened::Decided(_) => "decision",
             Happened::CustomerUpdate(_) => "customer_update",
+            Happened::ActionAdded(_) => "action_item",
             Happened::Resolved { .. } => "resolved",
             Happened::Reopened { .. } => "reopened",
         }
@@ -57,6 +68,18 @@ impl Happened {
             Happened::Noted(text) => format!("noted: {text}"),
             Happened::Decided(text) => format!("decided: {text}"),
             Happened::CustomerUpdate(text) => format!("sent a customer update: {text}"),
+            Happened::ActionAdded(item) => {
+                let owner = item
+                    .owner
+                    .as_deref()
+                    .map(|o| format!(", owner <@{o}>"))
+                    .unwrap_or_default();
+                let due = item
+                    .due_at
+                    .map(|d| format!(", due {}", d.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default();
+                format!("added action item: {}{owner}{due}", item.text)
+            }
             Happened::Resolved { summary: Some(summary) } => format!("resolved the incident: {summary}"),
             Happened::Resolved { summary: None } => "resolved the incident".into(),
             Happened::Reopened { reason: Some(reason) } => format!("reopened the incident: {reason}"),
@@ -165,6 +188,7 @@ pub fn decide(
         Change::Note(text) => Happened::Noted(text),
         Change::Decision(text) => Happened::Decided(text),
         Change::CustomerUpdate(text) => Happened::CustomerUpdate(text),
+        Change::ActionItem(item) => Happened::ActionAdded(item),
         Change::Resolve(summary) => {
             next.status = Status::Resolved;
             next.resolved_at = Some(now);

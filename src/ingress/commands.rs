@@ -12,7 +12,8 @@ use serde_json::Value;
 use slack_morphism::prelude::SlackCommandEvent;
 
 use super::{IngressError, verified_body};
-use crate::domain::{Command, command};
+use crate::dispatcher;
+use crate::domain::{Command, command, lifecycle};
 use crate::startup::AppState;
 use crate::store::{InboxKind, NewInboxItem};
 use crate::views::{self, replies};
@@ -39,27 +40,31 @@ pub async fn handle(
             store_invocation(&state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&reply)))
         }
-        other => answer_incident_command(&state, &invocation, text, &other).await,
+        other => answer_incident_command(&state, &invocation, text, other).await,
     }
 }
 
-/// Subcommands that act on an incident: stored when run in an incident
-/// channel, refused elsewhere.
+/// Subcommands that act on an incident: checked against its current state
+/// for an immediate answer, then stored when run in an incident channel. The
+/// dispatcher decides again on the locked state, so a change that raced
+/// another is still judged correctly.
 async fn answer_incident_command(
     state: &AppState,
     invocation: &SlackCommandEvent,
     raw: &str,
-    command: &Command,
+    command: Command,
 ) -> Result<Json<Value>, IngressError> {
     let Some(incident) = state.store.incident_by_channel(invocation.channel_id.as_ref()).await? else {
         return Ok(Json(views::ephemeral(
             ":warning: Run this inside an incident channel (see `/incident list`).",
         )));
     };
-    if matches!(command, Command::Action { .. }) {
-        return Ok(Json(views::ephemeral(
-            ":construction: Action items are not available in this Rebound version yet; record it with `/incident note` for now.",
-        )));
+    let now = chrono::Utc::now();
+    if let Some(change) = dispatcher::incident_change(command, now) {
+        let policy = state.settings.file.permissions.resolve;
+        if let Err(refusal) = lifecycle::decide(&incident, invocation.user_id.as_ref(), change, policy, now) {
+            return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
+        }
     }
     store_invocation(state, invocation, raw).await?;
     Ok(Json(views::ephemeral(&format!(

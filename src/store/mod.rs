@@ -156,6 +156,19 @@ pub struct OutboxCall {
     pub attempts: i32,
 }
 
+/// A stored action item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredActionItem {
+    pub id: i64,
+    pub incident_id: IncidentId,
+    pub text: String,
+    pub owner: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
 /// Work waiting, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Depths {
@@ -188,6 +201,7 @@ pub trait Store: Send + Sync + 'static {
     async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
     async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
     async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
+    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>>;
     async fn depths(&self) -> StoreResult<Depths>;
 
     /// Starts a transaction.
@@ -209,6 +223,13 @@ pub trait UnitOfWork: Send {
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
     async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
     async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
+    async fn insert_action_item(
+        &mut self,
+        incident_id: IncidentId,
+        item: &crate::domain::lifecycle::ActionItem,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;

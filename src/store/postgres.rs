@@ -207,6 +207,30 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
+             WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredActionItem {
+                    id: row.try_get("id")?,
+                    incident_id: row.try_get("incident_id")?,
+                    text: row.try_get("body")?,
+                    owner: row.try_get("owner")?,
+                    due_at: row.try_get("due_at")?,
+                    created_by: row.try_get("created_by")?,
+                    created_at: row.try_get("created_at")?,
+                    done_at: row.try_get("done_at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
@@ -333,6 +357,28 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(&entry.kind)
         .bind(&entry.body)
         .bind(&entry.source)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_action_item(
+        &mut self,
+        incident_id: IncidentId,
+        item: &crate::domain::lifecycle::ActionItem,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(incident_id)
+        .bind(&item.text)
+        .bind(&item.owner)
+        .bind(item.due_at)
+        .bind(created_by)
+        .bind(now)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

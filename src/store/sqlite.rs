@@ -311,6 +311,30 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
+             WHERE incident_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredActionItem {
+                    id: row.try_get("id")?,
+                    incident_id: row.try_get("incident_id")?,
+                    text: row.try_get("body")?,
+                    owner: row.try_get("owner")?,
+                    due_at: optional_millis(row.try_get("due_at")?)?,
+                    created_by: row.try_get("created_by")?,
+                    created_at: from_millis(row.try_get("created_at")?)?,
+                    done_at: optional_millis(row.try_get("done_at")?)?,
+                })
+            })
+            .collect()
+    }
+
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
@@ -439,6 +463,27 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(&entry.source)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn insert_action_item(
+        &mut self,
+        incident_id: IncidentId,
+        item: &crate::domain::lifecycle::ActionItem,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(incident_id)
+        .bind(&item.text)
+        .bind(&item.owner)
+        .bind(item.due_at.map(millis))
+        .bind(created_by)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
