@@ -52,6 +52,17 @@ pub struct SlackSettings {
     pub announce_channel: String,
     /// Incident channels are `<prefix>-<yyyymmdd>-<slug>`.
     pub channel_prefix: String,
+    /// What the announce channel hears of a private incident.
+    pub private_announcement: PrivateAnnouncement,
+}
+
+/// `bare` (default): "a private incident was declared", nothing more; `none`: silence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivateAnnouncement {
+    #[default]
+    Bare,
+    None,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +102,7 @@ impl Default for SlackSettings {
         Self {
             announce_channel: "incidents".into(),
             channel_prefix: "inc".into(),
+            private_announcement: PrivateAnnouncement::Bare,
         }
     }
 }

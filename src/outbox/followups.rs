@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::config::Settings;
+use crate::config::{PrivateAnnouncement, Settings};
 use crate::domain::Incident;
 use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreError, TimelineEntry, UnitOfWork};
 use crate::views::{self, card, replies};
@@ -82,8 +82,15 @@ pub fn channel_ready_calls(
             },
         },
         crate::dispatcher::set_topic(incident, channel_id),
-        announcement_call(incident, channel_id, &settings.file.slack.announce_channel),
     ];
+    let silent = incident.private && settings.file.slack.private_announcement == PrivateAnnouncement::None;
+    if !silent {
+        calls.push(announcement_call(
+            incident,
+            channel_id,
+            &settings.file.slack.announce_channel,
+        ));
+    }
     if let Some(url) = response_url {
         calls.push(NewOutboxCall {
             ordering_key: format!("respond:incident:{}", incident.id),
@@ -143,6 +150,15 @@ mod tests {
         );
         assert_eq!(calls[3].args["channel"], "incidents");
         assert!(calls[3].args["text"].as_str().unwrap().contains("<#C9>"));
+    }
+
+    #[test]
+    fn private_incidents_can_be_kept_out_of_the_announce_channel() {
+        let mut quiet = settings();
+        quiet.file.slack.private_announcement = PrivateAnnouncement::None;
+        let incident = IncidentDraft::declare("secret breach", None, true, "U1", Utc::now()).into_incident(5);
+        let calls = channel_ready_calls(&incident, "G1", None, &quiet);
+        assert!(calls.iter().all(|c| c.args["channel"] != "incidents"), "{calls:?}");
     }
 
     #[test]
