@@ -21,11 +21,31 @@ struct BatchFailed {
     items: Vec<InboxItem>,
     error: anyhow::Error,
 }
+use crate::store::StoreResult;
+use crate::views::modals::{self, FormContext};
 use crate::views::{card, replies};
 
 mod changes;
 
 pub use changes::{CARD_OF, set_topic};
+
+/// `views.open` must follow the trigger within about 3 seconds; the outbox
+/// sends it right after this transaction commits.
+async fn open_view(
+    uow: &mut dyn UnitOfWork,
+    user: &str,
+    trigger_id: &str,
+    view: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let call = NewOutboxCall {
+        ordering_key: format!("views:{user}"),
+        method: "views.open".into(),
+        args: serde_json::json!({ "trigger_id": trigger_id, "view": view }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await
+}
 
 /// The lifecycle change a card control asks for, if it is one of ours.
 fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
@@ -65,7 +85,7 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
             owner,
             due_at: due.map(|d| d.at(now)),
         }),
-        Command::Open { .. } | Command::List | Command::Help => return None,
+        Command::Open { .. } | Command::OpenForm { .. } | Command::List | Command::Help => return None,
     })
 }
 
@@ -212,8 +232,23 @@ impl Dispatcher {
                 private,
             }) => {
                 let draft = IncidentDraft::declare(&title, severity, private, invocation.user_id.as_ref(), now);
-                self.declare(uow, draft, invocation.response_url.0.to_string(), now)
+                self.declare(uow, draft, Some(invocation.response_url.0.to_string()), now)
                     .await
+            }
+            Ok(Command::OpenForm { severity, private }) => {
+                let context = FormContext {
+                    channel_id: invocation.channel_id.to_string(),
+                    response_url: Some(invocation.response_url.0.to_string()),
+                };
+                let view = modals::declare_form(severity, private, &context);
+                Ok(open_view(
+                    uow,
+                    invocation.user_id.as_ref(),
+                    invocation.trigger_id.as_ref(),
+                    view,
+                    now,
+                )
+                .await?)
             }
             Ok(command) => match incident_change(command, now) {
                 Some(change) => {
@@ -237,9 +272,15 @@ impl Dispatcher {
     /// A card control: severity, status, lead or resolve.
     async fn interaction(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
+        if payload["type"] == "view_submission" {
+            return self.submission(uow, &payload, now).await;
+        }
         if payload["type"] != "block_actions" {
             tracing::debug!(kind = %payload["type"], "interaction without a handler");
             return Ok(());
+        }
+        if payload["actions"][0]["action_id"] == card::POST_UPDATE_ACTION {
+            return self.open_update_form(uow, &payload, now).await;
         }
         let Some(change) = card_change(&payload["actions"][0])? else {
             tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
@@ -262,13 +303,81 @@ impl Dispatcher {
         Ok(changes::apply(uow, &self.settings, request, now).await?)
     }
 
+    /// A submitted form (already validated at ingress).
+    async fn submission(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let view = &payload["view"];
+        let user = payload["user"]["id"].as_str().context("view_submission without user")?;
+        match view["callback_id"].as_str().unwrap_or_default() {
+            modals::DECLARE_CALLBACK => {
+                let form =
+                    modals::read_declare(view).map_err(|errors| anyhow::anyhow!("invalid declare form: {errors:?}"))?;
+                let draft = IncidentDraft::declare(&form.title, form.severity, form.private, user, now);
+                self.declare(uow, draft, form.context.response_url, now).await
+            }
+            modals::UPDATE_CALLBACK => {
+                let (text, context) =
+                    modals::read_update(view).map_err(|errors| anyhow::anyhow!("invalid update form: {errors:?}"))?;
+                let request = changes::Request {
+                    channel_id: &context.channel_id,
+                    actor: user,
+                    change: Change::CustomerUpdate(text),
+                    source: "form",
+                    response_url: None,
+                    quiet_when_unchanged: false,
+                };
+                Ok(changes::apply(uow, &self.settings, request, now).await?)
+            }
+            other => {
+                tracing::debug!(callback_id = other, "form without a handler");
+                Ok(())
+            }
+        }
+    }
+
+    /// The card's "Post update" button opens the EARS form.
+    async fn open_update_form(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let channel = payload["channel"]["id"]
+            .as_str()
+            .or(payload["container"]["channel_id"].as_str());
+        let (Some(channel), Some(user), Some(trigger)) =
+            (channel, payload["user"]["id"].as_str(), payload["trigger_id"].as_str())
+        else {
+            anyhow::bail!("update button without channel, user or trigger_id");
+        };
+        let Some(incident) = uow.incident_by_channel(channel).await? else {
+            return Ok(());
+        };
+        let context = FormContext {
+            channel_id: channel.to_string(),
+            response_url: None,
+        };
+        Ok(open_view(
+            uow,
+            user,
+            trigger,
+            modals::update_form(&incident.reference(), &context),
+            now,
+        )
+        .await?)
+    }
+
     /// Stores the incident and records the `conversations.create` call; the
     /// rest (invite, card, announcement) follows once Slack has made the channel.
     async fn declare(
         &self,
         uow: &mut dyn UnitOfWork,
         draft: IncidentDraft,
-        response_url: String,
+        response_url: Option<String>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let incident = uow.insert_incident(&draft).await?;
@@ -302,7 +411,7 @@ impl Dispatcher {
             after_send: AfterSend::IncidentChannelCreated {
                 incident_id: incident.id,
                 attempt: 1,
-                response_url: Some(response_url),
+                response_url,
             },
         };
         uow.enqueue(&call, now).await?;

@@ -18,6 +18,11 @@ pub enum Command {
         severity: Option<Severity>,
         private: bool,
     },
+    /// `open` without a title: show the declare form.
+    OpenForm {
+        severity: Option<Severity>,
+        private: bool,
+    },
     Severity(Severity),
     Status(Status),
     Lead {
@@ -89,7 +94,10 @@ impl CommandError {
 impl Command {
     /// True for commands that only make sense inside an incident channel.
     pub fn needs_incident_channel(&self) -> bool {
-        !matches!(self, Command::Open { .. } | Command::List | Command::Help)
+        !matches!(
+            self,
+            Command::Open { .. } | Command::OpenForm { .. } | Command::List | Command::Help
+        )
     }
 
     /// True for commands answered straight from the request, with nothing to store.
@@ -100,7 +108,7 @@ impl Command {
 
 pub mod usage {
     //! One usage line per subcommand, shown with every error.
-    pub const OPEN: &str = "/incident open [--private] <title> [sev1|sev2|sev3|sev4]";
+    pub const OPEN: &str = "/incident open [--private] [<title>] [sev1|sev2|sev3|sev4]";
     pub const SEV: &str = "/incident sev <1-4>";
     pub const STATUS: &str = "/incident status <investigating|identified|monitoring|resolved>";
     pub const LEAD: &str = "/incident lead @user";
@@ -198,10 +206,8 @@ fn parse_open(rest: &str) -> Result<Command, CommandError> {
     };
     let title = title.trim();
     if title.is_empty() {
-        return Err(CommandError::new(
-            "an incident needs a title, e.g. `/incident open Checkout is down sev1`",
-            usage::OPEN,
-        ));
+        // No title: the declare form asks for one.
+        return Ok(Command::OpenForm { severity, private });
     }
     Ok(Command::Open {
         title: title.to_string(),
@@ -321,12 +327,28 @@ mod tests {
     }
 
     #[test]
-    fn open_without_title_explains_and_shows_usage() {
-        for text in ["open", "open sev1", "open --private"] {
-            let error = parse(text).unwrap_err();
-            assert_eq!(error.usage, usage::OPEN, "{text}");
-            assert!(error.reply().contains("needs a title"), "{text}");
-        }
+    fn open_without_title_asks_with_the_declare_form() {
+        assert_eq!(
+            parse("open"),
+            Ok(Command::OpenForm {
+                severity: None,
+                private: false
+            })
+        );
+        assert_eq!(
+            parse("open sev1"),
+            Ok(Command::OpenForm {
+                severity: Some(Severity::Sev1),
+                private: false
+            })
+        );
+        assert_eq!(
+            parse("open --private"),
+            Ok(Command::OpenForm {
+                severity: None,
+                private: true
+            })
+        );
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub async fn handle(
             store_invocation(&state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&reply)))
         }
+        Command::OpenForm { .. } => {
+            store_invocation(&state, &invocation, text).await?;
+            Ok(Json(views::ephemeral(":memo: Opening the declaration form…")))
+        }
         other => answer_incident_command(&state, &invocation, text, other).await,
     }
 }

@@ -1,14 +1,17 @@
 //! `POST /slack/interactions`: buttons, selects and modal submissions, sent as
 //! a form with one `payload` field holding JSON (signed over the form body).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
 use super::{IngressError, verified_body};
 use crate::startup::AppState;
 use crate::store::{InboxKind, NewInboxItem};
+use crate::views::modals;
 
 #[derive(Deserialize)]
 struct Form {
@@ -22,16 +25,19 @@ struct Payload {
     trigger_id: Option<String>,
 }
 
-pub async fn handle(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, IngressError> {
+pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, IngressError> {
     let text = verified_body(&state, &headers, &body)?;
     let form: Form =
         serde_urlencoded::from_str(text).map_err(|e| IngressError::Malformed(format!("interaction form: {e}")))?;
     let payload: Payload = serde_json::from_str(&form.payload)
         .map_err(|e| IngressError::Malformed(format!("interaction payload JSON: {e}")))?;
+    // A form with mistakes stays open with the problems shown; only a valid
+    // submission is stored.
+    if payload.kind == "view_submission"
+        && let Some(errors) = form_errors(&form.payload)?
+    {
+        return Ok(Json(modals::errors_response(&errors)).into_response());
+    }
     // Every user interaction gets a fresh trigger_id; a redelivery repeats it.
     let trigger_id = payload
         .trigger_id
@@ -42,5 +48,17 @@ pub async fn handle(
         payload: form.payload,
     };
     state.inbox.write(item).await?;
-    Ok(StatusCode::OK)
+    Ok(StatusCode::OK.into_response())
+}
+
+fn form_errors(payload: &str) -> Result<Option<modals::FormErrors>, IngressError> {
+    let payload: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| IngressError::Malformed(format!("interaction payload JSON: {e}")))?;
+    let view = &payload["view"];
+    let errors = match view["callback_id"].as_str().unwrap_or_default() {
+        modals::DECLARE_CALLBACK => modals::read_declare(view).err(),
+        modals::UPDATE_CALLBACK => modals::read_update(view).err(),
+        _ => None,
+    };
+    Ok(errors)
 }

@@ -12,6 +12,8 @@ pub const SET_SEVERITY_ACTION: &str = "incident_set_severity";
 pub const SET_STATUS_ACTION: &str = "incident_set_status";
 /// `action_id` of the card's lead picker.
 pub const SET_LEAD_ACTION: &str = "incident_set_lead";
+/// `action_id` of the card's "Post update" button (opens the EARS form).
+pub const POST_UPDATE_ACTION: &str = "incident_post_update";
 /// `action_id` of the card's resolve button.
 pub const RESOLVE_ACTION: &str = "incident_resolve";
 
@@ -116,6 +118,9 @@ fn controls(incident: &Incident) -> SlackActionsBlock {
         SlackActionBlockElement::StaticSelect(severity),
         SlackActionBlockElement::StaticSelect(status),
         SlackActionBlockElement::UsersSelect(lead),
+        SlackActionBlockElement::Button(
+            SlackBlockButtonElement::new(pt!("Post update")).with_action_id(POST_UPDATE_ACTION.into()),
+        ),
         SlackActionBlockElement::Button(resolve),
     ])
     .with_block_id(format!("incident:{}:controls", incident.id).into())
@@ -191,7 +196,8 @@ mod tests {
         assert_eq!(controls[0]["initial_option"]["value"], "sev1");
         assert_eq!(controls[1]["initial_option"]["value"], "investigating");
         assert_eq!(controls[2]["initial_user"], "U1");
-        assert_eq!(controls[3]["action_id"], RESOLVE_ACTION);
+        assert_eq!(controls[3]["action_id"], POST_UPDATE_ACTION);
+        assert_eq!(controls[4]["action_id"], RESOLVE_ACTION);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! headers, 3000-character sections, 2000-character fields.
 
 pub mod card;
+pub mod modals;
 pub mod replies;
 
 use serde_json::{Value, json};

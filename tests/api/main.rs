@@ -7,6 +7,7 @@ mod helpers;
 mod declare;
 mod delivery;
 mod fake_contract;
+mod forms;
 mod ingress;
 mod lifecycle;
 mod operations;

@@ -12,9 +12,39 @@ pub fn validate(blocks: &Value) -> Result<(), String> {
     blocks.iter().try_for_each(validate_block)
 }
 
+/// Checks a modal view against Slack's limits (FACTS.md §8).
+pub fn validate_view(view: &Value) -> Result<(), String> {
+    if view["type"] != "modal" {
+        return Err("view type must be modal".into());
+    }
+    plain_text(&view["title"], 24, "view title")?;
+    for key in ["submit", "close"] {
+        if let Some(text) = view.get(key) {
+            plain_text(text, 24, key)?;
+        }
+    }
+    max_len(view.get("callback_id"), 255, "callback_id")?;
+    max_len(view.get("private_metadata"), 3000, "private_metadata")?;
+    let blocks = view["blocks"].as_array().ok_or("view needs blocks")?;
+    if blocks.len() > 100 {
+        return Err("more than 100 blocks in a view".into());
+    }
+    if blocks.iter().any(|b| b["type"] == "input") && view.get("submit").is_none() {
+        return Err("a view with inputs needs submit".into());
+    }
+    blocks.iter().try_for_each(validate_block)
+}
+
 fn validate_block(block: &Value) -> Result<(), String> {
     max_len(block.get("block_id"), 255, "block_id")?;
     match block["type"].as_str().unwrap_or_default() {
+        "input" => {
+            plain_text(&block["label"], 2000, "input label")?;
+            if let Some(hint) = block.get("hint") {
+                plain_text(hint, 2000, "input hint")?;
+            }
+            validate_element(&block["element"])
+        }
         "header" => plain_text(&block["text"], 150, "header text"),
         "section" => {
             if block.get("text").is_none() && block.get("fields").is_none() {
@@ -69,6 +99,16 @@ fn validate_element(element: &Value) -> Result<(), String> {
         "users_select" => element
             .get("placeholder")
             .map_or(Ok(()), |p| plain_text(p, 150, "placeholder")),
+        "plain_text_input" => Ok(()),
+        "checkboxes" => {
+            let options = element["options"].as_array().ok_or("checkboxes need options")?;
+            if options.is_empty() || options.len() > 10 {
+                return Err("checkboxes take 1-10 options".into());
+            }
+            options
+                .iter()
+                .try_for_each(|option| any_text(&option["text"], 75, "checkbox text"))
+        }
         "static_select" => {
             if let Some(placeholder) = element.get("placeholder") {
                 plain_text(placeholder, 150, "placeholder")?;

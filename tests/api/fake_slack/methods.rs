@@ -172,6 +172,22 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             json!({ "ok": true, "channel": channel_json(channel) })
         }
         "chat.postMessage" | "chat.update" => post_or_update(&mut state, method, args),
+        "views.open" => {
+            let trigger = text("trigger_id");
+            if state.used_triggers.contains(&trigger) {
+                return error("exchanged_trigger_id");
+            }
+            let view = match &args["view"] {
+                Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            if let Err(reason) = blocks::validate_view(&view) {
+                return json!({ "ok": false, "error": "invalid_arguments", "response_metadata": { "messages": [reason] } });
+            }
+            state.used_triggers.push(trigger);
+            let id = format!("V{:08}", state.next_id());
+            json!({ "ok": true, "view": { "id": id, "callback_id": view["callback_id"], "private_metadata": view["private_metadata"] } })
+        }
         _ => json!({ "ok": true }),
     }
 }

@@ -66,6 +66,8 @@ pub struct Channel {
 #[derive(Default)]
 pub struct FakeState {
     pub channels: Vec<Channel>,
+    /// A `trigger_id` works once.
+    used_triggers: Vec<String>,
     pub calls: Vec<RecordedCall>,
     faults: HashMap<String, VecDeque<Fault>>,
     next_id: u64,
