@@ -177,12 +177,12 @@ both_backends!(
             help["text"]
                 .as_str()
                 .unwrap()
-                .contains("/incident open [--private] <title>"),
+                .contains("/incident open [--private] [<title>]"),
             "{help}"
         );
 
         for (text, problem, usage) in [
-            ("open", "needs a title", "/incident open"),
+            ("status fixed", "`fixed` is not a status", "/incident status <investigating"),
             ("sev 7", "`7` is not a severity", "/incident sev <1-4>"),
             (
                 "frobnicate",
