@@ -36,6 +36,22 @@ pub struct FileSettings {
     pub failures: FailureSettings,
     pub digest: DigestSettings,
     pub permissions: PermissionSettings,
+    pub timeline: TimelineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimelineSettings {
+    /// Reacting with one of these in an incident channel adds the message to the timeline.
+    pub emoji: Vec<String>,
+}
+
+impl Default for TimelineSettings {
+    fn default() -> Self {
+        Self {
+            emoji: vec!["pushpin".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

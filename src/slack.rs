@@ -23,6 +23,15 @@ pub enum SlackCallError {
     Transient(String),
 }
 
+/// Read methods Slack does not accept with a JSON body.
+pub const QUERY_ONLY_METHODS: [&str; 5] = [
+    "chat.getPermalink",
+    "conversations.replies",
+    "users.info",
+    "reactions.get",
+    "conversations.list",
+];
+
 /// Errors Slack documents as temporary; anything else from `ok: false` is final.
 const RETRYABLE_API_ERRORS: [&str; 5] = [
     "internal_error",
@@ -104,6 +113,31 @@ impl SlackApi {
         session
             .http_session_api
             .http_post::<serde_json::Value, serde_json::Value>(method, args, None)
+            .await
+            .map_err(SlackCallError::from_client)
+    }
+
+    /// Calls a read method that Slack only accepts as a query string
+    /// (FACTS.md §5: `chat.getPermalink`, `conversations.replies`, …).
+    pub async fn call_get(&self, method: &str, args: &serde_json::Value) -> Result<serde_json::Value, SlackCallError> {
+        let params: Vec<(&str, Option<String>)> = args
+            .as_object()
+            .map(|object| {
+                object
+                    .iter()
+                    .map(|(key, value)| {
+                        (
+                            key.as_str(),
+                            Some(value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string())),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let session = self.client.open_session(&self.token);
+        session
+            .http_session_api
+            .http_get::<serde_json::Value, _, String>(method, &params, None)
             .await
             .map_err(SlackCallError::from_client)
     }

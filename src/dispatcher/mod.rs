@@ -22,10 +22,11 @@ struct BatchFailed {
     error: anyhow::Error,
 }
 use crate::store::StoreResult;
+use crate::views::card;
 use crate::views::modals::{self, FormContext};
-use crate::views::{card, replies};
 
 mod changes;
+mod events;
 
 pub use changes::{CARD_OF, set_topic};
 
@@ -421,24 +422,6 @@ impl Dispatcher {
 
     async fn event(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let envelope: serde_json::Value = serde_json::from_str(payload).context("stored event is not JSON")?;
-        let event = &envelope["event"];
-        // The bot's own posts come back as events; never answer ourselves.
-        if event.get("bot_id").is_some() {
-            return Ok(());
-        }
-        if event["type"] == "app_mention" {
-            let (Some(channel), Some(ts)) = (event["channel"].as_str(), event["ts"].as_str()) else {
-                anyhow::bail!("app_mention without channel or ts");
-            };
-            let thread = event["thread_ts"].as_str().unwrap_or(ts);
-            let call = NewOutboxCall {
-                ordering_key: format!("channel:{channel}"),
-                method: "chat.postMessage".into(),
-                args: json!({ "channel": channel, "thread_ts": thread, "text": replies::help() }),
-                after_send: AfterSend::Nothing,
-            };
-            uow.enqueue(&call, now).await?;
-        }
-        Ok(())
+        events::handle(uow, &self.settings, &envelope["event"], now).await
     }
 }

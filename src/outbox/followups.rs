@@ -19,6 +19,8 @@ pub async fn apply(
 ) -> Result<(), StoreError> {
     match after_send {
         AfterSend::Nothing => Ok(()),
+        AfterSend::CapturedText { captured_id } => captured_text(uow, *captured_id, response, now).await,
+        AfterSend::CapturedPermalink { captured_id } => captured_permalink(uow, *captured_id, response, now).await,
         AfterSend::IncidentCardPosted { incident_id } => match response["ts"].as_str() {
             Some(ts) => uow.set_incident_card(*incident_id, ts).await,
             None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
@@ -54,6 +56,65 @@ pub async fn apply(
             .await
         }
     }
+}
+
+/// The captured message's text arrived: keep it, then ask for its permalink.
+async fn captured_text(
+    uow: &mut dyn UnitOfWork,
+    captured_id: i64,
+    response: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(captured) = uow.captured(captured_id).await? else {
+        return Ok(());
+    };
+    let messages = response["messages"].as_array().cloned().unwrap_or_default();
+    let message = messages
+        .iter()
+        .find(|m| m["ts"] == captured.ts.as_str())
+        .or(messages.first());
+    if let Some(message) = message {
+        let text = message["text"].as_str().unwrap_or_default();
+        uow.set_captured_text(captured_id, text, message["user"].as_str())
+            .await?;
+    }
+    uow.enqueue(&permalink_call(&captured.channel_id, &captured.ts, captured_id), now)
+        .await
+}
+
+/// `chat.getPermalink` for a captured message.
+pub fn permalink_call(channel_id: &str, ts: &str, captured_id: i64) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("read:{channel_id}"),
+        method: "chat.getPermalink".into(),
+        args: json!({ "channel": channel_id, "message_ts": ts }),
+        after_send: AfterSend::CapturedPermalink { captured_id },
+    }
+}
+
+/// The permalink arrived: the capture is complete and joins the timeline.
+async fn captured_permalink(
+    uow: &mut dyn UnitOfWork,
+    captured_id: i64,
+    response: &Value,
+    _now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(mut captured) = uow.captured(captured_id).await? else {
+        return Ok(());
+    };
+    if let Some(permalink) = response["permalink"].as_str() {
+        uow.set_captured_permalink(captured_id, permalink).await?;
+        captured.permalink = Some(permalink.to_string());
+    }
+    uow.append_timeline(&TimelineEntry {
+        incident_id: captured.incident_id,
+        at: captured.captured_at,
+        actor: captured.captured_by.clone(),
+        kind: "message".into(),
+        body: captured.timeline_line(),
+        source: captured.source.clone(),
+    })
+    .await
 }
 
 /// Invite the declarer, post the card, announce, and tell the declarer.

@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::dispatcher::CARD_OF;
 use crate::domain::ChannelName;
 use crate::metrics::Metrics;
-use crate::slack::{SlackApi, SlackCallError};
+use crate::slack::{QUERY_ONLY_METHODS, SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
 use crate::views::card;
 
@@ -170,6 +170,9 @@ impl OutboxWorker {
         if let Some(incident_id) = call.args[CARD_OF].as_i64() {
             let args = self.current_card(incident_id, &call.args).await?;
             return self.slack.call(&call.method, &args).await;
+        }
+        if QUERY_ONLY_METHODS.contains(&call.method.as_str()) {
+            return self.slack.call_get(&call.method, &call.args).await;
         }
         if call.method == RESPONSE_URL_METHOD {
             let url = call.args["url"].as_str().unwrap_or_default();

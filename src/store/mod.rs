@@ -5,6 +5,17 @@
 //! single database. Every state change a command causes is written through one
 //! [`UnitOfWork`], so state, timeline and outbox rows commit together.
 
+/// `SELECT … FROM captured_messages`, completed by each query's own condition.
+macro_rules! select_captured {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, incident_id, channel_id, ts, body, author, permalink, captured_by, captured_at, source, \
+             deleted_at FROM captured_messages ",
+            $condition
+        )
+    };
+}
+
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
     ($condition:literal) => {
@@ -26,6 +37,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::capture::CapturedMessage;
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
 pub use postgres::PostgresStore;
@@ -127,6 +139,14 @@ pub enum AfterSend {
     IncidentCardPosted {
         incident_id: IncidentId,
     },
+    /// `conversations.replies` for a captured message: keep its text, then fetch its permalink.
+    CapturedText {
+        captured_id: i64,
+    },
+    /// `chat.getPermalink` for a captured message: keep it and add the timeline entry.
+    CapturedPermalink {
+        captured_id: i64,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.
@@ -167,6 +187,18 @@ pub struct StoredActionItem {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
+}
+
+/// A message to capture into an incident's timeline.
+#[derive(Debug, Clone)]
+pub struct NewCapture<'a> {
+    pub incident_id: IncidentId,
+    pub channel_id: &'a str,
+    pub ts: &'a str,
+    pub text: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub captured_by: &'a str,
+    pub source: &'a str,
 }
 
 /// Work waiting, for `/metrics`.
@@ -223,6 +255,13 @@ pub trait UnitOfWork: Send {
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
     async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
     async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
+    /// Records a captured message; `None` when that message was captured before.
+    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>>;
+    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>>;
+    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()>;
+    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
+    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     async fn insert_action_item(
         &mut self,
         incident_id: IncidentId,

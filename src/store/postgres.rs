@@ -13,6 +13,7 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::*;
+use crate::domain::capture::CapturedMessage;
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -52,6 +53,22 @@ fn incident_from_row(row: &PgRow) -> StoreResult<Incident> {
         resolved_at: row.try_get("resolved_at")?,
         reopened_at: row.try_get("reopened_at")?,
         summary: row.try_get("summary")?,
+    })
+}
+
+fn captured_from_row(row: &PgRow) -> StoreResult<CapturedMessage> {
+    Ok(CapturedMessage {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        captured_by: row.try_get("captured_by")?,
+        captured_at: row.try_get("captured_at")?,
+        source: row.try_get("source")?,
+        deleted_at: row.try_get("deleted_at")?,
     })
 }
 
@@ -359,6 +376,69 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(&entry.source)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
+        )
+        .bind(capture.incident_id)
+        .bind(capture.channel_id)
+        .bind(capture.ts)
+        .bind(capture.text)
+        .bind(capture.author)
+        .bind(capture.captured_by)
+        .bind(now)
+        .bind(capture.source)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE channel_id = $1 AND ts = $2"))
+            .bind(channel_id)
+            .bind(ts)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET body = $1, author = COALESCE($2, author) WHERE id = $3")
+            .bind(text)
+            .bind(author)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET permalink = $1 WHERE id = $2")
+            .bind(permalink)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET deleted_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

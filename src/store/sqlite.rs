@@ -25,6 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::*;
+use crate::domain::capture::CapturedMessage;
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -177,6 +178,22 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
         resolved_at: optional_millis(row.try_get("resolved_at")?)?,
         reopened_at: optional_millis(row.try_get("reopened_at")?)?,
         summary: row.try_get("summary")?,
+    })
+}
+
+fn captured_from_row(row: &SqliteRow) -> StoreResult<CapturedMessage> {
+    Ok(CapturedMessage {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        captured_by: row.try_get("captured_by")?,
+        captured_at: from_millis(row.try_get("captured_at")?)?,
+        source: row.try_get("source")?,
+        deleted_at: optional_millis(row.try_get("deleted_at")?)?,
     })
 }
 
@@ -461,6 +478,69 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(&entry.kind)
             .bind(&entry.body)
             .bind(&entry.source)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
+        )
+        .bind(capture.incident_id)
+        .bind(capture.channel_id)
+        .bind(capture.ts)
+        .bind(capture.text)
+        .bind(capture.author)
+        .bind(capture.captured_by)
+        .bind(millis(now))
+        .bind(capture.source)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE channel_id = ? AND ts = ?"))
+            .bind(channel_id)
+            .bind(ts)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET body = ?, author = COALESCE(?, author) WHERE id = ?")
+            .bind(text)
+            .bind(author)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET permalink = ? WHERE id = ?")
+            .bind(permalink)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET deleted_at = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(id)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

@@ -182,7 +182,11 @@ both_backends!(
         );
 
         for (text, problem, usage) in [
-            ("status fixed", "`fixed` is not a status", "/incident status <investigating"),
+            (
+                "status fixed",
+                "`fixed` is not a status",
+                "/incident status <investigating",
+            ),
             ("sev 7", "`7` is not a severity", "/incident sev <1-4>"),
             (
                 "frobnicate",

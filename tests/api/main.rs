@@ -4,6 +4,7 @@
 mod fake_slack;
 mod helpers;
 
+mod capture;
 mod declare;
 mod delivery;
 mod fake_contract;

@@ -172,6 +172,37 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             json!({ "ok": true, "channel": channel_json(channel) })
         }
         "chat.postMessage" | "chat.update" => post_or_update(&mut state, method, args),
+        "chat.getPermalink" => {
+            let ts = text("message_ts");
+            let Some(channel) = state.channel_by_ref(&text("channel")) else {
+                return error("channel_not_found");
+            };
+            if !channel.messages.iter().any(|m| m["ts"] == ts.as_str()) {
+                return error("message_not_found");
+            }
+            let permalink = format!(
+                "https://test.slack.com/archives/{}/p{}",
+                channel.id,
+                ts.replace('.', "")
+            );
+            json!({ "ok": true, "channel": channel.id, "permalink": permalink })
+        }
+        "conversations.replies" => {
+            let ts = text("ts");
+            let Some(channel) = state.channel_by_ref(&text("channel")) else {
+                return error("channel_not_found");
+            };
+            let thread: Vec<Value> = channel
+                .messages
+                .iter()
+                .filter(|m| m["ts"] == ts.as_str() || m["thread_ts"] == ts.as_str())
+                .cloned()
+                .collect();
+            if thread.is_empty() {
+                return error("thread_not_found");
+            }
+            json!({ "ok": true, "messages": thread, "has_more": false })
+        }
         "views.open" => {
             let trigger = text("trigger_id");
             if state.used_triggers.contains(&trigger) {

@@ -138,6 +138,17 @@ impl FakeSlack {
         id
     }
 
+    /// A person's message in a channel, as if posted in Slack; returns its `ts`.
+    pub fn add_message(&self, channel_id: &str, user: &str, text: &str) -> String {
+        let mut state = self.state.lock().unwrap();
+        let ts = format!("{}.{:06}", 1_700_000_000 + state.next_id(), state.next_id());
+        let channel = state.channel_by_ref(channel_id).expect("channel exists");
+        channel
+            .messages
+            .push(serde_json::json!({ "type": "message", "ts": ts, "user": user, "text": text }));
+        ts
+    }
+
     /// The next call of `method` fails this way.
     pub fn fail_next(&self, method: &str, fault: Fault) {
         self.state

@@ -1,0 +1,158 @@
+//! Events API events: mentions get help; in incident channels, pinned
+//! messages and messages marked with the timeline emoji join the timeline,
+//! and edits and deletions of captured messages are followed.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::config::Settings;
+use crate::domain::capture;
+use crate::outbox::followups::permalink_call;
+use crate::store::{AfterSend, NewCapture, NewOutboxCall, TimelineEntry, UnitOfWork};
+use crate::views::replies;
+
+/// Handles one inner event.
+pub async fn handle(
+    uow: &mut dyn UnitOfWork,
+    settings: &Settings,
+    event: &Value,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    // The bot's own posts come back as events; never answer ourselves.
+    if event.get("bot_id").is_some() {
+        return Ok(());
+    }
+    match (event["type"].as_str().unwrap_or_default(), event["subtype"].as_str()) {
+        ("app_mention", _) => mention(uow, event, now).await,
+        ("pin_added", _) => pin(uow, event, now).await,
+        ("reaction_added", _) => reaction(uow, settings, event, now).await,
+        ("message", Some("message_changed")) => edited(uow, event, now).await,
+        ("message", Some("message_deleted")) => deleted(uow, event, now).await,
+        _ => Ok(()),
+    }
+}
+
+fn text<'a>(value: &'a Value, what: &str) -> anyhow::Result<&'a str> {
+    value.as_str().with_context(|| format!("event without {what}"))
+}
+
+async fn mention(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = text(&event["channel"], "channel")?;
+    let ts = text(&event["ts"], "ts")?;
+    let thread = event["thread_ts"].as_str().unwrap_or(ts);
+    let call = NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": channel, "thread_ts": thread, "text": replies::help() }),
+        after_send: AfterSend::Nothing,
+    };
+    Ok(uow.enqueue(&call, now).await?)
+}
+
+/// `pin_added` carries the message, so only the permalink is fetched.
+async fn pin(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = text(&event["channel_id"], "channel_id")?;
+    let message = &event["item"]["message"];
+    let ts = text(&message["ts"], "item.message.ts")?;
+    let Some(incident) = uow.incident_by_channel(channel).await? else {
+        return Ok(());
+    };
+    let capture = NewCapture {
+        incident_id: incident.id,
+        channel_id: channel,
+        ts,
+        text: message["text"].as_str(),
+        author: message["user"].as_str().or(event["item_user"].as_str()),
+        captured_by: text(&event["user"], "user")?,
+        source: "pin",
+    };
+    if let Some(captured_id) = uow.capture_message(&capture, now).await? {
+        uow.enqueue(&permalink_call(channel, ts, captured_id), now).await?;
+    }
+    Ok(())
+}
+
+/// A reaction names only the message, so its text is fetched first.
+async fn reaction(
+    uow: &mut dyn UnitOfWork,
+    settings: &Settings,
+    event: &Value,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let emoji = event["reaction"].as_str().unwrap_or_default();
+    if event["item"]["type"] != "message" || !settings.file.timeline.emoji.iter().any(|e| e == emoji) {
+        return Ok(());
+    }
+    let channel = text(&event["item"]["channel"], "item.channel")?;
+    let ts = text(&event["item"]["ts"], "item.ts")?;
+    let Some(incident) = uow.incident_by_channel(channel).await? else {
+        return Ok(());
+    };
+    let capture = NewCapture {
+        incident_id: incident.id,
+        channel_id: channel,
+        ts,
+        text: None,
+        author: event["item_user"].as_str(),
+        captured_by: text(&event["user"], "user")?,
+        source: "reaction",
+    };
+    if let Some(captured_id) = uow.capture_message(&capture, now).await? {
+        let fetch = NewOutboxCall {
+            ordering_key: format!("read:{channel}"),
+            method: "conversations.replies".into(),
+            args: json!({ "channel": channel, "ts": ts, "oldest": ts, "latest": ts, "inclusive": true, "limit": 1 }),
+            after_send: AfterSend::CapturedText { captured_id },
+        };
+        uow.enqueue(&fetch, now).await?;
+    }
+    Ok(())
+}
+
+async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = text(&event["channel"], "channel")?;
+    let ts = text(&event["message"]["ts"], "message.ts")?;
+    let Some(captured) = uow.captured_at(channel, ts).await? else {
+        return Ok(());
+    };
+    let after = event["message"]["text"].as_str().unwrap_or_default();
+    let before = event["previous_message"]["text"].as_str().or(captured.text.as_deref());
+    let line = capture::edit_line(before, after);
+    uow.set_captured_text(captured.id, after, None).await?;
+    follow(uow, &captured, event, "message_edited", line, now).await
+}
+
+async fn deleted(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = text(&event["channel"], "channel")?;
+    let ts = text(&event["deleted_ts"], "deleted_ts")?;
+    let Some(captured) = uow.captured_at(channel, ts).await? else {
+        return Ok(());
+    };
+    uow.mark_captured_deleted(captured.id, now).await?;
+    let line = "deleted a captured message (its text stays in the timeline)".to_string();
+    follow(uow, &captured, event, "message_deleted", line, now).await
+}
+
+async fn follow(
+    uow: &mut dyn UnitOfWork,
+    captured: &capture::CapturedMessage,
+    event: &Value,
+    kind: &str,
+    line: String,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let actor = event["message"]["user"]
+        .as_str()
+        .or(captured.author.as_deref())
+        .unwrap_or("unknown");
+    let entry = TimelineEntry {
+        incident_id: captured.incident_id,
+        at: now,
+        actor: actor.to_string(),
+        kind: kind.into(),
+        body: line,
+        source: "slack".into(),
+    };
+    Ok(uow.append_timeline(&entry).await?)
+}
