@@ -392,3 +392,50 @@ async fn only_the_lead_resolves_when_configured_sqlite() {
 async fn only_the_lead_resolves_when_configured_postgres() {
     only_the_lead_resolves_when_configured(crate::helpers::Backend::Postgres).await;
 }
+
+both_backends!(
+    every_incident_command_explains_itself_outside_an_incident_channel_and_with_bad_arguments,
+    |app: TestApp| async move {
+        for text in [
+            "sev 1",
+            "status monitoring",
+            "lead <@U1>",
+            "update hi",
+            "note hi",
+            "decision hi",
+            "action hi",
+            "resolve",
+            "reopen",
+        ] {
+            let reply = app.command(text, DECLARER, "CGENERAL").await;
+            assert!(
+                reply["text"].as_str().unwrap().contains("inside an incident channel"),
+                "/incident {text} → {reply}"
+            );
+        }
+        let channel = declare(&app, "open Bad input drill").await;
+        for (text, problem) in [
+            ("sev 0", "is not a severity"),
+            ("status done", "is not a status"),
+            ("lead someone", "@mention"),
+            ("update", "needs text"),
+            ("note", "needs text"),
+            ("decision", "needs text"),
+            ("action", "needs a description"),
+            ("action fix due never", "is not a due date"),
+            ("reopen", "is not resolved"),
+            ("lead <@U0DECLARER>", "already leads"),
+        ] {
+            let reply = app.command(text, DECLARER, &channel).await;
+            let reply_text = reply["text"].as_str().unwrap();
+            assert_eq!(reply["response_type"], "ephemeral");
+            assert!(reply_text.contains(problem), "/incident {text} → {reply_text}");
+        }
+        app.wait_until_inbox_empty().await;
+        assert_eq!(
+            timeline_kinds(&app).await,
+            ["declared", "channel_created"],
+            "nothing was recorded"
+        );
+    }
+);
