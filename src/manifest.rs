@@ -52,7 +52,7 @@ pub fn manifest(base_url: &str) -> Value {
                 "command": "/incident",
                 "url": format!("{base}/slack/commands"),
                 "description": "Declare, update and resolve incidents",
-                "usage_hint": "open <title> [sev1-4] | list | help",
+                "usage_hint": "open <title> [sev1-4] | sev | status | update | resolve | help",
                 "should_escape": true
             }]
         },
