@@ -88,33 +88,28 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Starts Rebound with a TOML configuration file.
 pub async fn spawn_app_with_config(backend: Backend, toml: &str) -> Option<TestApp> {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database(backend, &dir).await?;
-    let config = dir.path().join("rebound.toml");
-    std::fs::write(&config, toml).unwrap();
-    let fake = FakeSlack::start().await;
-    let settings = settings(&database_url, &fake, &[("REBOUND_CONFIG", config.to_str().unwrap())]);
-    let app = Application::start(settings, Workers::default()).await.unwrap();
-    let base = format!("http://{}", app.addr());
-    Some(TestApp {
-        app: Some(app),
-        base,
-        fake,
-        database_url,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    })
+    spawn(backend, Workers::default(), Some(toml)).await
 }
 
 pub async fn spawn_app_with(backend: Backend, workers: Workers) -> Option<TestApp> {
+    spawn(backend, workers, None).await
+}
+
+async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>) -> Option<TestApp> {
     // Logs only show with RUST_LOG set, e.g. RUST_LOG=rebound=debug.
     if std::env::var("RUST_LOG").is_ok() {
         rebound::telemetry::init();
     }
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(backend, &dir).await?;
+    let config = dir.path().join("rebound.toml");
+    let mut extra = Vec::new();
+    if let Some(toml) = toml {
+        std::fs::write(&config, toml).unwrap();
+        extra.push(("REBOUND_CONFIG", config.to_str().unwrap()));
+    }
     let fake = FakeSlack::start().await;
-    let app = Application::start(settings(&database_url, &fake, &[]), workers)
+    let app = Application::start(settings(&database_url, &fake, &extra), workers)
         .await
         .unwrap();
     let base = format!("http://{}", app.addr());

@@ -134,6 +134,13 @@ both_backends!(
                 "customer_update"
             ]
         );
+        app.fake
+            .wait_for("topic follows severity, status and lead", |f| {
+                f.calls("conversations.setTopic")
+                    .iter()
+                    .any(|c| c.args["topic"] == "INC-1 · SEV1 · identified · lead <@U0LEAD>")
+            })
+            .await;
     }
 );
 
