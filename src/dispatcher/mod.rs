@@ -15,60 +15,15 @@ use crate::config::Settings;
 use crate::domain::lifecycle::ActionItem;
 use crate::domain::{Change, ChannelName, Command, IncidentDraft, command};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
-
-/// A batch that did not commit: its items are untouched in the inbox.
-struct BatchFailed {
-    items: Vec<InboxItem>,
-    error: anyhow::Error,
-}
-use crate::store::StoreResult;
-use crate::views::card;
 use crate::views::modals::{self, FormContext};
 
 mod changes;
 mod events;
+mod interactions;
+
+use interactions::open_view;
 
 pub use changes::{CARD_OF, set_topic};
-
-/// `views.open` must follow the trigger within about 3 seconds; the outbox
-/// sends it right after this transaction commits.
-async fn open_view(
-    uow: &mut dyn UnitOfWork,
-    user: &str,
-    trigger_id: &str,
-    view: serde_json::Value,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let call = NewOutboxCall {
-        ordering_key: format!("views:{user}"),
-        method: "views.open".into(),
-        args: serde_json::json!({ "trigger_id": trigger_id, "view": view }),
-        after_send: AfterSend::Nothing,
-    };
-    uow.enqueue(&call, now).await
-}
-
-/// The lifecycle change a card control asks for, if it is one of ours.
-fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
-    let selected = action["selected_option"]["value"].as_str().unwrap_or_default();
-    let change = match action["action_id"].as_str().unwrap_or_default() {
-        card::SET_SEVERITY_ACTION => Change::Severity(
-            selected
-                .parse()
-                .map_err(|()| anyhow::anyhow!("severity {selected:?}"))?,
-        ),
-        card::SET_STATUS_ACTION => {
-            Change::Status(selected.parse().map_err(|()| anyhow::anyhow!("status {selected:?}"))?)
-        }
-        card::SET_LEAD_ACTION => match action["selected_user"].as_str() {
-            Some(user) => Change::Lead(user.to_string()),
-            None => anyhow::bail!("lead picker without selected_user"),
-        },
-        card::RESOLVE_ACTION => Change::Resolve(None),
-        _ => return Ok(None),
-    };
-    Ok(Some(change))
-}
 
 /// The lifecycle change a parsed command asks for at `now`, if it is one.
 pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
@@ -88,6 +43,12 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         }),
         Command::Open { .. } | Command::OpenForm { .. } | Command::List | Command::Help => return None,
     })
+}
+
+/// A batch that did not commit: its items are untouched in the inbox.
+struct BatchFailed {
+    items: Vec<InboxItem>,
+    error: anyhow::Error,
 }
 
 /// Items taken per transaction: small enough that an acknowledgement waiting
@@ -268,108 +229,6 @@ impl Dispatcher {
             },
             Err(error) => anyhow::bail!("stored command no longer parses: {error}"),
         }
-    }
-
-    /// A card control: severity, status, lead or resolve.
-    async fn interaction(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
-        if payload["type"] == "view_submission" {
-            return self.submission(uow, &payload, now).await;
-        }
-        if payload["type"] != "block_actions" {
-            tracing::debug!(kind = %payload["type"], "interaction without a handler");
-            return Ok(());
-        }
-        if payload["actions"][0]["action_id"] == card::POST_UPDATE_ACTION {
-            return self.open_update_form(uow, &payload, now).await;
-        }
-        let Some(change) = card_change(&payload["actions"][0])? else {
-            tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
-            return Ok(());
-        };
-        let channel = payload["channel"]["id"]
-            .as_str()
-            .or(payload["container"]["channel_id"].as_str());
-        let (Some(channel), Some(actor)) = (channel, payload["user"]["id"].as_str()) else {
-            anyhow::bail!("block_actions without channel or user");
-        };
-        let request = changes::Request {
-            channel_id: channel,
-            actor,
-            change,
-            source: "card",
-            response_url: payload["response_url"].as_str(),
-            quiet_when_unchanged: true,
-        };
-        Ok(changes::apply(uow, &self.settings, request, now).await?)
-    }
-
-    /// A submitted form (already validated at ingress).
-    async fn submission(
-        &self,
-        uow: &mut dyn UnitOfWork,
-        payload: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let view = &payload["view"];
-        let user = payload["user"]["id"].as_str().context("view_submission without user")?;
-        match view["callback_id"].as_str().unwrap_or_default() {
-            modals::DECLARE_CALLBACK => {
-                let form =
-                    modals::read_declare(view).map_err(|errors| anyhow::anyhow!("invalid declare form: {errors:?}"))?;
-                let draft = IncidentDraft::declare(&form.title, form.severity, form.private, user, now);
-                self.declare(uow, draft, form.context.response_url, now).await
-            }
-            modals::UPDATE_CALLBACK => {
-                let (text, context) =
-                    modals::read_update(view).map_err(|errors| anyhow::anyhow!("invalid update form: {errors:?}"))?;
-                let request = changes::Request {
-                    channel_id: &context.channel_id,
-                    actor: user,
-                    change: Change::CustomerUpdate(text),
-                    source: "form",
-                    response_url: None,
-                    quiet_when_unchanged: false,
-                };
-                Ok(changes::apply(uow, &self.settings, request, now).await?)
-            }
-            other => {
-                tracing::debug!(callback_id = other, "form without a handler");
-                Ok(())
-            }
-        }
-    }
-
-    /// The card's "Post update" button opens the EARS form.
-    async fn open_update_form(
-        &self,
-        uow: &mut dyn UnitOfWork,
-        payload: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let channel = payload["channel"]["id"]
-            .as_str()
-            .or(payload["container"]["channel_id"].as_str());
-        let (Some(channel), Some(user), Some(trigger)) =
-            (channel, payload["user"]["id"].as_str(), payload["trigger_id"].as_str())
-        else {
-            anyhow::bail!("update button without channel, user or trigger_id");
-        };
-        let Some(incident) = uow.incident_by_channel(channel).await? else {
-            return Ok(());
-        };
-        let context = FormContext {
-            channel_id: channel.to_string(),
-            response_url: None,
-        };
-        Ok(open_view(
-            uow,
-            user,
-            trigger,
-            modals::update_form(&incident.reference(), &context),
-            now,
-        )
-        .await?)
     }
 
     /// Stores the incident and records the `conversations.create` call; the

@@ -1,0 +1,272 @@
+//! Postgres implementation of [`Store`], for teams running several replicas.
+//!
+//! Native types throughout (BIGSERIAL, TIMESTAMPTZ, JSONB, BOOLEAN). Work is
+//! claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so replicas never take
+//! the same inbox item or outbox call and a crashed replica's lease expires.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+
+use super::*;
+
+mod unit_of_work;
+use crate::domain::capture::CapturedMessage;
+use crate::domain::{Incident, IncidentId};
+use unit_of_work::PostgresUnitOfWork;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Postgres-backed store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+fn incident_from_row(row: &PgRow) -> StoreResult<Incident> {
+    Ok(Incident {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        severity: parse_severity(row.try_get("severity")?)?,
+        status: parse_status(row.try_get::<&str, _>("status")?)?,
+        private: row.try_get("private")?,
+        declared_by: row.try_get("declared_by")?,
+        lead: row.try_get("lead")?,
+        declared_at: row.try_get("declared_at")?,
+        channel_id: row.try_get("channel_id")?,
+        channel_name: row.try_get("channel_name")?,
+        card_ts: row.try_get("card_ts")?,
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        mitigated_at: row.try_get("mitigated_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        reopened_at: row.try_get("reopened_at")?,
+        summary: row.try_get("summary")?,
+    })
+}
+
+fn captured_from_row(row: &PgRow) -> StoreResult<CapturedMessage> {
+    Ok(CapturedMessage {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        captured_by: row.try_get("captured_by")?,
+        captured_at: row.try_get("captured_at")?,
+        source: row.try_get("source")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn housekeeping(&self) -> StoreResult<()> {
+        // A call enqueued by one replica while another settled the call ahead
+        // of it can miss its promotion (neither saw the other's row); give
+        // such a queue its head back.
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending' WHERE id IN ( \
+               SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.ordering_key = w.ordering_key) \
+               GROUP BY w.ordering_key)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn check_ready(&self) -> StoreResult<bool> {
+        let applied: Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await;
+        match applied {
+            Ok(applied) => Ok(applied >= MIGRATOR.iter().count() as i64),
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let inserted = sqlx::query(
+                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(item.kind.as_str())
+            .bind(&item.dedupe_key)
+            .bind(&item.payload)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            outcomes.push(if inserted == 1 {
+                InsertOutcome::Stored
+            } else {
+                InsertOutcome::Duplicate
+            });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
+            .bind(retry_at)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+               AND (o.claimed_until IS NULL OR o.claimed_until <= $2) \
+               ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, ordering_key, method, args, after_send, attempts",
+        )
+        .bind(lease_until(now, lease))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut calls = rows
+            .iter()
+            .map(|row| {
+                let Json(after_send): Json<AfterSend> = row.try_get("after_send")?;
+                Ok(OutboxCall {
+                    id: row.try_get("id")?,
+                    ordering_key: row.try_get("ordering_key")?,
+                    method: row.try_get("method")?,
+                    args: row.try_get("args")?,
+                    after_send,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        calls.sort_by_key(|call| call.id);
+        Ok(calls)
+    }
+
+    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE channel_id = $1"))
+            .bind(channel_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
+        let rows = sqlx::query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TimelineEntry {
+                    incident_id: row.try_get("incident_id")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    kind: row.try_get("kind")?,
+                    body: row.try_get("body")?,
+                    source: row.try_get("source")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
+             WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredActionItem {
+                    id: row.try_get("id")?,
+                    incident_id: row.try_get("incident_id")?,
+                    text: row.try_get("body")?,
+                    owner: row.try_get("owner")?,
+                    due_at: row.try_get("due_at")?,
+                    created_by: row.try_get("created_by")?,
+                    created_at: row.try_get("created_at")?,
+                    done_at: row.try_get("done_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn depths(&self) -> StoreResult<Depths> {
+        let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
+                    (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending'))",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Depths {
+            inbox_pending,
+            outbox_pending,
+        })
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
+        Ok(Box::new(PostgresUnitOfWork {
+            tx: self.pool.begin().await?,
+        }))
+    }
+}

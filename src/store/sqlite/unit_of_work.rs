@@ -1,0 +1,309 @@
+//! The Sqlite [`UnitOfWork`]: everything one command changes, in one transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::*;
+use crate::domain::capture::CapturedMessage;
+use crate::domain::{Incident, IncidentDraft, IncidentId};
+use crate::store::{
+    AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreError, StoreResult, TimelineEntry, UnitOfWork,
+};
+
+pub(super) struct SqliteUnitOfWork {
+    pub(super) tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl UnitOfWork for SqliteUnitOfWork {
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, payload, attempts FROM inbox WHERE processed_at IS NULL AND available_at <= ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InboxItem {
+                    id: row.try_get("id")?,
+                    kind: InboxKind::parse(row.try_get("kind")?)?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
+             VALUES (?, ?, 'investigating', ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&draft.title)
+        .bind(draft.severity.map(|s| s.as_str()))
+        .bind(draft.private)
+        .bind(&draft.declared_by)
+        .bind(&draft.declared_by)
+        .bind(millis(draft.declared_at))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(draft.clone().into_incident(id))
+    }
+
+    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let row = sqlx::query(select_incidents!("WHERE channel_id = ?"))
+            .bind(channel_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE incidents SET severity = ?, status = ?, lead = ?, acknowledged_at = ?, mitigated_at = ?, \
+             resolved_at = ?, reopened_at = ?, summary = ? WHERE id = ?",
+        )
+        .bind(incident.severity.map(|s| s.as_str()))
+        .bind(incident.status.as_str())
+        .bind(&incident.lead)
+        .bind(incident.acknowledged_at.map(millis))
+        .bind(incident.mitigated_at.map(millis))
+        .bind(incident.resolved_at.map(millis))
+        .bind(incident.reopened_at.map(millis))
+        .bind(&incident.summary)
+        .bind(incident.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE incidents SET channel_id = ?, channel_name = ? WHERE id = ?")
+            .bind(channel_id)
+            .bind(channel_name)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE incidents SET card_ts = ? WHERE id = ?")
+            .bind(ts)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
+        sqlx::query("INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(entry.incident_id)
+            .bind(millis(entry.at))
+            .bind(&entry.actor)
+            .bind(&entry.kind)
+            .bind(&entry.body)
+            .bind(&entry.source)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
+        )
+        .bind(capture.incident_id)
+        .bind(capture.channel_id)
+        .bind(capture.ts)
+        .bind(capture.text)
+        .bind(capture.author)
+        .bind(capture.captured_by)
+        .bind(millis(now))
+        .bind(capture.source)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
+        let row = sqlx::query(select_captured!("WHERE channel_id = ? AND ts = ?"))
+            .bind(channel_id)
+            .bind(ts)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(captured_from_row).transpose()
+    }
+
+    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET body = ?, author = COALESCE(?, author) WHERE id = ?")
+            .bind(text)
+            .bind(author)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET permalink = ? WHERE id = ?")
+            .bind(permalink)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE captured_messages SET deleted_at = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_action_item(
+        &mut self,
+        incident_id: IncidentId,
+        item: &crate::domain::lifecycle::ActionItem,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(incident_id)
+        .bind(&item.text)
+        .bind(&item.owner)
+        .bind(item.due_at.map(millis))
+        .bind(created_by)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
+        let after_send = serde_json::to_string(&call.after_send).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = ?1 \
+               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
+        )
+        .bind(&call.ordering_key)
+        .bind(&call.method)
+        .bind(call.args.to_string())
+        .bind(after_send)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET processed_at = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, response = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(response.to_string())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        promote_next(&mut self.tx, id).await?;
+        Ok(())
+    }
+
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()> {
+        let after_send = rewrite
+            .map(|(_, a)| serde_json::to_string(a))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, last_error = ?, \
+             args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
+        )
+        .bind(millis(at))
+        .bind(error)
+        .bind(rewrite.map(|(args, _)| args.to_string()))
+        .bind(after_send)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
+            .bind(error)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        promote_next(&mut self.tx, id).await?;
+        Ok(())
+    }
+
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?",
+        )
+        .bind(millis(at))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Makes the next waiting call of the same ordering key claimable, once the
+/// call `settled_id` is sent or set aside.
+async fn promote_next(tx: &mut Transaction<'static, Sqlite>, settled_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'pending' WHERE id = ( \
+           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = ?))",
+    )
+    .bind(settled_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
