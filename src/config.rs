@@ -166,6 +166,16 @@ impl FileSettings {
     }
 }
 
+impl crate::domain::timers::Cadence for FileSettings {
+    fn severity_prompt_every(&self) -> Duration {
+        self.timers.severity_prompt_every
+    }
+
+    fn update_every(&self, severity: Severity) -> Duration {
+        FileSettings::update_every(self, severity)
+    }
+}
+
 /// A configuration problem, worded for the person running Rebound.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

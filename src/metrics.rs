@@ -35,6 +35,9 @@ pub struct Metrics {
     pub slack_calls: Family<SlackCallLabels, Counter>,
     pub inbox_depth: Gauge,
     pub outbox_depth: Gauge,
+    pub timers_pending: Gauge,
+    /// Fired minus due, per timer.
+    pub timer_lateness: Histogram,
 }
 
 fn ack_histogram() -> Histogram {
@@ -52,6 +55,11 @@ impl Metrics {
         let slack_calls = Family::<SlackCallLabels, Counter>::default();
         let inbox_depth = Gauge::default();
         let outbox_depth = Gauge::default();
+        let timers_pending = Gauge::default();
+        // 1 ms to ~65 s.
+        let timer_lateness = Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+            0.001, 2.0, 17,
+        ));
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register(
             "ack_latency_seconds",
@@ -65,6 +73,12 @@ impl Metrics {
         );
         registry.register("inbox_depth", "Inbox items not yet processed", inbox_depth.clone());
         registry.register("outbox_depth", "Slack calls not yet sent", outbox_depth.clone());
+        registry.register("timers_pending", "Timers waiting to fire", timers_pending.clone());
+        registry.register(
+            "timer_lateness_seconds",
+            "How late timers fire (fired - due)",
+            timer_lateness.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
@@ -72,6 +86,8 @@ impl Metrics {
             slack_calls,
             inbox_depth,
             outbox_depth,
+            timers_pending,
+            timer_lateness,
         })
     }
 

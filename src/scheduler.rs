@@ -1,13 +1,126 @@
-//! Durable timers (severity prompts, update nudges, reminders, digests).
+//! Durable timers: the worker that fires severity prompts and update nudges.
 //!
-//! Skeleton for issue #4: the worker is started and stopped with the others
-//! so the wiring is in place; it owns no timers yet. Issue #4 stores timers
-//! with an indexed `due_at`, claims them atomically, and sleeps until the next
-//! one is due (woken early when an earlier timer is added).
+//! Timers live in the database. Each round claims the due ones (`FOR UPDATE
+//! SKIP LOCKED` on Postgres; SQLite's single writer), records their effect
+//! (outbox messages) and their next due time in the same transaction, so a
+//! timer fires exactly once across restarts and replicas. Between rounds the
+//! worker sleeps until the next due time (an index lookup, not a scan), woken
+//! early when a change may have added an earlier timer; the sleep is capped at
+//! a second so timers created by other replicas are not missed for long.
 
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Waits for shutdown; timer handling arrives with issue #4.
-pub async fn run(mut shutdown: watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+
+use crate::domain::Incident;
+use crate::domain::timers::TimerKind;
+use crate::metrics::Metrics;
+use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, Timer, UnitOfWork};
+use crate::views::reminders;
+
+/// Timers fired per transaction.
+const BATCH: i64 = 32;
+/// Longest sleep between looks at the next due time.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// Fires due timers.
+pub struct Scheduler {
+    pub store: Arc<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    /// Woken after changes that may have scheduled an earlier timer.
+    pub timers_changed: Arc<Notify>,
+    pub outbox_ready: Arc<Notify>,
+}
+
+impl Scheduler {
+    /// Runs until `shutdown`; timers not yet fired stay in the database.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.fire_due().await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(error) => tracing::error!(%error, "firing timers failed; retrying"),
+            }
+            let wait = self.until_next().await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.timers_changed.notified() => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    async fn until_next(&self) -> Duration {
+        match self.store.next_timer_due().await {
+            Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(MAX_SLEEP),
+            _ => MAX_SLEEP,
+        }
+    }
+
+    /// Fires every due timer (up to a batch) in one transaction.
+    async fn fire_due(&self) -> StoreResult<usize> {
+        let now = Utc::now();
+        let mut uow = self.store.begin().await?;
+        let timers = uow.claim_due_timers(BATCH, now).await?;
+        for timer in &timers {
+            fire(uow.as_mut(), timer, now).await?;
+        }
+        uow.commit().await?;
+        for timer in &timers {
+            let late = (now - timer.due_at).to_std().unwrap_or_default();
+            self.metrics.timer_lateness.observe(late.as_secs_f64());
+        }
+        if !timers.is_empty() {
+            self.outbox_ready.notify_one();
+        }
+        Ok(timers.len())
+    }
+}
+
+/// Records one firing: its message, and when (if ever) it fires next.
+async fn fire(uow: &mut dyn UnitOfWork, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
+    let incident = uow.incident(timer.incident_id).await?;
+    let still_wanted = incident.as_ref().is_some_and(|i| wanted(timer.kind, i));
+    if let (true, Some(incident)) = (still_wanted, &incident)
+        && let Some(message) = message(timer, incident)
+    {
+        uow.enqueue(&message, now).await?;
+    }
+    // From now, not from the missed due time: an outage gives one catch-up.
+    let next = timer
+        .every
+        .filter(|_| still_wanted)
+        .map(|every| now + chrono::Duration::from_std(every).unwrap_or_default());
+    uow.timer_fired(timer.id, next).await
+}
+
+/// Whether the reason for a timer still holds (a stale one just ends).
+fn wanted(kind: TimerKind, incident: &Incident) -> bool {
+    incident.is_open()
+        && match kind {
+            TimerKind::SeverityPrompt => incident.severity.is_none(),
+            TimerKind::UpdateNudge => incident.severity.is_some(),
+        }
+}
+
+fn message(timer: &Timer, incident: &Incident) -> Option<NewOutboxCall> {
+    // Before Slack has made the channel there is nowhere to post yet.
+    let channel = incident.channel_id.as_deref()?;
+    let mut args = match timer.kind {
+        TimerKind::SeverityPrompt => reminders::severity_prompt(incident),
+        TimerKind::UpdateNudge => reminders::update_nudge(incident, timer.every.unwrap_or_default()),
+    };
+    args["channel"] = json!(channel);
+    Some(NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args,
+        after_send: AfterSend::Nothing,
+    })
 }

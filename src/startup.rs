@@ -24,9 +24,10 @@ use crate::dispatcher::Dispatcher;
 use crate::inbox::InboxWriter;
 use crate::metrics::{AckLabels, Metrics, RouteLabels};
 use crate::outbox::OutboxWorker;
+use crate::scheduler::Scheduler;
 use crate::slack::SlackApi;
 use crate::store::{self, Store};
-use crate::{ingress, scheduler, web};
+use crate::{ingress, web};
 
 /// What every HTTP handler can reach.
 #[derive(Clone)]
@@ -91,6 +92,7 @@ impl Application {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let inbox_stored = Arc::new(Notify::new());
         let outbox_ready = Arc::new(Notify::new());
+        let timers_changed = Arc::new(Notify::new());
         let (inbox, inbox_task) = InboxWriter::start(store.clone(), inbox_stored.clone());
         let secret = settings
             .signing_secret
@@ -113,16 +115,29 @@ impl Application {
                 settings: settings.clone(),
                 inbox_stored,
                 outbox_ready: outbox_ready.clone(),
+                timers_changed: timers_changed.clone(),
             };
             tasks.push(background.spawn(dispatcher.run(shutdown_rx.clone())));
         }
         if workers.outbox {
             let token = settings.bot_token.as_ref().context("SLACK_BOT_TOKEN is required")?;
             let slack = SlackApi::new(&settings.slack_api_url, token);
-            let worker = OutboxWorker::new(store.clone(), slack, settings.clone(), metrics.clone(), outbox_ready);
+            let worker = OutboxWorker::new(
+                store.clone(),
+                slack,
+                settings.clone(),
+                metrics.clone(),
+                outbox_ready.clone(),
+            );
             tasks.push(background.spawn(worker.run(shutdown_rx.clone())));
         }
-        tasks.push(background.spawn(scheduler::run(shutdown_rx.clone())));
+        let scheduler = Scheduler {
+            store: store.clone(),
+            metrics: metrics.clone(),
+            timers_changed: timers_changed.clone(),
+            outbox_ready: outbox_ready.clone(),
+        };
+        tasks.push(background.spawn(scheduler.run(shutdown_rx.clone())));
         tasks.push(background.spawn(store::run_housekeeping(store.clone(), shutdown_rx.clone())));
 
         let app = router(state);

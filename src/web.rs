@@ -38,6 +38,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok(depths) => {
             state.metrics.inbox_depth.set(depths.inbox_pending);
             state.metrics.outbox_depth.set(depths.outbox_pending);
+            state.metrics.timers_pending.set(depths.timers_pending);
         }
         Err(error) => tracing::warn!(%error, "could not read queue depths for /metrics"),
     }

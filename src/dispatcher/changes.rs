@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::config::Settings;
-use crate::domain::{Change, Happened, Incident, LifecycleError, lifecycle};
+use crate::domain::{Change, Happened, Incident, LifecycleError, lifecycle, timers};
 use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreResult, TimelineEntry, UnitOfWork};
 use crate::views;
 
@@ -55,6 +55,9 @@ async fn record(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     uow.save_incident(incident).await?;
+    for change in timers::on_change(incident, happened, &settings.file, now) {
+        uow.apply_timer(incident.id, &change, now).await?;
+    }
     if let Happened::ActionAdded(item) = happened {
         uow.insert_action_item(incident.id, item, request.actor, now).await?;
     }

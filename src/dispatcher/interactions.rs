@@ -5,10 +5,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::{Dispatcher, changes};
+use crate::domain::timers::TimerKind;
 use crate::domain::{Change, IncidentDraft};
+use crate::store::TimelineEntry;
 use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
-use crate::views::card;
 use crate::views::modals::{self, FormContext};
+use crate::views::{card, reminders};
 
 impl Dispatcher {
     /// A card control: severity, status, lead or resolve.
@@ -28,6 +30,10 @@ impl Dispatcher {
         }
         if payload["actions"][0]["action_id"] == card::POST_UPDATE_ACTION {
             return self.open_update_form(uow, &payload, now).await;
+        }
+        let action_id = payload["actions"][0]["action_id"].as_str().unwrap_or_default();
+        if action_id.starts_with(reminders::SNOOZE_NUDGE_ACTION) {
+            return snooze(uow, &payload, now).await;
         }
         let Some(change) = card_change(&payload["actions"][0])? else {
             tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
@@ -117,6 +123,42 @@ impl Dispatcher {
         )
         .await?)
     }
+}
+
+/// A nudge's snooze button: the next nudge waits that long.
+async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = payload["channel"]["id"]
+        .as_str()
+        .or(payload["container"]["channel_id"].as_str());
+    let (Some(channel), Some(actor)) = (channel, payload["user"]["id"].as_str()) else {
+        anyhow::bail!("snooze without channel or user");
+    };
+    let choice = payload["actions"][0]["value"].as_str().unwrap_or_default();
+    let wait = humantime::parse_duration(choice).with_context(|| format!("snooze for {choice:?}"))?;
+    let Some(incident) = uow.incident_by_channel(channel).await? else {
+        return Ok(());
+    };
+    let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
+    if !uow.retime_timer(incident.id, TimerKind::UpdateNudge, due).await? {
+        return Ok(());
+    }
+    let line = format!("snoozed the customer-update nudge for {choice}");
+    uow.append_timeline(&TimelineEntry {
+        incident_id: incident.id,
+        at: now,
+        actor: actor.to_string(),
+        kind: "snooze".into(),
+        body: line.clone(),
+        source: "card".into(),
+    })
+    .await?;
+    let note = NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args: serde_json::json!({ "channel": channel, "text": format!("<@{actor}> {line}") }),
+        after_send: AfterSend::Nothing,
+    };
+    Ok(uow.enqueue(&note, now).await?)
 }
 
 /// `views.open` must follow the trigger within about 3 seconds; the outbox

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::domain::lifecycle::ActionItem;
-use crate::domain::{Change, ChannelName, Command, IncidentDraft, command};
+use crate::domain::{Change, ChannelName, Command, IncidentDraft, command, timers};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
 use crate::views::modals::{self, FormContext};
 
@@ -41,7 +41,9 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
             owner,
             due_at: due.map(|d| d.at(now)),
         }),
-        Command::Open { .. } | Command::OpenForm { .. } | Command::List | Command::Help => return None,
+        Command::Open { .. } | Command::OpenForm { .. } | Command::Reminders | Command::List | Command::Help => {
+            return None;
+        }
     })
 }
 
@@ -65,6 +67,8 @@ pub struct Dispatcher {
     pub inbox_stored: Arc<Notify>,
     /// Woken after outbox calls were recorded.
     pub outbox_ready: Arc<Notify>,
+    /// Woken after changes that may have scheduled an earlier timer.
+    pub timers_changed: Arc<Notify>,
 }
 
 impl Dispatcher {
@@ -129,6 +133,7 @@ impl Dispatcher {
             Ok(()) => {
                 if !items.is_empty() {
                     self.outbox_ready.notify_one();
+                    self.timers_changed.notify_one();
                 }
                 Ok(items.len())
             }
@@ -241,6 +246,9 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let incident = uow.insert_incident(&draft).await?;
+        for change in timers::on_declare(&incident, &self.settings.file, now) {
+            uow.apply_timer(incident.id, &change, now).await?;
+        }
         let name = ChannelName::for_incident(
             &self.settings.file.slack.channel_prefix,
             now.date_naive(),

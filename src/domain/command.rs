@@ -48,6 +48,8 @@ pub enum Command {
     Reopen {
         reason: Option<String>,
     },
+    /// What will fire next for the incident, and when.
+    Reminders,
     List,
     Help,
 }
@@ -102,7 +104,7 @@ impl Command {
 
     /// True for commands answered straight from the request, with nothing to store.
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Command::List | Command::Help)
+        matches!(self, Command::List | Command::Help | Command::Reminders)
     }
 }
 
@@ -119,12 +121,14 @@ pub mod usage {
     pub const RESOLVE: &str = "/incident resolve [summary]";
     pub const REOPEN: &str = "/incident reopen [reason]";
     pub const LIST: &str = "/incident list";
+    pub const REMINDERS: &str = "/incident reminders";
     pub const HELP: &str = "/incident help";
-    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|list|help> …";
+    pub const ANY: &str =
+        "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|reminders|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 12] = [
-        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, LIST, HELP,
+    pub const ALL: [&str; 13] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, REMINDERS, LIST, HELP,
     ];
 }
 
@@ -135,6 +139,7 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
     match verb.to_ascii_lowercase().as_str() {
         "" | "help" => Ok(Command::Help),
         "list" => no_arguments(rest, Command::List, usage::LIST),
+        "reminders" => no_arguments(rest, Command::Reminders, usage::REMINDERS),
         "open" | "declare" => parse_open(rest),
         "sev" | "severity" => parse_severity(rest),
         "status" => parse_status(rest),

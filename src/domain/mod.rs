@@ -10,6 +10,7 @@ pub mod command;
 pub mod incident;
 pub mod lifecycle;
 pub mod severity;
+pub mod timers;
 
 pub use channel_name::ChannelName;
 pub use command::{Command, CommandError, Due};

@@ -16,7 +16,7 @@ use crate::dispatcher;
 use crate::domain::{Command, command, lifecycle};
 use crate::startup::AppState;
 use crate::store::{InboxKind, NewInboxItem};
-use crate::views::{self, replies};
+use crate::views::{self, reminders, replies};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -64,6 +64,15 @@ async fn answer_incident_command(
         )));
     };
     let now = chrono::Utc::now();
+    if matches!(command, Command::Reminders) {
+        let timers = state.store.pending_timers(incident.id).await?;
+        let timers: Vec<_> = timers.into_iter().map(|t| (t.kind, t.due_at, t.every)).collect();
+        return Ok(Json(views::ephemeral(&reminders::listing(
+            &incident.reference(),
+            &timers,
+            now,
+        ))));
+    }
     if let Some(change) = dispatcher::incident_change(command, now) {
         let policy = state.settings.file.permissions.resolve;
         if let Err(refusal) = lifecycle::decide(&incident, invocation.user_id.as_ref(), change, policy, now) {

@@ -38,6 +38,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::capture::CapturedMessage;
+use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
 pub use postgres::PostgresStore;
@@ -201,11 +202,24 @@ pub struct NewCapture<'a> {
     pub source: &'a str,
 }
 
+/// A durable timer as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    pub id: i64,
+    pub kind: TimerKind,
+    pub incident_id: IncidentId,
+    pub due_at: DateTime<Utc>,
+    /// Recurring timers move to `now + every` when they fire.
+    pub every: Option<Duration>,
+    pub fired: i32,
+}
+
 /// Work waiting, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Depths {
     pub inbox_pending: i64,
     pub outbox_pending: i64,
+    pub timers_pending: i64,
 }
 
 /// The database, whichever engine it is.
@@ -235,6 +249,10 @@ pub trait Store: Send + Sync + 'static {
     async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
     async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>>;
     async fn depths(&self) -> StoreResult<Depths>;
+    /// When the next pending timer is due, if any.
+    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// An incident's pending timers, soonest first.
+    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
 
     /// Starts a transaction.
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
@@ -262,6 +280,24 @@ pub trait UnitOfWork: Send {
     async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()>;
     async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
     async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Creates, re-times or cancels an incident's timer.
+    async fn apply_timer(
+        &mut self,
+        incident_id: IncidentId,
+        change: &TimerChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Moves a pending timer to `due_at` (snooze).
+    async fn retime_timer(
+        &mut self,
+        incident_id: IncidentId,
+        kind: TimerKind,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Takes up to `limit` due timers, locked until this transaction ends.
+    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
+    /// Records a firing: recurring timers move to `next`, others are done.
+    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;
     async fn insert_action_item(
         &mut self,
         incident_id: IncidentId,
@@ -311,6 +347,14 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
             url.split(':').next().unwrap_or_default().to_string(),
         ))
     }
+}
+
+fn parse_timer_kind(text: &str) -> StoreResult<TimerKind> {
+    TimerKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("timer kind {text:?}")))
+}
+
+fn every_from_millis(ms: Option<i64>) -> Option<Duration> {
+    ms.map(|ms| Duration::from_millis(ms.max(0) as u64))
 }
 
 fn parse_after_send(text: &str) -> StoreResult<AfterSend> {

@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod modals;
+pub mod reminders;
 pub mod replies;
 
 use serde_json::{Value, json};

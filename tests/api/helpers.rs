@@ -124,6 +124,32 @@ async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>) -> Option
 }
 
 impl TestApp {
+    /// Writes `toml` next to the database and returns its path.
+    pub fn _dir_config(&self, toml: &str) -> String {
+        let path = self._dir.path().join("rebound.toml");
+        std::fs::write(&path, toml).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    /// Stops the app; nothing runs until the next restart.
+    pub async fn stop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.stop().await;
+        }
+    }
+
+    /// Restarts with every worker and a configuration file.
+    pub async fn restart_with_config(&mut self, toml: &str) {
+        if let Some(app) = self.app.take() {
+            app.stop().await;
+        }
+        let config = self._dir_config(toml);
+        let settings = settings(&self.database_url, &self.fake, &[("REBOUND_CONFIG", config.as_str())]);
+        let app = Application::start(settings, Workers::default()).await.unwrap();
+        self.base = format!("http://{}", app.addr());
+        self.app = Some(app);
+    }
+
     /// Stops this app and starts a new one on the same database and fake Slack.
     pub async fn restart(&mut self, workers: Workers) {
         if let Some(app) = self.app.take() {

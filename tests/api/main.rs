@@ -12,3 +12,4 @@ mod forms;
 mod ingress;
 mod lifecycle;
 mod operations;
+mod timers;

@@ -7,6 +7,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
 use crate::domain::capture::CapturedMessage;
+use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
     AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
@@ -183,6 +184,81 @@ impl UnitOfWork for PostgresUnitOfWork {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn apply_timer(
+        &mut self,
+        incident_id: IncidentId,
+        change: &TimerChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        match change {
+            TimerChange::Schedule { kind, due_at, every } => {
+                sqlx::query(
+                    "INSERT INTO timers (kind, incident_id, due_at, every_ms, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (kind, incident_id) WHERE state = 'pending' \
+                     DO UPDATE SET due_at = excluded.due_at, every_ms = excluded.every_ms",
+                )
+                .bind(kind.as_str())
+                .bind(incident_id)
+                .bind(*due_at)
+                .bind(every.as_millis() as i64)
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+            TimerChange::Cancel { kind } => {
+                sqlx::query(
+                    "UPDATE timers SET state = 'cancelled' WHERE kind = $1 AND incident_id = $2 AND state = 'pending'",
+                )
+                .bind(kind.as_str())
+                .bind(incident_id)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn retime_timer(
+        &mut self,
+        incident_id: IncidentId,
+        kind: TimerKind,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed =
+            sqlx::query("UPDATE timers SET due_at = $1 WHERE kind = $2 AND incident_id = $3 AND state = 'pending'")
+                .bind(due_at)
+                .bind(kind.as_str())
+                .bind(incident_id)
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, incident_id, due_at, every_ms, fired FROM timers \
+             WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(timer_from_row).collect()
+    }
+
+    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE timers SET fired = fired + 1, due_at = COALESCE($1, due_at), \
+             state = CASE WHEN $1 IS NULL THEN 'done' ELSE state END WHERE id = $2",
+        )
+        .bind(next)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -184,6 +184,17 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
     })
 }
 
+fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
+    Ok(Timer {
+        id: row.try_get("id")?,
+        kind: parse_timer_kind(row.try_get("kind")?)?,
+        incident_id: row.try_get("incident_id")?,
+        due_at: from_millis(row.try_get("due_at")?)?,
+        every: every_from_millis(row.try_get("every_ms")?),
+        fired: row.try_get("fired")?,
+    })
+}
+
 fn captured_from_row(row: &SqliteRow) -> StoreResult<CapturedMessage> {
     Ok(CapturedMessage {
         id: row.try_get("id")?,
@@ -356,16 +367,36 @@ impl Store for SqliteStore {
     }
 
     async fn depths(&self) -> StoreResult<Depths> {
-        let (inbox_pending, outbox_pending): (i64, i64) = sqlx::query_as(
+        let (inbox_pending, outbox_pending, timers_pending): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
-                    (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending'))",
+                    (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending')), \
+                    (SELECT COUNT(*) FROM timers WHERE state = 'pending')",
         )
         .fetch_one(&self.reader)
         .await?;
         Ok(Depths {
             inbox_pending,
             outbox_pending,
+            timers_pending,
         })
+    }
+
+    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
+            .fetch_one(&self.reader)
+            .await?;
+        next.map(from_millis).transpose()
+    }
+
+    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, incident_id, due_at, every_ms, fired FROM timers \
+             WHERE incident_id = ? AND state = 'pending' ORDER BY due_at",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(timer_from_row).collect()
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {

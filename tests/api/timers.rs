@@ -1,0 +1,253 @@
+//! Durable timers with second-scale cadences: severity prompts and
+//! customer-update nudges arrive on time, stop when moot, survive restarts,
+//! and fire once across replicas.
+
+use std::time::{Duration, Instant};
+
+use rebound::startup::Workers;
+use serde_json::{Value, json};
+
+use crate::fake_slack::{FakeSlack, RecordedCall};
+use crate::helpers::{Backend, DECLARER, FORM, TestApp, spawn_app_with_config};
+
+const FAST: &str = "[timers]\nseverity_prompt_every = \"1s\"\n[severity.sev2]\nupdate_every = \"2s\"\n";
+
+fn posts_containing(fake: &FakeSlack, needle: &str) -> Vec<RecordedCall> {
+    fake.calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok() && c.args["text"].as_str().unwrap_or("").contains(needle))
+        .collect()
+}
+
+fn prompts(fake: &FakeSlack) -> Vec<RecordedCall> {
+    posts_containing(fake, "has no severity yet")
+}
+
+fn nudges(fake: &FakeSlack) -> Vec<RecordedCall> {
+    posts_containing(fake, "since the last customer update")
+}
+
+async fn declared_channel(app: &TestApp, text: &str) -> String {
+    app.command(text, DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("declaration", |f| !f.calls("response_url").is_empty())
+        .await;
+    let name = app.fake.calls("conversations.create")[0].args["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.fake.channels().into_iter().find(|c| c.name == name).unwrap().id
+}
+
+async fn severity_prompts_repeat_until_a_severity_is_set(backend: Backend) {
+    let Some(app) = spawn_app_with_config(backend, FAST).await else {
+        return;
+    };
+    let channel = declared_channel(&app, "open Mystery errors").await;
+    app.fake
+        .wait_for("two severity prompts", |f| prompts(f).len() >= 2)
+        .await;
+    let seen = prompts(&app.fake);
+    let gap = seen[1].at.duration_since(seen[0].at);
+    assert!(
+        gap >= Duration::from_millis(900),
+        "prompts every second, not faster: {gap:?}"
+    );
+    assert_eq!(seen[0].args["channel"], channel.as_str());
+    assert_eq!(
+        seen[0].args["blocks"][1]["elements"][0]["action_id"],
+        "incident_set_severity"
+    );
+
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("Severity prompt in"),
+        "{reply}"
+    );
+    app.command("sev 2", DECLARER, &channel).await;
+    app.wait_until_inbox_empty().await;
+    let after_set = prompts(&app.fake).len();
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert!(
+        prompts(&app.fake).len() <= after_set + 1,
+        "the prompt stops once severity is set"
+    );
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    let text = reply["text"].as_str().unwrap();
+    assert!(
+        !text.contains("Severity prompt") && text.contains("Customer-update nudge in"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn severity_prompts_repeat_until_a_severity_is_set_sqlite() {
+    severity_prompts_repeat_until_a_severity_is_set(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn severity_prompts_repeat_until_a_severity_is_set_postgres() {
+    severity_prompts_repeat_until_a_severity_is_set(Backend::Postgres).await;
+}
+
+async fn update_nudges_follow_updates_snoozes_and_resolution(backend: Backend) {
+    let Some(app) = spawn_app_with_config(backend, FAST).await else {
+        return;
+    };
+    let channel = declared_channel(&app, "open Slow search sev2").await;
+    let declared = Instant::now();
+    app.fake.wait_for("first nudge", |f| !nudges(f).is_empty()).await;
+    let first = nudges(&app.fake)[0].clone();
+    assert!(
+        first.at.duration_since(declared) >= Duration::from_millis(1500),
+        "sev2 cadence is 2s"
+    );
+    assert!(
+        first.args["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("<@{DECLARER}>")),
+        "the lead is nudged"
+    );
+
+    app.command("update Search is slow; we are adding capacity", DECLARER, &channel)
+        .await;
+    app.wait_until_inbox_empty().await;
+    let updated = Instant::now();
+    let before = nudges(&app.fake).len();
+    app.fake
+        .wait_for("nudge after the update", |f| nudges(f).len() > before)
+        .await;
+    let next = nudges(&app.fake).last().unwrap().at;
+    assert!(
+        next.duration_since(updated) >= Duration::from_millis(1500),
+        "an update restarts the cadence"
+    );
+
+    let snooze = json!({
+        "type": "block_actions", "trigger_id": "5.5.snooze", "user": { "id": DECLARER },
+        "channel": { "id": channel }, "container": { "type": "message", "channel_id": channel },
+        "actions": [{ "type": "button", "action_id": "incident_snooze_nudge:1h", "value": "1h", "block_id": "incident:1:nudge", "action_ts": "1.1" }]
+    });
+    let body = serde_urlencoded::to_string([("payload", snooze.to_string())]).unwrap();
+    app.post_signed("/slack/interactions", FORM, &body, &[]).await;
+    app.wait_until_inbox_empty().await;
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("Customer-update nudge in 59m"),
+        "{reply}"
+    );
+
+    app.command("resolve fixed", DECLARER, &channel).await;
+    app.wait_until_inbox_empty().await;
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("Nothing is scheduled"),
+        "{reply}"
+    );
+    assert_eq!(app.metric("rebound_timers_pending").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_nudges_follow_updates_snoozes_and_resolution_sqlite() {
+    update_nudges_follow_updates_snoozes_and_resolution(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_nudges_follow_updates_snoozes_and_resolution_postgres() {
+    update_nudges_follow_updates_snoozes_and_resolution(Backend::Postgres).await;
+}
+
+async fn a_restart_neither_loses_nor_repeats_a_timer(backend: Backend) {
+    let Some(mut app) = spawn_app_with_config(backend, FAST).await else {
+        return;
+    };
+    declared_channel(&app, "open Flaky deploys").await;
+    app.fake.wait_for("a prompt", |f| !prompts(f).is_empty()).await;
+    app.restart(Workers {
+        dispatcher: false,
+        outbox: false,
+    })
+    .await;
+    // Down for three cadences: one catch-up prompt on start, not three.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let before = prompts(&app.fake).len();
+    let restarted = Instant::now();
+    app.restart_with_config(FAST).await;
+    app.fake
+        .wait_for("the catch-up prompt", |f| prompts(f).len() > before)
+        .await;
+    let catch_up: Vec<_> = prompts(&app.fake).into_iter().skip(before).collect();
+    assert!(
+        catch_up[0].at.duration_since(restarted) < Duration::from_millis(900),
+        "fires at once on start"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        prompts(&app.fake).len(),
+        before + 1,
+        "one catch-up, not one per missed slot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_neither_loses_nor_repeats_a_timer_sqlite() {
+    a_restart_neither_loses_nor_repeats_a_timer(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_neither_loses_nor_repeats_a_timer_postgres() {
+    a_restart_neither_loses_nor_repeats_a_timer(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_on_one_postgres_fire_each_timer_once() {
+    let Some(first) = spawn_app_with_config(Backend::Postgres, FAST).await else {
+        return;
+    };
+    let config = first._dir_config(FAST);
+    let settings =
+        |fake: &FakeSlack| crate::helpers::settings(&first.database_url, fake, &[("REBOUND_CONFIG", config.as_str())]);
+    let second = rebound::startup::Application::start(settings(&first.fake), Workers::default())
+        .await
+        .unwrap();
+    let third = rebound::startup::Application::start(settings(&first.fake), Workers::default())
+        .await
+        .unwrap();
+    for i in 0..5 {
+        first
+            .command(&format!("open Replica timer {i}"), DECLARER, "CGENERAL")
+            .await;
+    }
+    first
+        .fake
+        .wait_for("five channels", |f| f.calls("response_url").len() >= 5)
+        .await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut by_channel: std::collections::BTreeMap<String, Vec<Instant>> = Default::default();
+    for prompt in prompts(&first.fake) {
+        by_channel
+            .entry(prompt.args["channel"].as_str().unwrap().to_string())
+            .or_default()
+            .push(prompt.at);
+    }
+    assert_eq!(by_channel.len(), 5, "every incident is prompted");
+    for (channel, times) in &by_channel {
+        assert!(
+            (2..=4).contains(&times.len()),
+            "{channel}: {} prompts in 3.5 s at one per second",
+            times.len()
+        );
+        for pair in times.windows(2) {
+            let gap = pair[1].duration_since(pair[0]);
+            assert!(
+                gap >= Duration::from_millis(800),
+                "{channel}: two prompts {gap:?} apart — a timer fired twice"
+            );
+        }
+    }
+    let value: Value = json!(first.metric("rebound_timer_lateness_seconds_count").await);
+    assert!(value.as_f64().unwrap() >= 1.0);
+    second.stop().await;
+    third.stop().await;
+}
