@@ -164,29 +164,39 @@ async fn a_restart_neither_loses_nor_repeats_a_timer(backend: Backend) {
     };
     declared_channel(&app, "open Flaky deploys").await;
     app.fake.wait_for("a prompt", |f| !prompts(f).is_empty()).await;
-    app.restart(Workers {
-        dispatcher: false,
-        outbox: false,
-    })
-    .await;
+    app.stop().await;
     // Down for three cadences: one catch-up prompt on start, not three.
     tokio::time::sleep(Duration::from_millis(3200)).await;
+    let last_call = app.fake.all_calls().iter().map(|c| c.at).max().unwrap();
+    assert!(
+        last_call.elapsed() >= Duration::from_millis(3000),
+        "nothing runs while down"
+    );
     let before = prompts(&app.fake).len();
     let restarted = Instant::now();
     app.restart_with_config(FAST).await;
     app.fake
         .wait_for("the catch-up prompt", |f| prompts(f).len() > before)
         .await;
-    let catch_up: Vec<_> = prompts(&app.fake).into_iter().skip(before).collect();
+    let resumed = prompts(&app.fake);
     assert!(
-        catch_up[0].at.duration_since(restarted) < Duration::from_millis(900),
+        resumed[before].at.duration_since(restarted) < Duration::from_millis(900),
         "fires at once on start"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
         prompts(&app.fake).len(),
         before + 1,
         "one catch-up, not one per missed slot"
+    );
+    app.fake
+        .wait_for("the regular cadence resumes", |f| prompts(f).len() > before + 1)
+        .await;
+    let resumed = prompts(&app.fake);
+    let gap = resumed[before + 1].at.duration_since(resumed[before].at);
+    assert!(
+        gap >= Duration::from_millis(900),
+        "next prompt a cadence after the catch-up: {gap:?}"
     );
 }
 
