@@ -97,6 +97,8 @@ pub struct TimerSettings {
     pub postmortem_due_after: Duration,
     #[serde(with = "humantime_serde")]
     pub postmortem_remind_every: Duration,
+    /// After this many post-mortem reminders, the digest channel hears of it too.
+    pub postmortem_escalate_after: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +131,7 @@ impl Default for TimerSettings {
             severity_prompt_every: Duration::from_secs(5 * 60),
             postmortem_due_after: Duration::from_secs(48 * 3600),
             postmortem_remind_every: Duration::from_secs(24 * 3600),
+            postmortem_escalate_after: 3,
         }
     }
 }
@@ -173,6 +176,14 @@ impl crate::domain::timers::Cadence for FileSettings {
 
     fn update_every(&self, severity: Severity) -> Duration {
         FileSettings::update_every(self, severity)
+    }
+
+    fn postmortem_due_after(&self) -> Duration {
+        self.timers.postmortem_due_after
+    }
+
+    fn postmortem_remind_every(&self) -> Duration {
+        self.timers.postmortem_remind_every
     }
 }
 

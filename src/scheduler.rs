@@ -1,4 +1,6 @@
-//! Durable timers: the worker that fires severity prompts and update nudges.
+//! Durable timers: the worker that fires severity prompts, customer-update
+//! nudges, post-mortem reminders (escalated to the digest channel after a
+//! few) and action-item reminders.
 //!
 //! Timers live in the database. Each round claims the due ones (`FOR UPDATE
 //! SKIP LOCKED` on Postgres; SQLite's single writer), records their effect
@@ -15,10 +17,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::sync::{Notify, watch};
 
+use crate::config::Settings;
 use crate::domain::Incident;
 use crate::domain::timers::TimerKind;
 use crate::metrics::Metrics;
-use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, Timer, UnitOfWork};
+use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, Timer, UnitOfWork};
 use crate::views::reminders;
 
 /// Timers fired per transaction.
@@ -29,6 +32,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 /// Fires due timers.
 pub struct Scheduler {
     pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     /// Woken after changes that may have scheduled an earlier timer.
     pub timers_changed: Arc<Notify>,
@@ -69,7 +73,7 @@ impl Scheduler {
         let mut uow = self.store.begin().await?;
         let timers = uow.claim_due_timers(BATCH, now).await?;
         for timer in &timers {
-            fire(uow.as_mut(), timer, now).await?;
+            fire(uow.as_mut(), &self.settings, timer, now).await?;
         }
         uow.commit().await?;
         for timer in &timers {
@@ -83,14 +87,18 @@ impl Scheduler {
     }
 }
 
-/// Records one firing: its message, and when (if ever) it fires next.
-async fn fire(uow: &mut dyn UnitOfWork, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
+/// Records one firing: its messages, and when (if ever) it fires next.
+async fn fire(uow: &mut dyn UnitOfWork, settings: &Settings, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
     let incident = uow.incident(timer.incident_id).await?;
-    let still_wanted = incident.as_ref().is_some_and(|i| wanted(timer.kind, i));
-    if let (true, Some(incident)) = (still_wanted, &incident)
-        && let Some(message) = message(timer, incident)
-    {
-        uow.enqueue(&message, now).await?;
+    let item = match timer.kind {
+        TimerKind::ActionReminder => uow.action_item(timer.subject).await?,
+        _ => None,
+    };
+    let still_wanted = incident.as_ref().is_some_and(|i| wanted(timer.kind, i, item.as_ref()));
+    if let (true, Some(incident)) = (still_wanted, &incident) {
+        for message in messages(timer, incident, item.as_ref(), settings) {
+            uow.enqueue(&message, now).await?;
+        }
     }
     // From now, not from the missed due time: an outage gives one catch-up.
     let next = timer
@@ -101,26 +109,47 @@ async fn fire(uow: &mut dyn UnitOfWork, timer: &Timer, now: DateTime<Utc>) -> St
 }
 
 /// Whether the reason for a timer still holds (a stale one just ends).
-fn wanted(kind: TimerKind, incident: &Incident) -> bool {
-    incident.is_open()
-        && match kind {
-            TimerKind::SeverityPrompt => incident.severity.is_none(),
-            TimerKind::UpdateNudge => incident.severity.is_some(),
-        }
+fn wanted(kind: TimerKind, incident: &Incident, item: Option<&StoredActionItem>) -> bool {
+    match kind {
+        TimerKind::SeverityPrompt => incident.is_open() && incident.severity.is_none(),
+        TimerKind::UpdateNudge => incident.is_open() && incident.severity.is_some(),
+        TimerKind::PostmortemReminder => !incident.is_open() && incident.postmortem_done_at.is_none(),
+        TimerKind::ActionReminder => item.is_some_and(|item| item.done_at.is_none()),
+    }
 }
 
-fn message(timer: &Timer, incident: &Incident) -> Option<NewOutboxCall> {
-    // Before Slack has made the channel there is nowhere to post yet.
-    let channel = incident.channel_id.as_deref()?;
-    let mut args = match timer.kind {
-        TimerKind::SeverityPrompt => reminders::severity_prompt(incident),
-        TimerKind::UpdateNudge => reminders::update_nudge(incident, timer.every.unwrap_or_default()),
-    };
+fn post(channel: &str, mut args: serde_json::Value) -> NewOutboxCall {
     args["channel"] = json!(channel);
-    Some(NewOutboxCall {
+    NewOutboxCall {
         ordering_key: format!("channel:{channel}"),
         method: "chat.postMessage".into(),
         args,
         after_send: AfterSend::Nothing,
-    })
+    }
+}
+
+fn messages(
+    timer: &Timer,
+    incident: &Incident,
+    item: Option<&StoredActionItem>,
+    settings: &Settings,
+) -> Vec<NewOutboxCall> {
+    // Before Slack has made the channel there is nowhere to post yet.
+    let Some(channel) = incident.channel_id.as_deref() else {
+        return vec![];
+    };
+    let reminder = match (timer.kind, item) {
+        (TimerKind::SeverityPrompt, _) => reminders::severity_prompt(incident),
+        (TimerKind::UpdateNudge, _) => reminders::update_nudge(incident, timer.every.unwrap_or_default()),
+        (TimerKind::PostmortemReminder, _) => reminders::postmortem_reminder(incident),
+        (TimerKind::ActionReminder, Some(item)) => reminders::action_reminder(incident, item),
+        (TimerKind::ActionReminder, None) => return vec![],
+    };
+    let mut calls = vec![post(channel, reminder)];
+    let reminders_sent = u32::try_from(timer.fired + 1).unwrap_or(u32::MAX);
+    if timer.kind == TimerKind::PostmortemReminder && reminders_sent >= settings.file.timers.postmortem_escalate_after {
+        let digest = &settings.file.digest.channel;
+        calls.push(post(digest, reminders::postmortem_escalation(incident, reminders_sent)));
+    }
+    calls
 }

@@ -133,6 +133,7 @@ impl Application {
         }
         let scheduler = Scheduler {
             store: store.clone(),
+            settings: settings.clone(),
             metrics: metrics.clone(),
             timers_changed: timers_changed.clone(),
             outbox_ready: outbox_ready.clone(),

@@ -59,7 +59,11 @@ async fn record(
         uow.apply_timer(incident.id, &change, now).await?;
     }
     if let Happened::ActionAdded(item) = happened {
-        uow.insert_action_item(incident.id, item, request.actor, now).await?;
+        let id = uow.insert_action_item(incident.id, item, request.actor, now).await?;
+        if let Some(due_at) = item.due_at {
+            uow.apply_timer(incident.id, &timers::for_action_item(id, due_at), now)
+                .await?;
+        }
     }
     let line = happened.describe();
     uow.append_timeline(&TimelineEntry {

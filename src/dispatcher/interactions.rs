@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::{Dispatcher, changes};
-use crate::domain::timers::TimerKind;
+use crate::domain::timers::{self, TimerChange, TimerKind};
 use crate::domain::{Change, IncidentDraft};
 use crate::store::TimelineEntry;
 use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
@@ -34,6 +34,17 @@ impl Dispatcher {
         let action_id = payload["actions"][0]["action_id"].as_str().unwrap_or_default();
         if action_id.starts_with(reminders::SNOOZE_NUDGE_ACTION) {
             return snooze(uow, &payload, now).await;
+        }
+        if let Some((control, id)) = action_id.split_once(':')
+            && [
+                reminders::ACTION_DONE,
+                reminders::ACTION_SNOOZE,
+                reminders::ACTION_REASSIGN,
+            ]
+            .contains(&control)
+        {
+            let id: i64 = id.parse().with_context(|| format!("action item id in {action_id:?}"))?;
+            return action_item_control(uow, &payload, control, id, now).await;
         }
         let Some(change) = card_change(&payload["actions"][0])? else {
             tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
@@ -125,6 +136,72 @@ impl Dispatcher {
     }
 }
 
+/// An action-item reminder's controls: done, snooze a day, reassign.
+async fn action_item_control(
+    uow: &mut dyn UnitOfWork,
+    payload: &serde_json::Value,
+    control: &str,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let actor = payload["user"]["id"].as_str().context("action without user")?;
+    let Some(item) = uow.action_item(id).await? else {
+        return Ok(());
+    };
+    let line = match control {
+        reminders::ACTION_DONE => {
+            if !uow.complete_action_item(id, now).await? {
+                return Ok(()); // a double click
+            }
+            uow.apply_timer(
+                item.incident_id,
+                &TimerChange::Cancel {
+                    kind: TimerKind::ActionReminder,
+                    subject: id,
+                },
+                now,
+            )
+            .await?;
+            format!("completed action item #{id}: {}", item.text)
+        }
+        reminders::ACTION_SNOOZE => {
+            let due = now + chrono::Duration::days(1);
+            uow.retime_timer(item.incident_id, TimerKind::ActionReminder, id, due)
+                .await?;
+            format!("snoozed action item #{id} for a day")
+        }
+        _ => {
+            let owner = payload["actions"][0]["selected_user"]
+                .as_str()
+                .context("reassign without selected_user")?;
+            uow.reassign_action_item(id, owner).await?;
+            format!("reassigned action item #{id} to <@{owner}>")
+        }
+    };
+    uow.append_timeline(&TimelineEntry {
+        incident_id: item.incident_id,
+        at: now,
+        actor: actor.to_string(),
+        kind: "action_item".into(),
+        body: line.clone(),
+        source: "card".into(),
+    })
+    .await?;
+    if let Some(channel) = payload["channel"]["id"]
+        .as_str()
+        .or(payload["container"]["channel_id"].as_str())
+    {
+        let note = NewOutboxCall {
+            ordering_key: format!("channel:{channel}"),
+            method: "chat.postMessage".into(),
+            args: serde_json::json!({ "channel": channel, "text": format!("<@{actor}> {line}") }),
+            after_send: AfterSend::Nothing,
+        };
+        uow.enqueue(&note, now).await?;
+    }
+    Ok(())
+}
+
 /// A nudge's snooze button: the next nudge waits that long.
 async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = payload["channel"]["id"]
@@ -139,7 +216,10 @@ async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: Date
         return Ok(());
     };
     let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
-    if !uow.retime_timer(incident.id, TimerKind::UpdateNudge, due).await? {
+    if !uow
+        .retime_timer(incident.id, TimerKind::UpdateNudge, timers::INCIDENT, due)
+        .await?
+    {
         return Ok(());
     }
     let line = format!("snoozed the customer-update nudge for {choice}");
@@ -196,6 +276,7 @@ fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
             None => anyhow::bail!("lead picker without selected_user"),
         },
         card::RESOLVE_ACTION => Change::Resolve(None),
+        reminders::POSTMORTEM_DONE_ACTION => Change::PostmortemDone(None),
         _ => return Ok(None),
     };
     Ok(Some(change))

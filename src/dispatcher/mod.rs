@@ -36,6 +36,7 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         Command::Decision { text } => Change::Decision(text),
         Command::Resolve { summary } => Change::Resolve(summary),
         Command::Reopen { reason } => Change::Reopen(reason),
+        Command::PostmortemDone { link } => Change::PostmortemDone(link),
         Command::Action { text, owner, due } => Change::ActionItem(ActionItem {
             text,
             owner,

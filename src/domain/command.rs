@@ -50,6 +50,9 @@ pub enum Command {
     },
     /// What will fire next for the incident, and when.
     Reminders,
+    PostmortemDone {
+        link: Option<String>,
+    },
     List,
     Help,
 }
@@ -122,13 +125,14 @@ pub mod usage {
     pub const REOPEN: &str = "/incident reopen [reason]";
     pub const LIST: &str = "/incident list";
     pub const REMINDERS: &str = "/incident reminders";
+    pub const POSTMORTEM: &str = "/incident postmortem done [link]";
     pub const HELP: &str = "/incident help";
     pub const ANY: &str =
-        "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|reminders|list|help> …";
+        "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 13] = [
-        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, REMINDERS, LIST, HELP,
+    pub const ALL: [&str; 14] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, POSTMORTEM, REMINDERS, LIST, HELP,
     ];
 }
 
@@ -140,6 +144,7 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
         "" | "help" => Ok(Command::Help),
         "list" => no_arguments(rest, Command::List, usage::LIST),
         "reminders" => no_arguments(rest, Command::Reminders, usage::REMINDERS),
+        "postmortem" => parse_postmortem(rest),
         "open" | "declare" => parse_open(rest),
         "sev" | "severity" => parse_severity(rest),
         "status" => parse_status(rest),
@@ -219,6 +224,18 @@ fn parse_open(rest: &str) -> Result<Command, CommandError> {
         severity,
         private,
     })
+}
+
+fn parse_postmortem(rest: &str) -> Result<Command, CommandError> {
+    match split_first_word(rest) {
+        (done, link) if done.eq_ignore_ascii_case("done") => Ok(Command::PostmortemDone {
+            link: optional_text(link),
+        }),
+        _ => Err(CommandError::new(
+            "say `done` once the post-mortem is written",
+            usage::POSTMORTEM,
+        )),
+    }
 }
 
 fn parse_severity(rest: &str) -> Result<Command, CommandError> {
@@ -480,6 +497,18 @@ mod tests {
                 reason: Some("errors are back".into())
             })
         );
+    }
+
+    #[test]
+    fn postmortem_done_takes_an_optional_link() {
+        assert_eq!(parse("postmortem done"), Ok(Command::PostmortemDone { link: None }));
+        assert_eq!(
+            parse("postmortem done https://x/pm"),
+            Ok(Command::PostmortemDone {
+                link: Some("https://x/pm".into())
+            })
+        );
+        assert_eq!(parse("postmortem later").unwrap_err().usage, usage::POSTMORTEM);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Incident {
     pub reopened_at: Option<DateTime<Utc>>,
     /// The resolution summary.
     pub summary: Option<String>,
+    pub postmortem_done_at: Option<DateTime<Utc>>,
+    pub postmortem_link: Option<String>,
 }
 
 impl Incident {
@@ -96,6 +98,8 @@ impl IncidentDraft {
             resolved_at: None,
             reopened_at: None,
             summary: None,
+            postmortem_done_at: None,
+            postmortem_link: None,
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum Change {
     ActionItem(ActionItem),
     Resolve(Option<String>),
     Reopen(Option<String>),
+    /// The post-mortem is written (with a link to it, if given).
+    PostmortemDone(Option<String>),
 }
 
 /// A follow-up agreed during the incident.
@@ -40,6 +42,7 @@ pub enum Happened {
     ActionAdded(ActionItem),
     Resolved { summary: Option<String> },
     Reopened { reason: Option<String> },
+    PostmortemDone { link: Option<String> },
 }
 
 impl Happened {
@@ -55,6 +58,7 @@ impl Happened {
             Happened::ActionAdded(_) => "action_item",
             Happened::Resolved { .. } => "resolved",
             Happened::Reopened { .. } => "reopened",
+            Happened::PostmortemDone { .. } => "postmortem_done",
         }
     }
 
@@ -84,6 +88,8 @@ impl Happened {
             Happened::Resolved { summary: None } => "resolved the incident".into(),
             Happened::Reopened { reason: Some(reason) } => format!("reopened the incident: {reason}"),
             Happened::Reopened { reason: None } => "reopened the incident".into(),
+            Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {link}"),
+            Happened::PostmortemDone { link: None } => "marked the post-mortem done".into(),
         }
     }
 
@@ -123,6 +129,8 @@ pub enum LifecycleError {
     Resolved(String),
     #[error("{0} is not resolved, so there is nothing to reopen")]
     NotResolved(String),
+    #[error("{0} is not resolved yet; the post-mortem comes after `/incident resolve`")]
+    PostmortemTooEarly(String),
     #[error("nothing to change: {0}")]
     Unchanged(String),
     #[error("only the incident lead or the person who declared {0} can resolve or reopen it")]
@@ -146,7 +154,7 @@ pub fn decide(
     if resolving && policy == ResolvePolicy::Lead && !leads {
         return Err(LifecycleError::NotAllowed(reference));
     }
-    if !incident.is_open() && !matches!(change, Change::Reopen(_)) {
+    if !incident.is_open() && !matches!(change, Change::Reopen(_) | Change::PostmortemDone(_)) {
         return Err(LifecycleError::Resolved(reference));
     }
     let mut next = incident.clone();
@@ -195,6 +203,17 @@ pub fn decide(
             next.mitigated_at.get_or_insert(now);
             next.summary = summary.clone();
             Happened::Resolved { summary }
+        }
+        Change::PostmortemDone(_) if incident.is_open() => return Err(LifecycleError::PostmortemTooEarly(reference)),
+        Change::PostmortemDone(_) if incident.postmortem_done_at.is_some() => {
+            return Err(LifecycleError::Unchanged(format!(
+                "the post-mortem of {reference} is already done"
+            )));
+        }
+        Change::PostmortemDone(link) => {
+            next.postmortem_done_at = Some(now);
+            next.postmortem_link = link.clone();
+            Happened::PostmortemDone { link }
         }
         Change::Reopen(_) if incident.is_open() => return Err(LifecycleError::NotResolved(reference)),
         Change::Reopen(reason) => {
@@ -318,6 +337,33 @@ mod tests {
             decide(&reopened, "U1", Change::Reopen(None), ResolvePolicy::Anyone, now),
             Err(LifecycleError::NotResolved("INC-1".into()))
         );
+    }
+
+    #[test]
+    fn the_post_mortem_is_done_after_resolution_once() {
+        let now = Utc::now();
+        let open = incident();
+        let early = decide(&open, "U1", Change::PostmortemDone(None), ResolvePolicy::Anyone, now);
+        assert_eq!(early, Err(LifecycleError::PostmortemTooEarly("INC-1".into())));
+        let (resolved, _) = decide(&open, "U1", Change::Resolve(None), ResolvePolicy::Anyone, now).unwrap();
+        let link = Some("https://docs/pm-1".to_string());
+        let (done, happened) = decide(
+            &resolved,
+            "U2",
+            Change::PostmortemDone(link.clone()),
+            ResolvePolicy::Anyone,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            (done.postmortem_done_at, done.postmortem_link.clone()),
+            (Some(now), link.clone())
+        );
+        assert_eq!(happened, Happened::PostmortemDone { link });
+        assert!(matches!(
+            decide(&done, "U2", Change::PostmortemDone(None), ResolvePolicy::Anyone, now),
+            Err(LifecycleError::Unchanged(_))
+        ));
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub enum TimerKind {
     SeverityPrompt,
     /// Asks the lead for a customer update on the severity's cadence.
     UpdateNudge,
+    /// Reminds the lead of the post-mortem until it is marked done.
+    PostmortemReminder,
+    /// Reminds an action item's owner when it is due, then daily until done.
+    ActionReminder,
 }
 
 impl TimerKind {
@@ -24,6 +28,8 @@ impl TimerKind {
         match self {
             TimerKind::SeverityPrompt => "severity_prompt",
             TimerKind::UpdateNudge => "update_nudge",
+            TimerKind::PostmortemReminder => "postmortem_reminder",
+            TimerKind::ActionReminder => "action_reminder",
         }
     }
 
@@ -31,6 +37,8 @@ impl TimerKind {
         match text {
             "severity_prompt" => Some(TimerKind::SeverityPrompt),
             "update_nudge" => Some(TimerKind::UpdateNudge),
+            "postmortem_reminder" => Some(TimerKind::PostmortemReminder),
+            "action_reminder" => Some(TimerKind::ActionReminder),
             _ => None,
         }
     }
@@ -40,6 +48,8 @@ impl TimerKind {
         match self {
             TimerKind::SeverityPrompt => "Severity prompt",
             TimerKind::UpdateNudge => "Customer-update nudge",
+            TimerKind::PostmortemReminder => "Post-mortem reminder",
+            TimerKind::ActionReminder => "Action item reminder",
         }
     }
 }
@@ -48,26 +58,61 @@ impl TimerKind {
 /// change that caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimerChange {
-    /// Creates the timer, or re-times the live one of that kind.
+    /// Creates the timer, or re-times the live one of that kind and subject.
     Schedule {
         kind: TimerKind,
+        subject: i64,
         due_at: DateTime<Utc>,
         every: Duration,
     },
     Cancel {
         kind: TimerKind,
+        subject: i64,
     },
 }
+
+/// Incident-wide timers have subject 0; action reminders use the item's id.
+pub const INCIDENT: i64 = 0;
+
+/// How often an overdue action item's owner is reminded.
+pub const ACTION_REMINDER_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Cadences from the configuration.
 pub trait Cadence {
     fn severity_prompt_every(&self) -> Duration;
     fn update_every(&self, severity: Severity) -> Duration;
+    fn postmortem_due_after(&self) -> Duration;
+    fn postmortem_remind_every(&self) -> Duration;
+}
+
+fn after(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
 }
 
 fn schedule(kind: TimerKind, every: Duration, now: DateTime<Utc>) -> TimerChange {
-    let due_at = now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
-    TimerChange::Schedule { kind, due_at, every }
+    TimerChange::Schedule {
+        kind,
+        subject: INCIDENT,
+        due_at: after(now, every),
+        every,
+    }
+}
+
+fn cancel(kind: TimerKind) -> TimerChange {
+    TimerChange::Cancel {
+        kind,
+        subject: INCIDENT,
+    }
+}
+
+/// The reminder for a new action item with a due date.
+pub fn for_action_item(action_item_id: i64, due_at: DateTime<Utc>) -> TimerChange {
+    TimerChange::Schedule {
+        kind: TimerKind::ActionReminder,
+        subject: action_item_id,
+        due_at,
+        every: ACTION_REMINDER_EVERY,
+    }
 }
 
 /// Timers for a newly declared incident.
@@ -91,25 +136,25 @@ pub fn on_change(
 ) -> Vec<TimerChange> {
     let nudge = |severity| schedule(TimerKind::UpdateNudge, cadence.update_every(severity), now);
     match (happened, incident.severity) {
-        (Happened::SeverityChanged { .. }, Some(severity)) => {
-            vec![
-                TimerChange::Cancel {
-                    kind: TimerKind::SeverityPrompt,
-                },
-                nudge(severity),
-            ]
-        }
+        (Happened::SeverityChanged { .. }, Some(severity)) => vec![cancel(TimerKind::SeverityPrompt), nudge(severity)],
         // Each update restarts the cadence.
         (Happened::CustomerUpdate(_), Some(severity)) => vec![nudge(severity)],
         (Happened::Resolved { .. }, _) => vec![
-            TimerChange::Cancel {
-                kind: TimerKind::SeverityPrompt,
-            },
-            TimerChange::Cancel {
-                kind: TimerKind::UpdateNudge,
+            cancel(TimerKind::SeverityPrompt),
+            cancel(TimerKind::UpdateNudge),
+            TimerChange::Schedule {
+                kind: TimerKind::PostmortemReminder,
+                subject: INCIDENT,
+                due_at: after(now, cadence.postmortem_due_after()),
+                every: cadence.postmortem_remind_every(),
             },
         ],
-        (Happened::Reopened { .. }, _) => on_declare(incident, cadence, now),
+        (Happened::Reopened { .. }, _) => {
+            let mut changes = vec![cancel(TimerKind::PostmortemReminder)];
+            changes.extend(on_declare(incident, cadence, now));
+            changes
+        }
+        (Happened::PostmortemDone { .. }, _) => vec![cancel(TimerKind::PostmortemReminder)],
         _ => vec![],
     }
 }
@@ -127,10 +172,25 @@ mod tests {
         fn update_every(&self, severity: Severity) -> Duration {
             Duration::from_secs(if severity == Severity::Sev1 { 1800 } else { 3600 })
         }
+        fn postmortem_due_after(&self) -> Duration {
+            Duration::from_secs(48 * 3600)
+        }
+        fn postmortem_remind_every(&self) -> Duration {
+            Duration::from_secs(24 * 3600)
+        }
     }
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn every(kind: TimerKind, due: i64, seconds: u64) -> TimerChange {
+        TimerChange::Schedule {
+            kind,
+            subject: INCIDENT,
+            due_at: at(due),
+            every: Duration::from_secs(seconds),
+        }
     }
 
     #[test]
@@ -138,20 +198,12 @@ mod tests {
         let unset = IncidentDraft::declare("x", None, false, "U1", at(0)).into_incident(1);
         assert_eq!(
             on_declare(&unset, &Fixed, at(0)),
-            [TimerChange::Schedule {
-                kind: TimerKind::SeverityPrompt,
-                due_at: at(300),
-                every: Duration::from_secs(300)
-            }]
+            [every(TimerKind::SeverityPrompt, 300, 300)]
         );
         let set = IncidentDraft::declare("x", Some(Severity::Sev1), false, "U1", at(0)).into_incident(1);
         assert_eq!(
             on_declare(&set, &Fixed, at(0)),
-            [TimerChange::Schedule {
-                kind: TimerKind::UpdateNudge,
-                due_at: at(1800),
-                every: Duration::from_secs(1800)
-            }]
+            [every(TimerKind::UpdateNudge, 1800, 1800)]
         );
     }
 
@@ -166,32 +218,41 @@ mod tests {
         assert_eq!(
             on_change(&incident, &happened, &Fixed, at(60)),
             [
-                TimerChange::Cancel {
-                    kind: TimerKind::SeverityPrompt
-                },
-                TimerChange::Schedule {
-                    kind: TimerKind::UpdateNudge,
-                    due_at: at(3660),
-                    every: Duration::from_secs(3600)
-                }
+                cancel(TimerKind::SeverityPrompt),
+                every(TimerKind::UpdateNudge, 3660, 3600)
             ]
         );
     }
 
     #[test]
-    fn updates_restart_and_resolution_cancels() {
+    fn updates_restart_resolution_cancels_and_starts_the_post_mortem_clock() {
         let incident = IncidentDraft::declare("x", Some(Severity::Sev1), false, "U1", at(0)).into_incident(1);
         let restarted = on_change(&incident, &Happened::CustomerUpdate("u".into()), &Fixed, at(100));
-        assert_eq!(
-            restarted,
-            [TimerChange::Schedule {
-                kind: TimerKind::UpdateNudge,
-                due_at: at(1900),
-                every: Duration::from_secs(1800)
-            }]
-        );
+        assert_eq!(restarted, [every(TimerKind::UpdateNudge, 1900, 1800)]);
         let resolved = on_change(&incident, &Happened::Resolved { summary: None }, &Fixed, at(200));
-        assert!(resolved.iter().all(|c| matches!(c, TimerChange::Cancel { .. })) && resolved.len() == 2);
+        assert_eq!(
+            resolved,
+            [
+                cancel(TimerKind::SeverityPrompt),
+                cancel(TimerKind::UpdateNudge),
+                every(TimerKind::PostmortemReminder, 200 + 48 * 3600, 86400)
+            ]
+        );
+        let done = on_change(&incident, &Happened::PostmortemDone { link: None }, &Fixed, at(300));
+        assert_eq!(done, [cancel(TimerKind::PostmortemReminder)]);
         assert!(on_change(&incident, &Happened::Noted("n".into()), &Fixed, at(1)).is_empty());
+    }
+
+    #[test]
+    fn action_items_are_reminded_daily_from_their_due_date() {
+        assert_eq!(
+            for_action_item(7, at(500)),
+            TimerChange::Schedule {
+                kind: TimerKind::ActionReminder,
+                subject: 7,
+                due_at: at(500),
+                every: ACTION_REMINDER_EVERY
+            }
+        );
     }
 }

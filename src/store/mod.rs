@@ -21,7 +21,8 @@ macro_rules! select_incidents {
     ($condition:literal) => {
         concat!(
             "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts, \
-             acknowledged_at, mitigated_at, resolved_at, reopened_at, summary FROM incidents ",
+             acknowledged_at, mitigated_at, resolved_at, reopened_at, summary, postmortem_done_at, postmortem_link \
+             FROM incidents ",
             $condition
         )
     };
@@ -208,6 +209,8 @@ pub struct Timer {
     pub id: i64,
     pub kind: TimerKind,
     pub incident_id: IncidentId,
+    /// What within the incident it is about (an action item id), or 0.
+    pub subject: i64,
     pub due_at: DateTime<Utc>,
     /// Recurring timers move to `now + every` when they fire.
     pub every: Option<Duration>,
@@ -292,6 +295,7 @@ pub trait UnitOfWork: Send {
         &mut self,
         incident_id: IncidentId,
         kind: TimerKind,
+        subject: i64,
         due_at: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
@@ -304,7 +308,11 @@ pub trait UnitOfWork: Send {
         item: &crate::domain::lifecycle::ActionItem,
         created_by: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<i64>;
+    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>>;
+    /// Marks an action item done; false when it already was.
+    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()>;
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::card::{POST_UPDATE_ACTION, SET_SEVERITY_ACTION};
 use crate::domain::timers::TimerKind;
 use crate::domain::{Incident, Severity};
+use crate::store::StoredActionItem;
 
 /// `action_id` of the nudge's snooze buttons; the value is a humantime duration.
 pub const SNOOZE_NUDGE_ACTION: &str = "incident_snooze_nudge";
@@ -61,6 +62,68 @@ pub fn update_nudge(incident: &Incident, every: Duration) -> Value {
         "blocks": [
             { "type": "section", "text": { "type": "mrkdwn", "text": text } },
             { "type": "actions", "block_id": format!("incident:{}:nudge", incident.id), "elements": elements }
+        ]
+    })
+}
+
+/// `action_id` of the post-mortem reminder's button.
+pub const POSTMORTEM_DONE_ACTION: &str = "incident_postmortem_done";
+/// `action_id` prefixes of an action-item reminder's controls; the item id follows a `:`.
+pub const ACTION_DONE: &str = "action_item_done";
+pub const ACTION_SNOOZE: &str = "action_item_snooze";
+pub const ACTION_REASSIGN: &str = "action_item_reassign";
+
+/// Reminds the lead that the post-mortem is due.
+pub fn postmortem_reminder(incident: &Incident) -> Value {
+    let who = incident.lead.as_deref().map(|u| format!("<@{u}> ")).unwrap_or_default();
+    let text = format!(
+        "{who}:memo: The post-mortem for *{}* is due. Mark it done with `/incident postmortem done [link]` or the button.",
+        incident.reference()
+    );
+    json!({
+        "text": text,
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+            { "type": "actions", "block_id": format!("incident:{}:postmortem", incident.id), "elements": [
+                { "type": "button", "action_id": POSTMORTEM_DONE_ACTION, "text": plain("Post-mortem done"), "style": "primary" }
+            ] }
+        ]
+    })
+}
+
+/// Tells the managers' digest channel that a post-mortem is overdue.
+pub fn postmortem_escalation(incident: &Incident, reminders_sent: u32) -> Value {
+    let lead = incident
+        .lead
+        .as_deref()
+        .map(|u| format!(" to <@{u}>"))
+        .unwrap_or_default();
+    let text = format!(
+        ":warning: The post-mortem for *{}* {} is overdue: {reminders_sent} reminders{lead} so far.",
+        incident.reference(),
+        super::escape(&incident.title)
+    );
+    json!({ "text": text })
+}
+
+/// Reminds an action item's owner (or the channel) that it is due.
+pub fn action_reminder(incident: &Incident, item: &StoredActionItem) -> Value {
+    let who = item.owner.as_deref().map(|u| format!("<@{u}> ")).unwrap_or_default();
+    let text = format!(
+        "{who}:white_check_mark: Action item #{} from *{}* is due: {}",
+        item.id,
+        incident.reference(),
+        super::escape(&item.text)
+    );
+    json!({
+        "text": text,
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+            { "type": "actions", "block_id": format!("action_item:{}", item.id), "elements": [
+                { "type": "button", "action_id": format!("{ACTION_DONE}:{}", item.id), "text": plain("Done"), "style": "primary" },
+                { "type": "button", "action_id": format!("{ACTION_SNOOZE}:{}", item.id), "value": "1d", "text": plain("Snooze 1 day") },
+                { "type": "users_select", "action_id": format!("{ACTION_REASSIGN}:{}", item.id), "placeholder": plain("Reassign") }
+            ] }
         ]
     })
 }

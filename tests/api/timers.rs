@@ -142,10 +142,15 @@ async fn update_nudges_follow_updates_snoozes_and_resolution(backend: Backend) {
     app.wait_until_inbox_empty().await;
     let reply = app.command("reminders", DECLARER, &channel).await;
     assert!(
-        reply["text"].as_str().unwrap().contains("Nothing is scheduled"),
+        reply["text"].as_str().unwrap().contains("Post-mortem reminder in")
+            && !reply["text"].as_str().unwrap().contains("nudge"),
         "{reply}"
     );
-    assert_eq!(app.metric("rebound_timers_pending").await, 0.0);
+    assert_eq!(
+        app.metric("rebound_timers_pending").await,
+        1.0,
+        "only the post-mortem reminder is left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,8 +261,149 @@ async fn three_replicas_on_one_postgres_fire_each_timer_once() {
             );
         }
     }
-    let value: Value = json!(first.metric("rebound_timer_lateness_seconds_count").await);
-    assert!(value.as_f64().unwrap() >= 1.0);
+    assert_eq!(
+        first.metric("rebound_timers_pending").await,
+        5.0,
+        "one live prompt per incident"
+    );
     second.stop().await;
     third.stop().await;
+}
+
+const POSTMORTEM: &str =
+    "[timers]\npostmortem_due_after = \"1s\"\npostmortem_remind_every = \"1s\"\npostmortem_escalate_after = 2\n";
+
+async fn post_mortem_reminders_escalate_and_stop_when_done(backend: Backend) {
+    let Some(app) = spawn_app_with_config(backend, POSTMORTEM).await else {
+        return;
+    };
+    app.fake.add_channel("incident-managers", "UADMIN", false);
+    let channel = declared_channel(&app, "open Billing drift sev3").await;
+    app.command("resolve reconciled", DECLARER, &channel).await;
+    app.wait_until_inbox_empty().await;
+    let resolved = Instant::now();
+    let reminders = |f: &FakeSlack| posts_containing(f, "The post-mortem for *INC-1* is due");
+    app.fake
+        .wait_for("two post-mortem reminders", |f| reminders(f).len() >= 2)
+        .await;
+    assert!(
+        reminders(&app.fake)[0].at.duration_since(resolved) >= Duration::from_millis(800),
+        "due after postmortem_due_after"
+    );
+    app.fake
+        .wait_for("escalation to the digest channel", |f| {
+            f.calls("chat.postMessage").iter().any(|c| {
+                c.args["channel"] == "incident-managers"
+                    && c.args["text"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("is overdue: 2 reminders")
+            })
+        })
+        .await;
+
+    let early = app.command("postmortem done", DECLARER, "CGENERAL").await;
+    assert!(early["text"].as_str().unwrap().contains("inside an incident channel"));
+    app.command("postmortem done https://docs.example/pm-1", DECLARER, &channel)
+        .await;
+    app.wait_until_inbox_empty().await;
+    let count = reminders(&app.fake).len();
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert!(
+        reminders(&app.fake).len() <= count + 1,
+        "reminders stop once the post-mortem is done"
+    );
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    let incident = store.incident(1).await.unwrap().unwrap();
+    assert_eq!(incident.postmortem_link.as_deref(), Some("https://docs.example/pm-1"));
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    assert!(
+        reply["text"].as_str().unwrap().contains("Nothing is scheduled"),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_mortem_reminders_escalate_and_stop_when_done_sqlite() {
+    post_mortem_reminders_escalate_and_stop_when_done(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_mortem_reminders_escalate_and_stop_when_done_postgres() {
+    post_mortem_reminders_escalate_and_stop_when_done(Backend::Postgres).await;
+}
+
+fn reminder_control(channel: &str, trigger: &str, action: Value) -> String {
+    let payload = json!({
+        "type": "block_actions", "trigger_id": trigger, "user": { "id": "U0OWNER" },
+        "channel": { "id": channel }, "container": { "type": "message", "channel_id": channel }, "actions": [action]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign(backend: Backend) {
+    let Some(app) = spawn_app_with_config(backend, "").await else {
+        return;
+    };
+    let channel = declared_channel(&app, "open Queue lag sev3").await;
+    app.command("action add a lag alert <@U0OWNER> due 1s", DECLARER, &channel)
+        .await;
+    app.command("action write the runbook <@U0OWNER> due 1s", DECLARER, &channel)
+        .await;
+    let due = |f: &FakeSlack| posts_containing(f, "is due:");
+    app.fake.wait_for("both reminders", |f| due(f).len() >= 2).await;
+    let first = &due(&app.fake)[0];
+    assert!(
+        first.args["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("<@U0OWNER> :white_check_mark: Action item #1 from *INC-1* is due: add a lag alert")
+    );
+
+    let done =
+        json!({ "type": "button", "action_id": "action_item_done:1", "block_id": "action_item:1", "action_ts": "1.1" });
+    let snooze = json!({ "type": "button", "action_id": "action_item_snooze:2", "value": "1d", "block_id": "action_item:2", "action_ts": "1.2" });
+    let reassign = json!({ "type": "users_select", "action_id": "action_item_reassign:2", "selected_user": "U0NEW", "block_id": "action_item:2", "action_ts": "1.3" });
+    for (i, action) in [done.clone(), done, snooze, reassign].into_iter().enumerate() {
+        let body = reminder_control(&channel, &format!("8.{i}.x"), action);
+        assert_eq!(
+            app.post_signed("/slack/interactions", FORM, &body, &[]).await.status(),
+            200
+        );
+    }
+    app.wait_until_inbox_empty().await;
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    let items = store.action_items(1).await.unwrap();
+    assert!(items[0].done_at.is_some(), "done");
+    assert_eq!((items[1].done_at, items[1].owner.as_deref()), (None, Some("U0NEW")));
+    let timeline = store.timeline(1).await.unwrap();
+    let lines: Vec<_> = timeline
+        .iter()
+        .filter(|e| e.source == "card")
+        .map(|e| e.body.as_str())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "completed action item #1: add a lag alert",
+            "snoozed action item #2 for a day",
+            "reassigned action item #2 to <@U0NEW>"
+        ]
+    );
+    let reply = app.command("reminders", DECLARER, &channel).await;
+    let text = reply["text"].as_str().unwrap();
+    assert!(
+        text.contains("Action item reminder in 23h") && text.matches("Action item reminder").count() == 1,
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign_sqlite() {
+    action_items_are_reminded_when_due_with_done_snooze_and_reassign(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign_postgres() {
+    action_items_are_reminded_when_due_with_done_snooze_and_reassign(Backend::Postgres).await;
 }

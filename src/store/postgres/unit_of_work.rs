@@ -74,7 +74,8 @@ impl UnitOfWork for PostgresUnitOfWork {
     async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
         sqlx::query(
             "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
-             resolved_at = $6, reopened_at = $7, summary = $8 WHERE id = $9",
+             resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10 \
+             WHERE id = $11",
         )
         .bind(incident.severity.map(|s| s.as_str()))
         .bind(incident.status.as_str())
@@ -84,6 +85,8 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(incident.resolved_at)
         .bind(incident.reopened_at)
         .bind(&incident.summary)
+        .bind(incident.postmortem_done_at)
+        .bind(&incident.postmortem_link)
         .bind(incident.id)
         .execute(&mut *self.tx)
         .await?;
@@ -194,26 +197,34 @@ impl UnitOfWork for PostgresUnitOfWork {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         match change {
-            TimerChange::Schedule { kind, due_at, every } => {
+            TimerChange::Schedule {
+                kind,
+                subject,
+                due_at,
+                every,
+            } => {
                 sqlx::query(
-                    "INSERT INTO timers (kind, incident_id, due_at, every_ms, created_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (kind, incident_id) WHERE state = 'pending' \
+                    "INSERT INTO timers (kind, incident_id, subject_id, due_at, every_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (kind, incident_id, subject_id) WHERE state = 'pending' \
                      DO UPDATE SET due_at = excluded.due_at, every_ms = excluded.every_ms",
                 )
                 .bind(kind.as_str())
                 .bind(incident_id)
+                .bind(subject)
                 .bind(*due_at)
                 .bind(every.as_millis() as i64)
                 .bind(now)
                 .execute(&mut *self.tx)
                 .await?;
             }
-            TimerChange::Cancel { kind } => {
+            TimerChange::Cancel { kind, subject } => {
                 sqlx::query(
-                    "UPDATE timers SET state = 'cancelled' WHERE kind = $1 AND incident_id = $2 AND state = 'pending'",
+                    "UPDATE timers SET state = 'cancelled' WHERE kind = $1 AND incident_id = $2 AND subject_id = $3 \
+                     AND state = 'pending'",
                 )
                 .bind(kind.as_str())
                 .bind(incident_id)
+                .bind(subject)
                 .execute(&mut *self.tx)
                 .await?;
             }
@@ -225,13 +236,17 @@ impl UnitOfWork for PostgresUnitOfWork {
         &mut self,
         incident_id: IncidentId,
         kind: TimerKind,
+        subject: i64,
         due_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let changed =
-            sqlx::query("UPDATE timers SET due_at = $1 WHERE kind = $2 AND incident_id = $3 AND state = 'pending'")
-                .bind(due_at)
-                .bind(kind.as_str())
-                .bind(incident_id)
+            sqlx::query(
+                "UPDATE timers SET due_at = $1 WHERE kind = $2 AND incident_id = $3 AND subject_id = $4 AND state = 'pending'",
+            )
+            .bind(due_at)
+            .bind(kind.as_str())
+            .bind(incident_id)
+            .bind(subject)
                 .execute(&mut *self.tx)
                 .await?
                 .rows_affected();
@@ -240,7 +255,7 @@ impl UnitOfWork for PostgresUnitOfWork {
 
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
         let rows = sqlx::query(
-            "SELECT id, kind, incident_id, due_at, every_ms, fired FROM timers \
+            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
              WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
@@ -268,10 +283,10 @@ impl UnitOfWork for PostgresUnitOfWork {
         item: &crate::domain::lifecycle::ActionItem,
         created_by: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(
+    ) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(incident_id)
         .bind(&item.text)
@@ -279,8 +294,37 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(item.due_at)
         .bind(created_by)
         .bind(now)
-        .execute(&mut *self.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
+        Ok(id)
+    }
+
+    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
+        let row = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(action_item_from_row).transpose()
+    }
+
+    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE action_items SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(done > 0)
+    }
+
+    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE action_items SET owner = $1 WHERE id = $2")
+            .bind(owner)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -181,6 +181,21 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
         resolved_at: optional_millis(row.try_get("resolved_at")?)?,
         reopened_at: optional_millis(row.try_get("reopened_at")?)?,
         summary: row.try_get("summary")?,
+        postmortem_done_at: optional_millis(row.try_get("postmortem_done_at")?)?,
+        postmortem_link: row.try_get("postmortem_link")?,
+    })
+}
+
+fn action_item_from_row(row: &SqliteRow) -> StoreResult<StoredActionItem> {
+    Ok(StoredActionItem {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        text: row.try_get("body")?,
+        owner: row.try_get("owner")?,
+        due_at: optional_millis(row.try_get("due_at")?)?,
+        created_by: row.try_get("created_by")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        done_at: optional_millis(row.try_get("done_at")?)?,
     })
 }
 
@@ -189,6 +204,7 @@ fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
         id: row.try_get("id")?,
         kind: parse_timer_kind(row.try_get("kind")?)?,
         incident_id: row.try_get("incident_id")?,
+        subject: row.try_get("subject_id")?,
         due_at: from_millis(row.try_get("due_at")?)?,
         every: every_from_millis(row.try_get("every_ms")?),
         fired: row.try_get("fired")?,
@@ -350,20 +366,7 @@ impl Store for SqliteStore {
         .bind(id)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredActionItem {
-                    id: row.try_get("id")?,
-                    incident_id: row.try_get("incident_id")?,
-                    text: row.try_get("body")?,
-                    owner: row.try_get("owner")?,
-                    due_at: optional_millis(row.try_get("due_at")?)?,
-                    created_by: row.try_get("created_by")?,
-                    created_at: from_millis(row.try_get("created_at")?)?,
-                    done_at: optional_millis(row.try_get("done_at")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(action_item_from_row).collect()
     }
 
     async fn depths(&self) -> StoreResult<Depths> {
@@ -390,7 +393,7 @@ impl Store for SqliteStore {
 
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
         let rows = sqlx::query(
-            "SELECT id, kind, incident_id, due_at, every_ms, fired FROM timers \
+            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
              WHERE incident_id = ? AND state = 'pending' ORDER BY due_at",
         )
         .bind(id)

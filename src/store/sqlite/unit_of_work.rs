@@ -74,7 +74,7 @@ impl UnitOfWork for SqliteUnitOfWork {
     async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
         sqlx::query(
             "UPDATE incidents SET severity = ?, status = ?, lead = ?, acknowledged_at = ?, mitigated_at = ?, \
-             resolved_at = ?, reopened_at = ?, summary = ? WHERE id = ?",
+             resolved_at = ?, reopened_at = ?, summary = ?, postmortem_done_at = ?, postmortem_link = ? WHERE id = ?",
         )
         .bind(incident.severity.map(|s| s.as_str()))
         .bind(incident.status.as_str())
@@ -84,6 +84,8 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(incident.resolved_at.map(millis))
         .bind(incident.reopened_at.map(millis))
         .bind(&incident.summary)
+        .bind(incident.postmortem_done_at.map(millis))
+        .bind(&incident.postmortem_link)
         .bind(incident.id)
         .execute(&mut *self.tx)
         .await?;
@@ -192,26 +194,34 @@ impl UnitOfWork for SqliteUnitOfWork {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         match change {
-            TimerChange::Schedule { kind, due_at, every } => {
+            TimerChange::Schedule {
+                kind,
+                subject,
+                due_at,
+                every,
+            } => {
                 sqlx::query(
-                    "INSERT INTO timers (kind, incident_id, due_at, every_ms, created_at) VALUES (?, ?, ?, ?, ?) \
-                     ON CONFLICT (kind, incident_id) WHERE state = 'pending' \
+                    "INSERT INTO timers (kind, incident_id, subject_id, due_at, every_ms, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (kind, incident_id, subject_id) WHERE state = 'pending' \
                      DO UPDATE SET due_at = excluded.due_at, every_ms = excluded.every_ms",
                 )
                 .bind(kind.as_str())
                 .bind(incident_id)
+                .bind(subject)
                 .bind(millis(*due_at))
                 .bind(every.as_millis() as i64)
                 .bind(millis(now))
                 .execute(&mut *self.tx)
                 .await?;
             }
-            TimerChange::Cancel { kind } => {
+            TimerChange::Cancel { kind, subject } => {
                 sqlx::query(
-                    "UPDATE timers SET state = 'cancelled' WHERE kind = ? AND incident_id = ? AND state = 'pending'",
+                    "UPDATE timers SET state = 'cancelled' WHERE kind = ? AND incident_id = ? AND subject_id = ? \
+                     AND state = 'pending'",
                 )
                 .bind(kind.as_str())
                 .bind(incident_id)
+                .bind(subject)
                 .execute(&mut *self.tx)
                 .await?;
             }
@@ -223,22 +233,25 @@ impl UnitOfWork for SqliteUnitOfWork {
         &mut self,
         incident_id: IncidentId,
         kind: TimerKind,
+        subject: i64,
         due_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let changed =
-            sqlx::query("UPDATE timers SET due_at = ? WHERE kind = ? AND incident_id = ? AND state = 'pending'")
-                .bind(millis(due_at))
-                .bind(kind.as_str())
-                .bind(incident_id)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
+        let changed = sqlx::query(
+            "UPDATE timers SET due_at = ? WHERE kind = ? AND incident_id = ? AND subject_id = ? AND state = 'pending'",
+        )
+        .bind(millis(due_at))
+        .bind(kind.as_str())
+        .bind(incident_id)
+        .bind(subject)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
         Ok(changed > 0)
     }
 
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
         let rows = sqlx::query(
-            "SELECT id, kind, incident_id, due_at, every_ms, fired FROM timers \
+            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
              WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?",
         )
         .bind(millis(now))
@@ -267,9 +280,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         item: &crate::domain::lifecycle::ActionItem,
         created_by: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(incident_id)
         .bind(&item.text)
@@ -277,8 +290,37 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(item.due_at.map(millis))
         .bind(created_by)
         .bind(millis(now))
-        .execute(&mut *self.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
+        Ok(id)
+    }
+
+    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
+        let row = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(action_item_from_row).transpose()
+    }
+
+    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE action_items SET done_at = ? WHERE id = ? AND done_at IS NULL")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(done > 0)
+    }
+
+    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE action_items SET owner = ? WHERE id = ?")
+            .bind(owner)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
