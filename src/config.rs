@@ -12,6 +12,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::domain::digest::DigestSchedule;
 use crate::domain::{Severity, channel_name};
 
 /// Every setting Rebound runs with.
@@ -169,6 +170,16 @@ impl FileSettings {
     }
 }
 
+impl FileSettings {
+    /// The parsed `[digest]` schedule.
+    pub fn digest_schedule(&self) -> Result<DigestSchedule, ConfigError> {
+        DigestSchedule::parse(&self.digest.cron, &self.digest.timezone).map_err(|e| ConfigError::BadValue {
+            name: "digest",
+            message: e.to_string(),
+        })
+    }
+}
+
 impl crate::domain::timers::Cadence for FileSettings {
     fn severity_prompt_every(&self) -> Duration {
         self.timers.severity_prompt_every
@@ -254,6 +265,7 @@ impl Settings {
             name: "SLACK_API_URL",
             message: e.to_string(),
         })?;
+        self.file.digest_schedule()?;
         let prefix = &self.file.slack.channel_prefix;
         if !channel_name::is_valid(prefix) || prefix.len() > 20 {
             return Err(ConfigError::BadValue {
@@ -391,6 +403,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(message.contains("channel_prefix"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_digest_schedule_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("digest.toml");
+        std::fs::write(&path, "[digest]\ncron = \"0 0 9 * * 1\"\n").unwrap();
+        let message = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())])).unwrap_err().to_string();
+        assert!(message.contains("digest") && message.contains("names"), "{message}");
     }
 
     #[test]

@@ -19,11 +19,14 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::domain::Incident;
+use crate::domain::digest::DigestSchedule;
 use crate::domain::timers::TimerKind;
 use crate::metrics::Metrics;
 use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, Timer, UnitOfWork};
-use crate::views::reminders;
+use crate::views::{digest, reminders};
 
+/// The recurring job name of the manager digest.
+const DIGEST_JOB: &str = "digest";
 /// Timers fired per transaction.
 const BATCH: i64 = 32;
 /// Longest sleep between looks at the next due time.
@@ -33,6 +36,8 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 pub struct Scheduler {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
+    /// The manager digest's schedule.
+    pub digest: DigestSchedule,
     pub metrics: Arc<Metrics>,
     /// Woken after changes that may have scheduled an earlier timer.
     pub timers_changed: Arc<Notify>,
@@ -42,7 +47,18 @@ pub struct Scheduler {
 impl Scheduler {
     /// Runs until `shutdown`; timers not yet fired stay in the database.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        if let Some(first) = self.digest.next_after(Utc::now(), None)
+            && let Err(error) = self
+                .store
+                .ensure_job(DIGEST_JOB, &self.digest.fingerprint(), first)
+                .await
+        {
+            tracing::error!(%error, "could not plan the manager digest");
+        }
         loop {
+            if let Err(error) = self.fire_digest().await {
+                tracing::error!(%error, "sending the manager digest failed; retrying");
+            }
             match self.fire_due().await {
                 Ok(0) => {}
                 Ok(_) => continue,
@@ -58,6 +74,29 @@ impl Scheduler {
                 return;
             }
         }
+    }
+
+    /// Sends the digest if it is due: once, whichever replica gets there first.
+    async fn fire_digest(&self) -> StoreResult<()> {
+        let now = Utc::now();
+        let mut uow = self.store.begin().await?;
+        let Some(scheduled) = uow.claim_due_job(DIGEST_JOB, now).await? else {
+            return Ok(());
+        };
+        let Some(next) = self.digest.next_after(now, Some(scheduled)) else {
+            return Ok(());
+        };
+        let open = self.store.open_incidents().await?;
+        let due_after = chrono::Duration::from_std(self.settings.file.timers.postmortem_due_after).unwrap_or_default();
+        let postmortems = self.store.overdue_postmortems(now - due_after).await?;
+        let actions = self.store.overdue_action_items(now).await?;
+        let message = digest::digest(&open, &postmortems, &actions, now);
+        uow.enqueue(&post(&self.settings.file.digest.channel, message), now)
+            .await?;
+        uow.job_fired(DIGEST_JOB, now, next).await?;
+        uow.commit().await?;
+        self.outbox_ready.notify_one();
+        Ok(())
     }
 
     async fn until_next(&self) -> Duration {

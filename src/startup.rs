@@ -131,9 +131,11 @@ impl Application {
             );
             tasks.push(background.spawn(worker.run(shutdown_rx.clone())));
         }
+        let digest = settings.file.digest_schedule()?;
         let scheduler = Scheduler {
             store: store.clone(),
             settings: settings.clone(),
+            digest,
             metrics: metrics.clone(),
             timers_changed: timers_changed.clone(),
             outbox_ready: outbox_ready.clone(),

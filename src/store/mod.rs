@@ -254,6 +254,12 @@ pub trait Store: Send + Sync + 'static {
     async fn depths(&self) -> StoreResult<Depths>;
     /// When the next pending timer is due, if any.
     async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Creates the recurring job, or re-plans it when its schedule changed.
+    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Resolved incidents whose post-mortem is not done and was due before `due_before`.
+    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    /// Action items not done whose due date has passed.
+    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>>;
     /// An incident's pending timers, soonest first.
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
 
@@ -300,6 +306,9 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
+    /// Locks the job when it is due and returns when it was scheduled for.
+    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Records a firing: recurring timers move to `next`, others are done.
     async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;
     async fn insert_action_item(

@@ -5,6 +5,7 @@
 //! headers, 3000-character sections, 2000-character fields.
 
 pub mod card;
+pub mod digest;
 pub mod modals;
 pub mod reminders;
 pub mod replies;

@@ -407,3 +407,35 @@ async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign_sqlite
 async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign_postgres() {
     action_items_are_reminded_when_due_with_done_snooze_and_reassign(Backend::Postgres).await;
 }
+
+async fn the_manager_digest_arrives_on_its_cron_schedule(backend: Backend) {
+    let config = "[digest]\ncron = \"*/2 * * * * *\"\ntimezone = \"Europe/Berlin\"\nchannel = \"incident-managers\"\n";
+    let Some(app) = spawn_app_with_config(backend, config).await else {
+        return;
+    };
+    app.fake.add_channel("incident-managers", "UADMIN", false);
+    declared_channel(&app, "open Digest subject sev1").await;
+    let digests = |f: &FakeSlack| posts_containing(f, "Incident digest");
+    app.fake.wait_for("two digests", |f| digests(f).len() >= 2).await;
+    let seen = digests(&app.fake);
+    assert!(
+        seen[1].at.duration_since(seen[0].at) >= Duration::from_millis(1500),
+        "one per cron slot"
+    );
+    let blocks = seen.last().unwrap().args["blocks"].to_string();
+    assert!(
+        blocks.contains("*Open incidents (1)* — sev1: 1") && blocks.contains("Digest subject"),
+        "{blocks}"
+    );
+    assert_eq!(seen[0].args["channel"], "incident-managers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_digest_arrives_on_its_cron_schedule_sqlite() {
+    the_manager_digest_arrives_on_its_cron_schedule(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_digest_arrives_on_its_cron_schedule_postgres() {
+    the_manager_digest_arrives_on_its_cron_schedule(Backend::Postgres).await;
+}

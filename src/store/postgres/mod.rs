@@ -287,6 +287,41 @@ impl Store for PostgresStore {
         Ok(next)
     }
 
+    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO recurring_jobs (name, fingerprint, next_fire_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, next_fire_at = excluded.next_fire_at \
+             WHERE recurring_jobs.fingerprint <> excluded.fingerprint",
+        )
+        .bind(name)
+        .bind(fingerprint)
+        .bind(next_fire_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+        let rows = sqlx::query(select_incidents!(
+            "WHERE status = 'resolved' AND postmortem_done_at IS NULL AND resolved_at < $1 ORDER BY resolved_at"
+        ))
+        .bind(resolved_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
+             WHERE done_at IS NULL AND due_at < $1 ORDER BY due_at",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(action_item_from_row).collect()
+    }
+
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
         let rows = sqlx::query(
             "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \

@@ -265,6 +265,27 @@ impl UnitOfWork for PostgresUnitOfWork {
         rows.iter().map(timer_from_row).collect()
     }
 
+    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let due: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "SELECT next_fire_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(name)
+        .bind(now)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(due)
+    }
+
+    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE recurring_jobs SET last_fired_at = $1, next_fire_at = $2 WHERE name = $3")
+            .bind(fired_at)
+            .bind(next_fire_at)
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
         sqlx::query(
             "UPDATE timers SET fired = fired + 1, due_at = COALESCE($1, due_at), \

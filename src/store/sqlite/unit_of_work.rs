@@ -261,6 +261,26 @@ impl UnitOfWork for SqliteUnitOfWork {
         rows.iter().map(timer_from_row).collect()
     }
 
+    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let due: Option<i64> =
+            sqlx::query_scalar("SELECT next_fire_at FROM recurring_jobs WHERE name = ? AND next_fire_at <= ?")
+                .bind(name)
+                .bind(millis(now))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        due.map(from_millis).transpose()
+    }
+
+    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE recurring_jobs SET last_fired_at = ?, next_fire_at = ? WHERE name = ?")
+            .bind(millis(fired_at))
+            .bind(millis(next_fire_at))
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
         sqlx::query(
             "UPDATE timers SET fired = fired + 1, due_at = COALESCE(?, due_at), \

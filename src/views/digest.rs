@@ -1,0 +1,146 @@
+//! The manager digest: what is open, what is overdue.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::{clip, escape};
+use crate::domain::{Incident, Severity};
+use crate::store::StoredActionItem;
+
+fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let hours = (now - since).num_hours().max(0);
+    if hours < 48 {
+        format!("{hours}h")
+    } else {
+        format!("{}d", hours / 24)
+    }
+}
+
+/// The digest message (mrkdwn text; one section per part, within Slack's limits).
+pub fn digest(
+    open: &[Incident],
+    overdue_postmortems: &[Incident],
+    overdue_actions: &[StoredActionItem],
+    now: DateTime<Utc>,
+) -> Value {
+    let mut sections = Vec::new();
+    let by_severity: Vec<String> = Severity::ALL
+        .into_iter()
+        .map(|s| format!("{s}: {}", open.iter().filter(|i| i.severity == Some(s)).count()))
+        .chain(std::iter::once(format!(
+            "unset: {}",
+            open.iter().filter(|i| i.severity.is_none()).count()
+        )))
+        .collect();
+    let mut part = format!("*Open incidents ({})* — {}", open.len(), by_severity.join(", "));
+    for incident in open {
+        let title = if incident.private {
+            "(private)".to_string()
+        } else {
+            escape(&incident.title)
+        };
+        let severity = incident
+            .severity
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "no severity".into());
+        part.push_str(&format!(
+            "\n• *{}* {title} — {severity}, {}, open {}",
+            incident.reference(),
+            incident.status,
+            age(incident.declared_at, now)
+        ));
+    }
+    sections.push(part);
+    let mut part = format!("*Overdue post-mortems ({})*", overdue_postmortems.len());
+    for incident in overdue_postmortems {
+        let lead = incident
+            .lead
+            .as_deref()
+            .map(|u| format!(", lead <@{u}>"))
+            .unwrap_or_default();
+        let resolved = incident.resolved_at.map(|r| age(r, now)).unwrap_or_default();
+        part.push_str(&format!(
+            "\n• *{}* {} — resolved {resolved} ago{lead}",
+            incident.reference(),
+            escape(&incident.title)
+        ));
+    }
+    sections.push(part);
+    let mut part = format!("*Overdue action items ({})*", overdue_actions.len());
+    for item in overdue_actions {
+        let owner = item
+            .owner
+            .as_deref()
+            .map(|u| format!("<@{u}>"))
+            .unwrap_or_else(|| "no owner".into());
+        let due = item
+            .due_at
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        part.push_str(&format!(
+            "\n• #{} {} — {owner}, due {due}, INC-{}",
+            item.id,
+            escape(&item.text),
+            item.incident_id
+        ));
+    }
+    sections.push(part);
+    let text = format!(":bar_chart: Incident digest — {}", now.format("%Y-%m-%d"));
+    let mut blocks = vec![
+        json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&text.replace(":bar_chart: ", ""), 150) } }),
+    ];
+    blocks.extend(
+        sections
+            .iter()
+            .map(|s| json!({ "type": "section", "text": { "type": "mrkdwn", "text": clip(s, 3000) } })),
+    );
+    json!({ "text": format!("{text}: {} open, {} overdue post-mortems, {} overdue action items", open.len(), overdue_postmortems.len(), overdue_actions.len()), "blocks": blocks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IncidentDraft;
+
+    #[test]
+    fn the_digest_counts_by_severity_and_lists_what_is_overdue() {
+        let now = Utc::now();
+        let open = vec![
+            IncidentDraft::declare(
+                "api down",
+                Some(Severity::Sev1),
+                false,
+                "U1",
+                now - chrono::Duration::hours(3),
+            )
+            .into_incident(1),
+        ];
+        let item = StoredActionItem {
+            id: 4,
+            incident_id: 2,
+            text: "add alert".into(),
+            owner: Some("U9".into()),
+            due_at: Some(now - chrono::Duration::days(1)),
+            created_by: "U1".into(),
+            created_at: now,
+            done_at: None,
+        };
+        let message = digest(&open, &[], &[item], now);
+        let text = message["blocks"].to_string();
+        assert!(
+            text.contains("*Open incidents (1)* — sev1: 1, sev2: 0, sev3: 0, sev4: 0, unset: 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("*INC-1* api down — sev1, investigating, open 3h"),
+            "{text}"
+        );
+        assert!(text.contains("#4 add alert — <@U9>"), "{text}");
+        assert!(
+            message["text"]
+                .as_str()
+                .unwrap()
+                .contains("1 open, 0 overdue post-mortems, 1 overdue action items")
+        );
+    }
+}
