@@ -410,7 +410,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("digest.toml");
         std::fs::write(&path, "[digest]\ncron = \"0 0 9 * * 1\"\n").unwrap();
-        let message = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())])).unwrap_err().to_string();
+        let message = Settings::load(&env(&[("REBOUND_CONFIG", path.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("digest") && message.contains("names"), "{message}");
     }
 

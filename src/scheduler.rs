@@ -80,7 +80,7 @@ impl Scheduler {
     async fn fire_digest(&self) -> StoreResult<()> {
         let now = Utc::now();
         let mut uow = self.store.begin().await?;
-        let Some(scheduled) = uow.claim_due_job(DIGEST_JOB, now).await? else {
+        let Some((scheduled, last_fired)) = uow.claim_due_job(DIGEST_JOB, now).await? else {
             return Ok(());
         };
         let Some(next) = self.digest.next_after(now, Some(scheduled)) else {
@@ -90,7 +90,17 @@ impl Scheduler {
         let due_after = chrono::Duration::from_std(self.settings.file.timers.postmortem_due_after).unwrap_or_default();
         let postmortems = self.store.overdue_postmortems(now - due_after).await?;
         let actions = self.store.overdue_action_items(now).await?;
-        let message = digest::digest(&open, &postmortems, &actions, now);
+        let since = last_fired.unwrap_or(now - chrono::Duration::days(7));
+        let breaches = self.store.comms_breaches_since(since).await?;
+        let message = digest::digest(
+            &digest::DigestContent {
+                open,
+                postmortems,
+                actions,
+                breaches,
+            },
+            now,
+        );
         uow.enqueue(&post(&self.settings.file.digest.channel, message), now)
             .await?;
         uow.job_fired(DIGEST_JOB, now, next).await?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::config::Settings;
-use crate::domain::{Change, Happened, Incident, LifecycleError, lifecycle, timers};
+use crate::domain::{Change, Happened, Incident, LifecycleError, comms, lifecycle, timers};
 use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreResult, TimelineEntry, UnitOfWork};
 use crate::views;
 
@@ -40,7 +40,13 @@ pub async fn apply(
     };
     let policy = settings.file.permissions.resolve;
     match lifecycle::decide(&incident, request.actor, request.change.clone(), policy, now) {
-        Ok((next, happened)) => record(uow, settings, &request, &next, &happened, now).await,
+        Ok((next, happened)) => {
+            let promised = |severity| settings.file.update_every(severity);
+            if let Some(gap) = comms::closed_gap(&incident, &happened, promised, now) {
+                uow.insert_comms_gap(incident.id, &gap, now).await?;
+            }
+            record(uow, settings, &request, &next, &happened, now).await
+        }
         Err(LifecycleError::Unchanged(_)) if request.quiet_when_unchanged => Ok(()),
         Err(refusal) => reply(uow, &request, &format!(":warning: {refusal}"), now).await,
     }

@@ -34,6 +34,9 @@ pub struct Incident {
     pub summary: Option<String>,
     pub postmortem_done_at: Option<DateTime<Utc>>,
     pub postmortem_link: Option<String>,
+    /// Since when customers have been waiting for the next update (the
+    /// cadence started or the last update was sent).
+    pub cadence_anchor_at: Option<DateTime<Utc>>,
 }
 
 impl Incident {
@@ -100,6 +103,7 @@ impl IncidentDraft {
             summary: None,
             postmortem_done_at: None,
             postmortem_link: None,
+            cadence_anchor_at: self.severity.map(|_| self.declared_at),
         }
     }
 }

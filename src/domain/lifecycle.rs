@@ -224,6 +224,14 @@ pub fn decide(
         }
     };
     next.acknowledged_at.get_or_insert(now);
+    let cadence_restarts = match &happened {
+        Happened::SeverityChanged { from: None, .. } | Happened::CustomerUpdate(_) => true,
+        Happened::Reopened { .. } => next.severity.is_some(),
+        _ => false,
+    };
+    if cadence_restarts {
+        next.cadence_anchor_at = Some(now);
+    }
     Ok((next, happened))
 }
 

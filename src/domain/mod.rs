@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod channel_name;
 pub mod command;
+pub mod comms;
 pub mod digest;
 pub mod incident;
 pub mod lifecycle;

@@ -21,8 +21,8 @@ macro_rules! select_incidents {
     ($condition:literal) => {
         concat!(
             "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts, \
-             acknowledged_at, mitigated_at, resolved_at, reopened_at, summary, postmortem_done_at, postmortem_link \
-             FROM incidents ",
+             acknowledged_at, mitigated_at, resolved_at, reopened_at, summary, postmortem_done_at, postmortem_link, \
+             cadence_anchor_at FROM incidents ",
             $condition
         )
     };
@@ -39,6 +39,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::capture::CapturedMessage;
+use crate::domain::comms::CommsGap;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
@@ -203,6 +204,16 @@ pub struct NewCapture<'a> {
     pub source: &'a str,
 }
 
+/// A customer-update gap longer than the severity promised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommsBreach {
+    pub incident_id: IncidentId,
+    pub severity: crate::domain::Severity,
+    pub promised: Duration,
+    pub actual: Duration,
+    pub at: DateTime<Utc>,
+}
+
 /// A durable timer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
@@ -258,6 +269,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Resolved incidents whose post-mortem is not done and was due before `due_before`.
     async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    /// Comms-SLO breaches recorded after `since`.
+    async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
     /// Action items not done whose due date has passed.
     async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>>;
     /// An incident's pending timers, soonest first.
@@ -306,8 +319,20 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
+    async fn insert_comms_gap(
+        &mut self,
+        incident_id: IncidentId,
+        gap: &CommsGap,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Locks the job when it is due and returns when it was scheduled for.
-    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Also returns when it last fired.
+    #[allow(clippy::type_complexity)]
+    async fn claim_due_job(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>>;
     async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Records a firing: recurring timers move to `next`, others are done.
     async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{clip, escape};
 use crate::domain::{Incident, Severity};
-use crate::store::StoredActionItem;
+use crate::store::{CommsBreach, StoredActionItem};
 
 fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let hours = (now - since).num_hours().max(0);
@@ -16,13 +16,19 @@ fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// What a digest reports.
+#[derive(Debug, Clone, Default)]
+pub struct DigestContent {
+    pub open: Vec<Incident>,
+    pub postmortems: Vec<Incident>,
+    pub actions: Vec<StoredActionItem>,
+    /// Comms-SLO breaches since the last digest.
+    pub breaches: Vec<CommsBreach>,
+}
+
 /// The digest message (mrkdwn text; one section per part, within Slack's limits).
-pub fn digest(
-    open: &[Incident],
-    overdue_postmortems: &[Incident],
-    overdue_actions: &[StoredActionItem],
-    now: DateTime<Utc>,
-) -> Value {
+pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
+    let (open, overdue_postmortems, overdue_actions) = (&content.open, &content.postmortems, &content.actions);
     let mut sections = Vec::new();
     let by_severity: Vec<String> = Severity::ALL
         .into_iter()
@@ -85,6 +91,20 @@ pub fn digest(
         ));
     }
     sections.push(part);
+    let mut part = format!(
+        "*Comms-SLO breaches since the last digest ({})*",
+        content.breaches.len()
+    );
+    for breach in &content.breaches {
+        part.push_str(&format!(
+            "\n• *INC-{}* {}: promised an update every {}, took {}",
+            breach.incident_id,
+            breach.severity,
+            humantime::format_duration(breach.promised),
+            humantime::format_duration(std::time::Duration::from_secs(breach.actual.as_secs()))
+        ));
+    }
+    sections.push(part);
     let text = format!(":bar_chart: Incident digest — {}", now.format("%Y-%m-%d"));
     let mut blocks = vec![
         json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&text.replace(":bar_chart: ", ""), 150) } }),
@@ -125,7 +145,20 @@ mod tests {
             created_at: now,
             done_at: None,
         };
-        let message = digest(&open, &[], &[item], now);
+        let breach = CommsBreach {
+            incident_id: 1,
+            severity: Severity::Sev1,
+            promised: std::time::Duration::from_secs(1800),
+            actual: std::time::Duration::from_secs(2820),
+            at: now,
+        };
+        let content = DigestContent {
+            open,
+            postmortems: vec![],
+            actions: vec![item],
+            breaches: vec![breach],
+        };
+        let message = digest(&content, now);
         let text = message["blocks"].to_string();
         assert!(
             text.contains("*Open incidents (1)* — sev1: 1, sev2: 0, sev3: 0, sev4: 0, unset: 0"),
@@ -136,6 +169,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("#4 add alert — <@U9>"), "{text}");
+        assert!(
+            text.contains("*INC-1* sev1: promised an update every 30m, took 47m"),
+            "{text}"
+        );
         assert!(
             message["text"]
                 .as_str()

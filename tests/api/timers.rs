@@ -439,3 +439,37 @@ async fn the_manager_digest_arrives_on_its_cron_schedule_sqlite() {
 async fn the_manager_digest_arrives_on_its_cron_schedule_postgres() {
     the_manager_digest_arrives_on_its_cron_schedule(Backend::Postgres).await;
 }
+
+async fn late_customer_updates_are_recorded_as_comms_slo_breaches(backend: Backend) {
+    let config = "[severity.sev2]\nupdate_every = \"1s\"\n";
+    let Some(app) = spawn_app_with_config(backend, config).await else {
+        return;
+    };
+    let channel = declared_channel(&app, "open Login slow sev2").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    app.command("update We are on it", DECLARER, &channel).await;
+    app.command("update Fixed a cache; watching", DECLARER, &channel).await;
+    app.wait_until_inbox_empty().await;
+    let store = rebound::store::connect(&app.database_url).await.unwrap();
+    let breaches = store
+        .comms_breaches_since(chrono::Utc::now() - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        breaches.len(),
+        1,
+        "the first update was late, the second on time: {breaches:?}"
+    );
+    assert_eq!(breaches[0].promised, Duration::from_secs(1));
+    assert!(breaches[0].actual >= Duration::from_millis(1300));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_customer_updates_are_recorded_as_comms_slo_breaches_sqlite() {
+    late_customer_updates_are_recorded_as_comms_slo_breaches(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_customer_updates_are_recorded_as_comms_slo_breaches_postgres() {
+    late_customer_updates_are_recorded_as_comms_slo_breaches(Backend::Postgres).await;
+}

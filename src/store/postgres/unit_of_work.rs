@@ -7,6 +7,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
 use crate::domain::capture::CapturedMessage;
+use crate::domain::comms::CommsGap;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -42,14 +43,15 @@ impl UnitOfWork for PostgresUnitOfWork {
 
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
-             VALUES ($1, $2, 'investigating', $3, $4, $4, $5) RETURNING id",
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
+             VALUES ($1, $2, 'investigating', $3, $4, $4, $5, $6) RETURNING id",
         )
         .bind(&draft.title)
         .bind(draft.severity.map(|s| s.as_str()))
         .bind(draft.private)
         .bind(&draft.declared_by)
         .bind(draft.declared_at)
+        .bind(draft.severity.map(|_| draft.declared_at))
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(draft.clone().into_incident(id))
@@ -74,8 +76,8 @@ impl UnitOfWork for PostgresUnitOfWork {
     async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
         sqlx::query(
             "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
-             resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10 \
-             WHERE id = $11",
+             resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10, \
+             cadence_anchor_at = $11 WHERE id = $12",
         )
         .bind(incident.severity.map(|s| s.as_str()))
         .bind(incident.status.as_str())
@@ -87,6 +89,7 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(&incident.summary)
         .bind(incident.postmortem_done_at)
         .bind(&incident.postmortem_link)
+        .bind(incident.cadence_anchor_at)
         .bind(incident.id)
         .execute(&mut *self.tx)
         .await?;
@@ -265,15 +268,41 @@ impl UnitOfWork for PostgresUnitOfWork {
         rows.iter().map(timer_from_row).collect()
     }
 
-    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-        let due: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT next_fire_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2 FOR UPDATE SKIP LOCKED",
+    async fn insert_comms_gap(
+        &mut self,
+        incident_id: IncidentId,
+        gap: &CommsGap,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO comms_gaps (incident_id, severity, promised_ms, actual_ms, breached, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(incident_id)
+        .bind(gap.severity.as_str())
+        .bind(gap.promised.as_millis() as i64)
+        .bind(gap.actual.as_millis() as i64)
+        .bind(gap.breached)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_due_job(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
+        let row = sqlx::query(
+            "SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(name)
         .bind(now)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(due)
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((row.try_get("next_fire_at")?, row.try_get("last_fired_at")?)))
     }
 
     async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {

@@ -183,6 +183,7 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
         summary: row.try_get("summary")?,
         postmortem_done_at: optional_millis(row.try_get("postmortem_done_at")?)?,
         postmortem_link: row.try_get("postmortem_link")?,
+        cadence_anchor_at: optional_millis(row.try_get("cadence_anchor_at")?)?,
     })
 }
 
@@ -414,6 +415,29 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, severity, promised_ms, actual_ms, at FROM comms_gaps WHERE breached AND at > ? ORDER BY at",
+        )
+        .bind(millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let severity: String = row.try_get("severity")?;
+                Ok(CommsBreach {
+                    incident_id: row.try_get("incident_id")?,
+                    severity: severity
+                        .parse()
+                        .map_err(|()| StoreError::Corrupt(format!("severity {severity:?}")))?,
+                    promised: Duration::from_millis(row.try_get::<i64, _>("promised_ms")?.max(0) as u64),
+                    actual: Duration::from_millis(row.try_get::<i64, _>("actual_ms")?.max(0) as u64),
+                    at: from_millis(row.try_get("at")?)?,
+                })
+            })
+            .collect()
     }
 
     async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {

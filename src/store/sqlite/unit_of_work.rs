@@ -6,6 +6,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::*;
 use crate::domain::capture::CapturedMessage;
+use crate::domain::comms::CommsGap;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -41,8 +42,8 @@ impl UnitOfWork for SqliteUnitOfWork {
 
     async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at) \
-             VALUES (?, ?, 'investigating', ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
+             VALUES (?, ?, 'investigating', ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&draft.title)
         .bind(draft.severity.map(|s| s.as_str()))
@@ -50,6 +51,7 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(&draft.declared_by)
         .bind(&draft.declared_by)
         .bind(millis(draft.declared_at))
+        .bind(draft.severity.map(|_| millis(draft.declared_at)))
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(draft.clone().into_incident(id))
@@ -74,7 +76,8 @@ impl UnitOfWork for SqliteUnitOfWork {
     async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
         sqlx::query(
             "UPDATE incidents SET severity = ?, status = ?, lead = ?, acknowledged_at = ?, mitigated_at = ?, \
-             resolved_at = ?, reopened_at = ?, summary = ?, postmortem_done_at = ?, postmortem_link = ? WHERE id = ?",
+             resolved_at = ?, reopened_at = ?, summary = ?, postmortem_done_at = ?, postmortem_link = ?, \
+             cadence_anchor_at = ? WHERE id = ?",
         )
         .bind(incident.severity.map(|s| s.as_str()))
         .bind(incident.status.as_str())
@@ -86,6 +89,7 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(&incident.summary)
         .bind(incident.postmortem_done_at.map(millis))
         .bind(&incident.postmortem_link)
+        .bind(incident.cadence_anchor_at.map(millis))
         .bind(incident.id)
         .execute(&mut *self.tx)
         .await?;
@@ -261,14 +265,43 @@ impl UnitOfWork for SqliteUnitOfWork {
         rows.iter().map(timer_from_row).collect()
     }
 
-    async fn claim_due_job(&mut self, name: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-        let due: Option<i64> =
-            sqlx::query_scalar("SELECT next_fire_at FROM recurring_jobs WHERE name = ? AND next_fire_at <= ?")
+    async fn insert_comms_gap(
+        &mut self,
+        incident_id: IncidentId,
+        gap: &CommsGap,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO comms_gaps (incident_id, severity, promised_ms, actual_ms, breached, at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(incident_id)
+        .bind(gap.severity.as_str())
+        .bind(gap.promised.as_millis() as i64)
+        .bind(gap.actual.as_millis() as i64)
+        .bind(gap.breached)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_due_job(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
+        let row =
+            sqlx::query("SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = ? AND next_fire_at <= ?")
                 .bind(name)
                 .bind(millis(now))
                 .fetch_optional(&mut *self.tx)
                 .await?;
-        due.map(from_millis).transpose()
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((
+            from_millis(row.try_get("next_fire_at")?)?,
+            optional_millis(row.try_get("last_fired_at")?)?,
+        )))
     }
 
     async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
