@@ -4,18 +4,10 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{DECLARER, TestApp, unique};
+use crate::helpers::{TestApp, unique};
 
 async fn incident_channel(app: &TestApp) -> String {
-    app.command("open Disk latency sev2", DECLARER, "CGENERAL").await;
-    app.fake
-        .wait_for("declaration receipt", |f| !f.calls("response_url").is_empty())
-        .await;
-    let name = app.fake.calls("conversations.create")[0].args["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.fake.channels().into_iter().find(|c| c.name == name).unwrap().id
+    crate::helpers::declared_channel(app, "open Disk latency sev2").await
 }
 
 fn envelope(event: Value) -> Value {

@@ -239,6 +239,20 @@ impl TestApp {
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
+/// Declares an incident with `/incident <text>` and returns its channel id
+/// once the declarer has their receipt.
+pub async fn declared_channel(app: &TestApp, text: &str) -> String {
+    app.command(text, DECLARER, "CGENERAL").await;
+    app.fake
+        .wait_for("declaration receipt", |f| !f.calls("response_url").is_empty())
+        .await;
+    let name = app.fake.calls("conversations.create")[0].args["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.fake.channels().into_iter().find(|c| c.name == name).unwrap().id
+}
+
 /// A slash-command form body with every field Slack sends.
 pub fn command_body(fake: &FakeSlack, text: &str, user: &str, channel: &str) -> String {
     let id = unique();

@@ -8,7 +8,7 @@ use rebound::startup::Workers;
 use serde_json::{Value, json};
 
 use crate::fake_slack::{FakeSlack, RecordedCall};
-use crate::helpers::{Backend, DECLARER, FORM, TestApp, spawn_app_with_config};
+use crate::helpers::{Backend, DECLARER, FORM, declared_channel, spawn_app_with_config};
 
 const FAST: &str = "[timers]\nseverity_prompt_every = \"1s\"\n[severity.sev2]\nupdate_every = \"2s\"\n";
 
@@ -25,18 +25,6 @@ fn prompts(fake: &FakeSlack) -> Vec<RecordedCall> {
 
 fn nudges(fake: &FakeSlack) -> Vec<RecordedCall> {
     posts_containing(fake, "since the last customer update")
-}
-
-async fn declared_channel(app: &TestApp, text: &str) -> String {
-    app.command(text, DECLARER, "CGENERAL").await;
-    app.fake
-        .wait_for("declaration", |f| !f.calls("response_url").is_empty())
-        .await;
-    let name = app.fake.calls("conversations.create")[0].args["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.fake.channels().into_iter().find(|c| c.name == name).unwrap().id
 }
 
 async fn severity_prompts_repeat_until_a_severity_is_set(backend: Backend) {
