@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::config::Settings;
 use crate::domain::capture;
 use crate::outbox::followups::permalink_call;
-use crate::store::{AfterSend, NewCapture, NewOutboxCall, TimelineEntry, UnitOfWork};
+use crate::store::{AfterSend, NewCapture, NewFailure, NewOutboxCall, TimelineEntry, UnitOfWork};
 use crate::views::replies;
 
 /// Handles one inner event.
@@ -81,6 +81,9 @@ async fn reaction(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let emoji = event["reaction"].as_str().unwrap_or_default();
+    if event["item"]["type"] == "message" && settings.file.failures.emoji.iter().any(|e| e == emoji) {
+        return failure(uow, event, now).await;
+    }
     if event["item"]["type"] != "message" || !settings.file.timeline.emoji.iter().any(|e| e == emoji) {
         return Ok(());
     }
@@ -104,6 +107,34 @@ async fn reaction(
             method: "conversations.replies".into(),
             args: json!({ "channel": channel, "ts": ts, "oldest": ts, "latest": ts, "inclusive": true, "limit": 1 }),
             after_send: AfterSend::CapturedText { captured_id },
+        };
+        uow.enqueue(&fetch, now).await?;
+    }
+    Ok(())
+}
+
+/// The failure emoji on any message the bot can see: one ticket per message.
+async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let channel = text(&event["item"]["channel"], "item.channel")?;
+    let ts = text(&event["item"]["ts"], "item.ts")?;
+    let incident = uow.incident_by_channel(channel).await?;
+    let failure = NewFailure {
+        channel_id: channel,
+        ts,
+        author: event["item_user"].as_str(),
+        reporter: text(&event["user"], "user")?,
+        incident_id: incident.map(|i| i.id),
+    };
+    if let Some(ticket_id) = uow.capture_failure(&failure, now).await? {
+        let fetch = NewOutboxCall {
+            ordering_key: format!("read:{channel}"),
+            method: "conversations.replies".into(),
+            args: json!({ "channel": channel, "ts": ts, "oldest": ts, "latest": ts, "inclusive": true, "limit": 1 }),
+            after_send: AfterSend::FailureText {
+                ticket_id,
+                channel: channel.to_string(),
+                ts: ts.to_string(),
+            },
         };
         uow.enqueue(&fetch, now).await?;
     }

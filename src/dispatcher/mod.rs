@@ -12,9 +12,11 @@ use slack_morphism::prelude::SlackCommandEvent;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
+use crate::domain::failure;
 use crate::domain::lifecycle::ActionItem;
 use crate::domain::{Change, ChannelName, Command, IncidentDraft, command, timers};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
+use crate::views::failures;
 use crate::views::modals::{self, FormContext};
 
 mod changes;
@@ -42,7 +44,13 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
             owner,
             due_at: due.map(|d| d.at(now)),
         }),
-        Command::Open { .. } | Command::OpenForm { .. } | Command::Reminders | Command::List | Command::Help => {
+        Command::Open { .. }
+        | Command::OpenForm { .. }
+        | Command::Reminders
+        | Command::Failures(_)
+        | Command::Failure { .. }
+        | Command::List
+        | Command::Help => {
             return None;
         }
     })
@@ -217,6 +225,25 @@ impl Dispatcher {
                     now,
                 )
                 .await?)
+            }
+            Ok(Command::Failure { id, change }) => {
+                let reply = match uow.ticket(id).await? {
+                    None => format!(":warning: There is no failure #{id}."),
+                    Some(ticket) => match failure::apply(&ticket, change, now) {
+                        Ok(next) => {
+                            uow.save_ticket(&next).await?;
+                            format!(":white_check_mark: {}", failures::summary(&next))
+                        }
+                        Err(refusal) => format!(":warning: {refusal}"),
+                    },
+                };
+                let call = NewOutboxCall {
+                    ordering_key: format!("respond:{}", invocation.user_id),
+                    method: crate::store::RESPONSE_URL_METHOD.into(),
+                    args: json!({ "url": invocation.response_url.0.as_str(), "body": crate::views::ephemeral(&reply) }),
+                    after_send: AfterSend::Nothing,
+                };
+                Ok(uow.enqueue(&call, now).await?)
             }
             Ok(command) => match incident_change(command, now) {
                 Some(change) => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use super::failure::TicketChange;
 use super::{Severity, Status};
 
 /// A parsed `/incident` invocation.
@@ -53,8 +54,23 @@ pub enum Command {
     PostmortemDone {
         link: Option<String>,
     },
+    /// `/incident failures [open|mine|tag:<t>]`.
+    Failures(FailureList),
+    /// `/incident failure <id> assign @user | tag <t> | close <lesson>`.
+    Failure {
+        id: i64,
+        change: TicketChange,
+    },
     List,
     Help,
+}
+
+/// Which failure tickets to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureList {
+    Open,
+    Mine,
+    Tagged(String),
 }
 
 /// When an action item is due: a calendar date or a duration from now.
@@ -101,13 +117,21 @@ impl Command {
     pub fn needs_incident_channel(&self) -> bool {
         !matches!(
             self,
-            Command::Open { .. } | Command::OpenForm { .. } | Command::List | Command::Help
+            Command::Open { .. }
+                | Command::OpenForm { .. }
+                | Command::List
+                | Command::Help
+                | Command::Failures(_)
+                | Command::Failure { .. }
         )
     }
 
     /// True for commands answered straight from the request, with nothing to store.
     pub fn is_read_only(&self) -> bool {
-        matches!(self, Command::List | Command::Help | Command::Reminders)
+        matches!(
+            self,
+            Command::List | Command::Help | Command::Reminders | Command::Failures(_)
+        )
     }
 }
 
@@ -126,13 +150,15 @@ pub mod usage {
     pub const LIST: &str = "/incident list";
     pub const REMINDERS: &str = "/incident reminders";
     pub const POSTMORTEM: &str = "/incident postmortem done [link]";
+    pub const FAILURES: &str = "/incident failures [open|mine|tag:<tag>]";
+    pub const FAILURE: &str = "/incident failure <id> assign @user | tag <tag> | close <lesson learned>";
     pub const HELP: &str = "/incident help";
-    pub const ANY: &str =
-        "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|list|help> …";
+    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|failures|failure|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 14] = [
-        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, POSTMORTEM, REMINDERS, LIST, HELP,
+    pub const ALL: [&str; 16] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, POSTMORTEM, REMINDERS, FAILURES,
+        FAILURE, LIST, HELP,
     ];
 }
 
@@ -145,6 +171,8 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
         "list" => no_arguments(rest, Command::List, usage::LIST),
         "reminders" => no_arguments(rest, Command::Reminders, usage::REMINDERS),
         "postmortem" => parse_postmortem(rest),
+        "failures" => parse_failures(rest),
+        "failure" => parse_failure(rest),
         "open" | "declare" => parse_open(rest),
         "sev" | "severity" => parse_severity(rest),
         "status" => parse_status(rest),
@@ -224,6 +252,49 @@ fn parse_open(rest: &str) -> Result<Command, CommandError> {
         severity,
         private,
     })
+}
+
+fn parse_failures(rest: &str) -> Result<Command, CommandError> {
+    let lower = rest.to_ascii_lowercase();
+    match lower.as_str() {
+        "" | "open" => Ok(Command::Failures(FailureList::Open)),
+        "mine" => Ok(Command::Failures(FailureList::Mine)),
+        tag if tag.starts_with("tag:") && tag.len() > 4 => {
+            Ok(Command::Failures(FailureList::Tagged(tag[4..].to_string())))
+        }
+        _ => Err(CommandError::new(
+            format!("`{}` is not a failure list", truncate(rest, 40)),
+            usage::FAILURES,
+        )),
+    }
+}
+
+fn parse_failure(rest: &str) -> Result<Command, CommandError> {
+    let (id, rest) = split_first_word(rest);
+    let Ok(id) = id.trim_start_matches('#').parse::<i64>() else {
+        return Err(CommandError::new(
+            format!("`{}` is not a failure number", truncate(id, 40)),
+            usage::FAILURE,
+        ));
+    };
+    let (verb, argument) = split_first_word(rest);
+    let change = match verb.to_ascii_lowercase().as_str() {
+        "assign" => match parse_user_mention(argument) {
+            Some(user) => TicketChange::Assign(user),
+            None => return Err(CommandError::new("name the owner with an @mention", usage::FAILURE)),
+        },
+        "tag" if !argument.is_empty() => TicketChange::Tag(argument.to_string()),
+        "close" => TicketChange::Close {
+            lesson: argument.to_string(),
+        },
+        _ => {
+            return Err(CommandError::new(
+                "say what to do: assign, tag or close",
+                usage::FAILURE,
+            ));
+        }
+    };
+    Ok(Command::Failure { id, change })
 }
 
 fn parse_postmortem(rest: &str) -> Result<Command, CommandError> {
@@ -509,6 +580,42 @@ mod tests {
             })
         );
         assert_eq!(parse("postmortem later").unwrap_err().usage, usage::POSTMORTEM);
+    }
+
+    #[test]
+    fn failure_commands_parse_lists_and_changes() {
+        assert_eq!(parse("failures"), Ok(Command::Failures(FailureList::Open)));
+        assert_eq!(parse("failures mine"), Ok(Command::Failures(FailureList::Mine)));
+        assert_eq!(
+            parse("failures tag:Deploys"),
+            Ok(Command::Failures(FailureList::Tagged("deploys".into())))
+        );
+        assert_eq!(
+            parse("failure 3 assign <@U9|ana>"),
+            Ok(Command::Failure {
+                id: 3,
+                change: TicketChange::Assign("U9".into())
+            })
+        );
+        assert_eq!(
+            parse("failure #3 tag deploys"),
+            Ok(Command::Failure {
+                id: 3,
+                change: TicketChange::Tag("deploys".into())
+            })
+        );
+        assert_eq!(
+            parse("failure 3 close canary first"),
+            Ok(Command::Failure {
+                id: 3,
+                change: TicketChange::Close {
+                    lesson: "canary first".into()
+                }
+            })
+        );
+        assert_eq!(parse("failure x close y").unwrap_err().usage, usage::FAILURE);
+        assert_eq!(parse("failure 3 explode").unwrap_err().usage, usage::FAILURE);
+        assert_eq!(parse("failures everything").unwrap_err().usage, usage::FAILURES);
     }
 
     #[test]

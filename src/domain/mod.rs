@@ -9,6 +9,7 @@ pub mod channel_name;
 pub mod command;
 pub mod comms;
 pub mod digest;
+pub mod failure;
 pub mod incident;
 pub mod lifecycle;
 pub mod severity;

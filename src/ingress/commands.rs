@@ -13,10 +13,12 @@ use slack_morphism::prelude::SlackCommandEvent;
 
 use super::{IngressError, verified_body};
 use crate::dispatcher;
-use crate::domain::{Command, command, lifecycle};
+use crate::domain::command::FailureList;
+use crate::domain::{Command, command, failure, lifecycle};
 use crate::startup::AppState;
+use crate::store::TicketFilter;
 use crate::store::{InboxKind, NewInboxItem};
-use crate::views::{self, reminders, replies};
+use crate::views::{self, failures, reminders, replies};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -39,6 +41,31 @@ pub async fn handle(
             let reply = replies::declaring(title);
             store_invocation(&state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&reply)))
+        }
+        Command::Failures(list) => {
+            let user = invocation.user_id.to_string();
+            let (filter, title) = match list {
+                FailureList::Open => (TicketFilter::Open, "open failure tickets".to_string()),
+                FailureList::Mine => (TicketFilter::OwnedBy(user), "open failure tickets of yours".to_string()),
+                FailureList::Tagged(tag) => (
+                    TicketFilter::Tagged(tag.clone()),
+                    format!("open failure tickets tagged `{tag}`"),
+                ),
+            };
+            let tickets = state.store.tickets(&filter).await?;
+            Ok(Json(views::ephemeral(&failures::list(&title, &tickets))))
+        }
+        Command::Failure { id, ref change } => {
+            let Some(ticket) = state.store.ticket(id).await? else {
+                return Ok(Json(views::ephemeral(&format!(
+                    ":warning: There is no failure #{id} (see `/incident failures`)."
+                ))));
+            };
+            if let Err(refusal) = failure::apply(&ticket, change.clone(), chrono::Utc::now()) {
+                return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
+            }
+            store_invocation(&state, &invocation, text).await?;
+            Ok(Json(views::ephemeral(&format!(":ok_hand: Updating failure *#{id}*…"))))
         }
         Command::OpenForm { .. } => {
             store_invocation(&state, &invocation, text).await?;

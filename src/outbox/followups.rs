@@ -21,6 +21,14 @@ pub async fn apply(
         AfterSend::Nothing => Ok(()),
         AfterSend::CapturedText { captured_id } => captured_text(uow, *captured_id, response, now).await,
         AfterSend::CapturedPermalink { captured_id } => captured_permalink(uow, *captured_id, response, now).await,
+        AfterSend::FailureText { ticket_id, channel, ts } => {
+            failure_text(uow, *ticket_id, channel, ts, response, now).await
+        }
+        AfterSend::FailurePermalink {
+            ticket_id,
+            channel,
+            thread_ts,
+        } => failure_permalink(uow, *ticket_id, channel, thread_ts, response, now).await,
         AfterSend::IncidentCardPosted { incident_id } => match response["ts"].as_str() {
             Some(ts) => uow.set_incident_card(*incident_id, ts).await,
             None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
@@ -80,6 +88,61 @@ async fn captured_text(
     }
     uow.enqueue(&permalink_call(&captured.channel_id, &captured.ts, captured_id), now)
         .await
+}
+
+/// The flagged message's text arrived: keep it (and its thread), then fetch the permalink.
+async fn failure_text(
+    uow: &mut dyn UnitOfWork,
+    ticket_id: i64,
+    channel: &str,
+    ts: &str,
+    response: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let messages = response["messages"].as_array().cloned().unwrap_or_default();
+    let message = messages.iter().find(|m| m["ts"] == ts).or(messages.first());
+    let thread_ts = message.and_then(|m| m["thread_ts"].as_str()).unwrap_or(ts).to_string();
+    if let Some(message) = message {
+        let text = message["text"].as_str().unwrap_or_default();
+        uow.set_ticket_source(ticket_id, text, message["user"].as_str(), message["thread_ts"].as_str())
+            .await?;
+    }
+    let call = NewOutboxCall {
+        ordering_key: format!("read:{channel}"),
+        method: "chat.getPermalink".into(),
+        args: json!({ "channel": channel, "message_ts": ts }),
+        after_send: AfterSend::FailurePermalink {
+            ticket_id,
+            channel: channel.to_string(),
+            thread_ts,
+        },
+    };
+    uow.enqueue(&call, now).await
+}
+
+/// The permalink arrived: tell the thread the ticket exists.
+async fn failure_permalink(
+    uow: &mut dyn UnitOfWork,
+    ticket_id: i64,
+    channel: &str,
+    thread_ts: &str,
+    response: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if let Some(permalink) = response["permalink"].as_str() {
+        uow.set_ticket_permalink(ticket_id, permalink).await?;
+    }
+    let text = format!(
+        ":rotating_light: Captured as failure ticket *#{ticket_id}*. Triage it with `/incident failure {ticket_id} assign @owner` \
+         and `/incident failure {ticket_id} tag <tag>`; close it with `/incident failure {ticket_id} close <lesson learned>`."
+    );
+    let call = NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": channel, "thread_ts": thread_ts, "text": text }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await
 }
 
 /// `chat.getPermalink` for a captured message.

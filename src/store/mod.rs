@@ -16,6 +16,19 @@ macro_rules! select_captured {
     };
 }
 
+/// `SELECT … FROM failure_tickets` with the tags folded into one column.
+macro_rules! select_tickets {
+    ($tags:literal, $condition:literal) => {
+        concat!(
+            "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
+             t.status, t.owner, t.lesson, t.closed_at, ",
+            $tags,
+            " AS tags FROM failure_tickets t ",
+            $condition
+        )
+    };
+}
+
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
     ($condition:literal) => {
@@ -40,6 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
+use crate::domain::failure::{Ticket, TicketStatus};
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
@@ -150,6 +164,18 @@ pub enum AfterSend {
     CapturedPermalink {
         captured_id: i64,
     },
+    /// `conversations.replies` for a failure ticket's message: keep text and thread, then fetch the permalink.
+    FailureText {
+        ticket_id: i64,
+        channel: String,
+        ts: String,
+    },
+    /// `chat.getPermalink` for a failure ticket: keep it and reply in the message's thread.
+    FailurePermalink {
+        ticket_id: i64,
+        channel: String,
+        thread_ts: String,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.
@@ -202,6 +228,27 @@ pub struct NewCapture<'a> {
     pub author: Option<&'a str>,
     pub captured_by: &'a str,
     pub source: &'a str,
+}
+
+/// A message flagged as a failure, to store.
+#[derive(Debug, Clone)]
+pub struct NewFailure<'a> {
+    pub channel_id: &'a str,
+    pub ts: &'a str,
+    pub author: Option<&'a str>,
+    pub reporter: &'a str,
+    pub incident_id: Option<IncidentId>,
+}
+
+/// Which failure tickets `/incident failures` lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketFilter {
+    /// Not closed.
+    Open,
+    /// Not closed and owned by this user.
+    OwnedBy(String),
+    /// Not closed and carrying this tag.
+    Tagged(String),
 }
 
 /// A customer-update gap longer than the severity promised.
@@ -269,6 +316,9 @@ pub trait Store: Send + Sync + 'static {
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Resolved incidents whose post-mortem is not done and was due before `due_before`.
     async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    /// Failure tickets matching `filter`, newest first (at most 50).
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>>;
+    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
     /// Action items not done whose due date has passed.
@@ -319,6 +369,20 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
+    /// Records a flagged message; `None` when that message already has a ticket.
+    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    async fn set_ticket_source(
+        &mut self,
+        id: i64,
+        text: &str,
+        author: Option<&str>,
+        thread_ts: Option<&str>,
+    ) -> StoreResult<()>;
+    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
+    /// A failure ticket, locked until the transaction ends.
+    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
+    /// Writes status, owner, lesson, closing time and any new tags.
+    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
     async fn insert_comms_gap(
         &mut self,
         incident_id: IncidentId,
@@ -389,6 +453,10 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
             url.split(':').next().unwrap_or_default().to_string(),
         ))
     }
+}
+
+fn parse_ticket_status(text: &str) -> StoreResult<TicketStatus> {
+    TicketStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("ticket status {text:?}")))
 }
 
 fn parse_timer_kind(text: &str) -> StoreResult<TimerKind> {

@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod digest;
+pub mod failures;
 pub mod modals;
 pub mod reminders;
 pub mod replies;

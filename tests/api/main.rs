@@ -7,6 +7,7 @@ mod helpers;
 mod capture;
 mod declare;
 mod delivery;
+mod failures;
 mod fake_contract;
 mod forms;
 mod ingress;

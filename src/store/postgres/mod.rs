@@ -75,6 +75,33 @@ fn action_item_from_row(row: &PgRow) -> StoreResult<StoredActionItem> {
     })
 }
 
+fn ticket_from_row(row: &PgRow) -> StoreResult<Ticket> {
+    let tags: Option<String> = row.try_get("tags")?;
+    let mut tags: Vec<String> = tags
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    tags.sort();
+    Ok(Ticket {
+        id: row.try_get("id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        reporter: row.try_get("reporter")?,
+        captured_at: row.try_get("captured_at")?,
+        incident_id: row.try_get("incident_id")?,
+        status: parse_ticket_status(row.try_get("status")?)?,
+        owner: row.try_get("owner")?,
+        tags,
+        lesson: row.try_get("lesson")?,
+        closed_at: row.try_get("closed_at")?,
+    })
+}
+
 fn timer_from_row(row: &PgRow) -> StoreResult<Timer> {
     Ok(Timer {
         id: row.try_get("id")?,
@@ -310,6 +337,39 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
+        let query = match filter {
+            TicketFilter::Open => sqlx::query(select_tickets!(
+                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+                "WHERE t.status <> 'closed' ORDER BY t.id DESC LIMIT 50"
+            )),
+            TicketFilter::OwnedBy(owner) => sqlx::query(select_tickets!(
+                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+                "WHERE t.status <> 'closed' AND t.owner = $1 ORDER BY t.id DESC LIMIT 50"
+            ))
+            .bind(owner),
+            TicketFilter::Tagged(tag) => sqlx::query(select_tickets!(
+                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+                "WHERE t.status <> 'closed' AND EXISTS (SELECT 1 FROM failure_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = $1) \
+                 ORDER BY t.id DESC LIMIT 50"
+            ))
+            .bind(tag),
+        };
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query(select_tickets!(
+            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ticket_from_row).transpose()
     }
 
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {

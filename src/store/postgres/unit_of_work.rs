@@ -8,10 +8,11 @@ use sqlx::{Postgres, Row, Transaction};
 use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
+use crate::domain::failure::Ticket;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
+    AfterSend, InboxItem, InboxKind, NewCapture, NewFailure, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
 };
 
 pub(super) struct PostgresUnitOfWork {
@@ -266,6 +267,80 @@ impl UnitOfWork for PostgresUnitOfWork {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(timer_from_row).collect()
+    }
+
+    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO failure_tickets (channel_id, ts, author, reporter, captured_at, incident_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
+        )
+        .bind(failure.channel_id)
+        .bind(failure.ts)
+        .bind(failure.author)
+        .bind(failure.reporter)
+        .bind(now)
+        .bind(failure.incident_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn set_ticket_source(
+        &mut self,
+        id: i64,
+        text: &str,
+        author: Option<&str>,
+        thread_ts: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE failure_tickets SET body = $1, author = COALESCE($2, author), thread_ts = $3 WHERE id = $4",
+        )
+        .bind(text)
+        .bind(author)
+        .bind(thread_ts)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET permalink = $1 WHERE id = $2")
+            .bind(permalink)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query(select_tickets!(
+            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.id = $1 FOR UPDATE OF t"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(ticket_from_row).transpose()
+    }
+
+    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET status = $1, owner = $2, lesson = $3, closed_at = $4 WHERE id = $5")
+            .bind(ticket.status.as_str())
+            .bind(&ticket.owner)
+            .bind(&ticket.lesson)
+            .bind(ticket.closed_at)
+            .bind(ticket.id)
+            .execute(&mut *self.tx)
+            .await?;
+        for tag in &ticket.tags {
+            sqlx::query("INSERT INTO failure_ticket_tags (ticket_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(ticket.id)
+                .bind(tag)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn insert_comms_gap(

@@ -7,10 +7,12 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
+use crate::domain::failure::Ticket;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreError, StoreResult, TimelineEntry, UnitOfWork,
+    AfterSend, InboxItem, InboxKind, NewCapture, NewFailure, NewOutboxCall, StoreError, StoreResult, TimelineEntry,
+    UnitOfWork,
 };
 
 pub(super) struct SqliteUnitOfWork {
@@ -263,6 +265,78 @@ impl UnitOfWork for SqliteUnitOfWork {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(timer_from_row).collect()
+    }
+
+    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO failure_tickets (channel_id, ts, author, reporter, captured_at, incident_id) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
+        )
+        .bind(failure.channel_id)
+        .bind(failure.ts)
+        .bind(failure.author)
+        .bind(failure.reporter)
+        .bind(millis(now))
+        .bind(failure.incident_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn set_ticket_source(
+        &mut self,
+        id: i64,
+        text: &str,
+        author: Option<&str>,
+        thread_ts: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET body = ?, author = COALESCE(?, author), thread_ts = ? WHERE id = ?")
+            .bind(text)
+            .bind(author)
+            .bind(thread_ts)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET permalink = ? WHERE id = ?")
+            .bind(permalink)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query(select_tickets!(
+            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(ticket_from_row).transpose()
+    }
+
+    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET status = ?, owner = ?, lesson = ?, closed_at = ? WHERE id = ?")
+            .bind(ticket.status.as_str())
+            .bind(&ticket.owner)
+            .bind(&ticket.lesson)
+            .bind(ticket.closed_at.map(millis))
+            .bind(ticket.id)
+            .execute(&mut *self.tx)
+            .await?;
+        for tag in &ticket.tags {
+            sqlx::query("INSERT INTO failure_ticket_tags (ticket_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(ticket.id)
+                .bind(tag)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn insert_comms_gap(
