@@ -26,3 +26,10 @@ CREATE TABLE failure_ticket_tags (
     PRIMARY KEY (ticket_id, tag)
 );
 CREATE INDEX failure_ticket_tags_tag ON failure_ticket_tags (tag);
+-- Earlier versions of a ticket's text, when the source message is edited.
+CREATE TABLE failure_ticket_history (
+    ticket_id   INTEGER NOT NULL REFERENCES failure_tickets (id),
+    body        TEXT NOT NULL,
+    replaced_at INTEGER NOT NULL
+);
+CREATE INDEX failure_ticket_history_ticket ON failure_ticket_history (ticket_id);

@@ -1,6 +1,7 @@
-//! Events API events: mentions get help; in incident channels, pinned
-//! messages and messages marked with the timeline emoji join the timeline,
-//! and edits and deletions of captured messages are followed.
+//! Events API events: mentions get help; the failure emoji anywhere makes a
+//! failure ticket; in incident channels, pinned messages and messages marked
+//! with the timeline emoji join the timeline; edits and deletions of captured
+//! and flagged messages are followed.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -144,10 +145,11 @@ async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
 async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["message"]["ts"], "message.ts")?;
+    let after = event["message"]["text"].as_str().unwrap_or_default();
+    uow.ticket_source_edited(channel, ts, after, now).await?;
     let Some(captured) = uow.captured_at(channel, ts).await? else {
         return Ok(());
     };
-    let after = event["message"]["text"].as_str().unwrap_or_default();
     let before = event["previous_message"]["text"].as_str().or(captured.text.as_deref());
     let line = capture::edit_line(before, after);
     uow.set_captured_text(captured.id, after, None).await?;
@@ -157,6 +159,7 @@ async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> 
 async fn deleted(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["deleted_ts"], "deleted_ts")?;
+    uow.ticket_source_deleted(channel, ts, now).await?;
     let Some(captured) = uow.captured_at(channel, ts).await? else {
         return Ok(());
     };

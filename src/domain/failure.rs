@@ -51,6 +51,8 @@ pub struct Ticket {
     pub tags: Vec<String>,
     pub lesson: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The flagged message was deleted in Slack; the ticket stays.
+    pub source_deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A change to a ticket.
@@ -130,6 +132,7 @@ mod tests {
             tags: vec![],
             lesson: None,
             closed_at: None,
+            source_deleted_at: None,
         }
     }
 

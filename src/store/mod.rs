@@ -21,7 +21,7 @@ macro_rules! select_tickets {
     ($tags:literal, $condition:literal) => {
         concat!(
             "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
-             t.status, t.owner, t.lesson, t.closed_at, ",
+             t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, ",
             $tags,
             " AS tags FROM failure_tickets t ",
             $condition
@@ -319,6 +319,8 @@ pub trait Store: Send + Sync + 'static {
     /// Failure tickets matching `filter`, newest first (at most 50).
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>>;
     async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>>;
+    /// Earlier texts of a ticket's source message, oldest first.
+    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
     /// Action items not done whose due date has passed.
@@ -379,6 +381,16 @@ pub trait UnitOfWork: Send {
         thread_ts: Option<&str>,
     ) -> StoreResult<()>;
     async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
+    /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
+    async fn ticket_source_edited(
+        &mut self,
+        channel_id: &str,
+        ts: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The source message of a ticket was deleted; the ticket stays.
+    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// A failure ticket, locked until the transaction ends.
     async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
     /// Writes status, owner, lesson, closing time and any new tags.

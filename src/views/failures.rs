@@ -19,11 +19,11 @@ pub fn summary(ticket: &Ticket) -> String {
         .as_deref()
         .map(|t| super::clip(&super::escape(t), 80))
         .unwrap_or_else(|| "(text pending)".into());
-    let link = ticket
-        .permalink
-        .as_deref()
-        .map(|p| format!(" <{p}|source>"))
-        .unwrap_or_default();
+    let link = match (&ticket.source_deleted_at, ticket.permalink.as_deref()) {
+        (Some(_), _) => " (source deleted)".to_string(),
+        (None, Some(p)) => format!(" <{p}|source>"),
+        (None, None) => String::new(),
+    };
     format!(
         "*#{}* {} — {}, {owner}{tags}{link}",
         ticket.id,

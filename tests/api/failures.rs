@@ -161,3 +161,43 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    edits_and_deletions_of_the_source_follow_the_ticket,
+    |app: TestApp| async move {
+        let channel = app.fake.add_channel("payments", "UADMIN", false);
+        let ts = app.fake.add_message(&channel, "U0AUTHOR", "refunds stuck");
+        app.event(&reaction(&channel, &ts, "U0ONE", "rotating_light", "Ev9"), None)
+            .await;
+        app.fake
+            .wait_for("thread reply", |f| !thread_replies(f).is_empty())
+            .await;
+        let edit = json!({
+            "token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "Ev10", "event_time": 1_700_000_000,
+            "event": { "type": "message", "subtype": "message_changed", "channel": channel, "hidden": true, "ts": "1700000200.000001",
+                       "message": { "type": "message", "user": "U0AUTHOR", "text": "refunds stuck since 09:00 UTC", "ts": ts },
+                       "event_ts": "1700000200.000001" }
+        });
+        app.event(&edit, None).await;
+        let delete = json!({
+            "token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "Ev11", "event_time": 1_700_000_000,
+            "event": { "type": "message", "subtype": "message_deleted", "channel": channel, "hidden": true, "deleted_ts": ts,
+                       "ts": "1700000300.000001", "event_ts": "1700000300.000001" }
+        });
+        app.event(&delete, None).await;
+        app.wait_until_inbox_empty().await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        let ticket = store.ticket(1).await.unwrap().unwrap();
+        assert_eq!(ticket.text.as_deref(), Some("refunds stuck since 09:00 UTC"));
+        assert!(
+            ticket.source_deleted_at.is_some(),
+            "the source is marked deleted and the ticket kept"
+        );
+        assert_eq!(store.ticket_history(1).await.unwrap(), ["refunds stuck"]);
+        let listed = app.command("failures", "U0ONE", "CANY").await;
+        assert!(
+            listed["text"].as_str().unwrap().contains("(source deleted)"),
+            "{listed}"
+        );
+    }
+);

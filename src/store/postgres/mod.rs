@@ -99,6 +99,7 @@ fn ticket_from_row(row: &PgRow) -> StoreResult<Ticket> {
         tags,
         lesson: row.try_get("lesson")?,
         closed_at: row.try_get("closed_at")?,
+        source_deleted_at: row.try_get("source_deleted_at")?,
     })
 }
 
@@ -359,6 +360,15 @@ impl Store for PostgresStore {
         };
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT body FROM failure_ticket_history WHERE ticket_id = $1 ORDER BY replaced_at")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {

@@ -324,6 +324,42 @@ impl UnitOfWork for PostgresUnitOfWork {
         row.as_ref().map(ticket_from_row).transpose()
     }
 
+    async fn ticket_source_edited(
+        &mut self,
+        channel_id: &str,
+        ts: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        sqlx::query(
+            "INSERT INTO failure_ticket_history (ticket_id, body, replaced_at) \
+             SELECT id, body, $1 FROM failure_tickets WHERE channel_id = $2 AND ts = $3 AND body IS NOT NULL",
+        )
+        .bind(now)
+        .bind(channel_id)
+        .bind(ts)
+        .execute(&mut *self.tx)
+        .await?;
+        let changed = sqlx::query("UPDATE failure_tickets SET body = $1 WHERE channel_id = $2 AND ts = $3")
+            .bind(text)
+            .bind(channel_id)
+            .bind(ts)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET source_deleted_at = $1 WHERE channel_id = $2 AND ts = $3")
+            .bind(now)
+            .bind(channel_id)
+            .bind(ts)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
         sqlx::query("UPDATE failure_tickets SET status = $1, owner = $2, lesson = $3, closed_at = $4 WHERE id = $5")
             .bind(ticket.status.as_str())

@@ -224,6 +224,7 @@ fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
         tags,
         lesson: row.try_get("lesson")?,
         closed_at: optional_millis(row.try_get("closed_at")?)?,
+        source_deleted_at: optional_millis(row.try_get("source_deleted_at")?)?,
     })
 }
 
@@ -464,6 +465,15 @@ impl Store for SqliteStore {
         };
         let rows = query.fetch_all(&self.reader).await?;
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT body FROM failure_ticket_history WHERE ticket_id = ? ORDER BY replaced_at")
+                .bind(id)
+                .fetch_all(&self.reader)
+                .await?,
+        )
     }
 
     async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {

@@ -320,6 +320,42 @@ impl UnitOfWork for SqliteUnitOfWork {
         row.as_ref().map(ticket_from_row).transpose()
     }
 
+    async fn ticket_source_edited(
+        &mut self,
+        channel_id: &str,
+        ts: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        sqlx::query(
+            "INSERT INTO failure_ticket_history (ticket_id, body, replaced_at) \
+             SELECT id, body, ? FROM failure_tickets WHERE channel_id = ? AND ts = ? AND body IS NOT NULL",
+        )
+        .bind(millis(now))
+        .bind(channel_id)
+        .bind(ts)
+        .execute(&mut *self.tx)
+        .await?;
+        let changed = sqlx::query("UPDATE failure_tickets SET body = ? WHERE channel_id = ? AND ts = ?")
+            .bind(text)
+            .bind(channel_id)
+            .bind(ts)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET source_deleted_at = ? WHERE channel_id = ? AND ts = ?")
+            .bind(millis(now))
+            .bind(channel_id)
+            .bind(ts)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
         sqlx::query("UPDATE failure_tickets SET status = ?, owner = ?, lesson = ?, closed_at = ? WHERE id = ?")
             .bind(ticket.status.as_str())
