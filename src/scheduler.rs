@@ -22,7 +22,7 @@ use crate::domain::Incident;
 use crate::domain::digest::DigestSchedule;
 use crate::domain::timers::TimerKind;
 use crate::metrics::Metrics;
-use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, Timer, UnitOfWork};
+use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, TicketFilter, Timer, UnitOfWork};
 use crate::views::{digest, reminders};
 
 /// The recurring job name of the manager digest.
@@ -92,12 +92,14 @@ impl Scheduler {
         let actions = self.store.overdue_action_items(now).await?;
         let since = last_fired.unwrap_or(now - chrono::Duration::days(7));
         let breaches = self.store.comms_breaches_since(since).await?;
+        let failures = self.store.tickets(&TicketFilter::Open).await?;
         let message = digest::digest(
             &digest::DigestContent {
                 open,
                 postmortems,
                 actions,
                 breaches,
+                failures,
             },
             now,
         );

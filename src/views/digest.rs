@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{clip, escape};
+use crate::domain::failure::Ticket;
 use crate::domain::{Incident, Severity};
 use crate::store::{CommsBreach, StoredActionItem};
 
@@ -24,6 +25,8 @@ pub struct DigestContent {
     pub actions: Vec<StoredActionItem>,
     /// Comms-SLO breaches since the last digest.
     pub breaches: Vec<CommsBreach>,
+    /// Failure tickets not closed yet.
+    pub failures: Vec<Ticket>,
 }
 
 /// The digest message (mrkdwn text; one section per part, within Slack's limits).
@@ -157,6 +160,7 @@ mod tests {
             postmortems: vec![],
             actions: vec![item],
             breaches: vec![breach],
+            failures: vec![],
         };
         let message = digest(&content, now);
         let text = message["blocks"].to_string();
