@@ -19,8 +19,6 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::post;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 const SECRET: &str = "bench-signing-secret";
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -144,13 +142,8 @@ fn signed_open() -> (String, String, String) {
     ])
     .unwrap();
     let timestamp = chrono::Utc::now().timestamp().to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    (
-        body,
-        timestamp,
-        format!("v0={}", hex::encode(mac.finalize().into_bytes())),
-    )
+    let signature = rebound::ingress::signature::sign(SECRET, &timestamp, &body);
+    (body, timestamp, signature)
 }
 
 async fn send(client: &reqwest::Client, base: &str) -> bool {

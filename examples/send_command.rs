@@ -5,9 +5,6 @@
 //! U0DEMO), `SLACK_CHANNEL` (default C0GENERAL) and `FAKE_SLACK_URL` (default
 //! http://127.0.0.1:3001, where the receipt is posted) can be set.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 #[tokio::main]
 async fn main() {
     let text = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
@@ -28,9 +25,7 @@ async fn main() {
     ])
     .unwrap();
     let timestamp = chrono::Utc::now().timestamp().to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = rebound::ingress::signature::sign(&secret, &timestamp, &body);
     let response = reqwest::Client::new()
         .post(format!("{base}/slack/commands"))
         .header("Content-Type", "application/x-www-form-urlencoded")

@@ -53,6 +53,18 @@ pub fn verify(
     }
 }
 
+/// Signs `body` as Slack does (`v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`),
+/// for tools that send requests to Rebound (the load benchmark, the
+/// `send_command` example). The tests sign with their own code on purpose, so
+/// a mistake here cannot hide a mistake in [`verify`].
+pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str, display: &'static str) -> Result<&'a str, SignatureError> {
     headers
         .get(name)
@@ -129,6 +141,11 @@ mod tests {
             verify(&verifier(), &h, BODY, TIMESTAMP - 301),
             Err(SignatureError::Stale)
         );
+    }
+
+    #[test]
+    fn sign_reproduces_slacks_published_signature() {
+        assert_eq!(sign(SECRET, &TIMESTAMP.to_string(), BODY), SIGNATURE);
     }
 
     #[test]
