@@ -105,7 +105,11 @@ pub struct TimerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FailureSettings {
+    /// Reacting with one of these on any message makes it a failure ticket.
     pub emoji: Vec<String>,
+    /// Open tickets nobody triaged for this long are listed in the digest.
+    #[serde(with = "humantime_serde")]
+    pub untriaged_after: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,6 +145,7 @@ impl Default for FailureSettings {
     fn default() -> Self {
         Self {
             emoji: vec!["rotating_light".into()],
+            untriaged_after: Duration::from_secs(2 * 86_400),
         }
     }
 }

@@ -27,6 +27,15 @@ pub struct SlackCallLabels {
     pub result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MonthLabels {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+}
+
+/// A gauge that holds a fraction.
+pub type RatioGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
 /// Every metric Rebound exports.
 pub struct Metrics {
     registry: Registry,
@@ -38,6 +47,10 @@ pub struct Metrics {
     pub timers_pending: Gauge,
     /// Fired minus due, per timer.
     pub timer_lateness: Histogram,
+    /// Failure tickets captured per month (last 12 months), read at scrape time.
+    pub failure_tickets: Family<MonthLabels, Gauge>,
+    /// Share of a month's failure tickets that repeat an earlier one.
+    pub failure_recurrence_rate: Family<MonthLabels, RatioGauge>,
 }
 
 fn ack_histogram() -> Histogram {
@@ -79,8 +92,22 @@ impl Metrics {
             "How late timers fire (fired - due)",
             timer_lateness.clone(),
         );
+        let failure_tickets = Family::<MonthLabels, Gauge>::default();
+        let failure_recurrence_rate = Family::<MonthLabels, RatioGauge>::default();
+        registry.register(
+            "failure_tickets",
+            "Failure tickets captured per month (UTC)",
+            failure_tickets.clone(),
+        );
+        registry.register(
+            "failure_recurrence_rate",
+            "Share of a month's failure tickets that repeat an earlier failure",
+            failure_recurrence_rate.clone(),
+        );
         Arc::new(Self {
             registry,
+            failure_tickets,
+            failure_recurrence_rate,
             requests,
             ack_seconds,
             slack_calls,
@@ -98,6 +125,21 @@ impl Metrics {
                 result: result.into(),
             })
             .inc();
+    }
+
+    /// Replaces the per-month failure figures (months that left the window disappear).
+    pub fn set_failure_months(&self, months: &[crate::domain::recurrence::MonthlyRecurrence]) {
+        self.failure_tickets.clear();
+        self.failure_recurrence_rate.clear();
+        for month in months {
+            let labels = MonthLabels {
+                month: month.month.clone(),
+            };
+            self.failure_tickets
+                .get_or_create(&labels)
+                .set(i64::try_from(month.tickets).unwrap_or(i64::MAX));
+            self.failure_recurrence_rate.get_or_create(&labels).set(month.rate());
+        }
     }
 
     /// The registry in Prometheus/OpenMetrics text format.

@@ -20,6 +20,7 @@ use tokio::sync::{Notify, watch};
 use crate::config::Settings;
 use crate::domain::Incident;
 use crate::domain::digest::DigestSchedule;
+use crate::domain::recurrence;
 use crate::domain::timers::TimerKind;
 use crate::metrics::Metrics;
 use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, TicketFilter, Timer, UnitOfWork};
@@ -92,7 +93,7 @@ impl Scheduler {
         let actions = self.store.overdue_action_items(now).await?;
         let since = last_fired.unwrap_or(now - chrono::Duration::days(7));
         let breaches = self.store.comms_breaches_since(since).await?;
-        let failures = self.store.tickets(&TicketFilter::Open).await?;
+        let failures = self.failure_backlog(now).await?;
         let message = digest::digest(
             &digest::DigestContent {
                 open,
@@ -109,6 +110,19 @@ impl Scheduler {
         uow.commit().await?;
         self.outbox_ready.notify_one();
         Ok(())
+    }
+
+    async fn failure_backlog(&self, now: DateTime<Utc>) -> StoreResult<digest::FailureBacklog> {
+        let untriaged_after = self.settings.file.failures.untriaged_after;
+        let cutoff = now - chrono::Duration::from_std(untriaged_after).unwrap_or_default();
+        let months_ago = now - chrono::Duration::days(100);
+        Ok(digest::FailureBacklog {
+            open: self.store.tickets(&TicketFilter::Open).await?.len(),
+            untriaged: self.store.untriaged_tickets(cutoff).await?,
+            untriaged_after,
+            owners: self.store.open_ticket_owners(5).await?,
+            months: recurrence::by_month(&self.store.ticket_recurrence_since(months_ago).await?),
+        })
     }
 
     async fn until_next(&self) -> Duration {

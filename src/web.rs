@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::domain::recurrence;
 use crate::startup::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -41,6 +42,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             state.metrics.timers_pending.set(depths.timers_pending);
         }
         Err(error) => tracing::warn!(%error, "could not read queue depths for /metrics"),
+    }
+    let year_ago = chrono::Utc::now() - chrono::Duration::days(366);
+    match state.store.ticket_recurrence_since(year_ago).await {
+        Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
+        Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),
     }
     (
         [(

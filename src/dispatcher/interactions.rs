@@ -4,13 +4,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
-use super::{Dispatcher, changes};
+use super::{Dispatcher, changes, failures};
 use crate::domain::timers::{self, TimerChange, TimerKind};
 use crate::domain::{Change, IncidentDraft};
 use crate::store::TimelineEntry;
 use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
 use crate::views::modals::{self, FormContext};
-use crate::views::{card, reminders};
+use crate::views::{self, card, reminders};
 
 impl Dispatcher {
     /// A card control: severity, status, lead or resolve.
@@ -32,6 +32,9 @@ impl Dispatcher {
             return self.open_update_form(uow, &payload, now).await;
         }
         let action_id = payload["actions"][0]["action_id"].as_str().unwrap_or_default();
+        if let Some((action, ticket_id)) = views::failures::parse_action(action_id) {
+            return failures::button(uow, &payload, action, ticket_id, now).await;
+        }
         if action_id.starts_with(reminders::SNOOZE_NUDGE_ACTION) {
             return snooze(uow, &payload, now).await;
         }
@@ -76,6 +79,9 @@ impl Dispatcher {
     ) -> anyhow::Result<()> {
         let view = &payload["view"];
         let user = payload["user"]["id"].as_str().context("view_submission without user")?;
+        if failures::submission(uow, view, user, now).await? {
+            return Ok(());
+        }
         match view["callback_id"].as_str().unwrap_or_default() {
             modals::DECLARE_CALLBACK => {
                 let form =

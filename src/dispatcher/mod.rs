@@ -12,15 +12,15 @@ use slack_morphism::prelude::SlackCommandEvent;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
-use crate::domain::failure;
 use crate::domain::lifecycle::ActionItem;
 use crate::domain::{Change, ChannelName, Command, IncidentDraft, command, timers};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
-use crate::views::failures;
+use crate::views;
 use crate::views::modals::{self, FormContext};
 
 mod changes;
 mod events;
+pub(crate) mod failures;
 mod interactions;
 
 use interactions::open_view;
@@ -227,15 +227,9 @@ impl Dispatcher {
                 .await?)
             }
             Ok(Command::Failure { id, change }) => {
-                let reply = match uow.ticket(id).await? {
-                    None => format!(":warning: There is no failure #{id}."),
-                    Some(ticket) => match failure::apply(&ticket, change, now) {
-                        Ok(next) => {
-                            uow.save_ticket(&next).await?;
-                            format!(":white_check_mark: {}", failures::summary(&next))
-                        }
-                        Err(refusal) => format!(":warning: {refusal}"),
-                    },
+                let reply = match failures::change(uow, id, change, invocation.user_id.as_ref(), now).await? {
+                    Ok(ticket) => format!(":white_check_mark: {}", views::failures::summary(&ticket)),
+                    Err(refusal) => format!(":warning: {refusal}"),
                 };
                 let call = NewOutboxCall {
                     ordering_key: format!("respond:{}", invocation.user_id),

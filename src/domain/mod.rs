@@ -12,6 +12,7 @@ pub mod digest;
 pub mod failure;
 pub mod incident;
 pub mod lifecycle;
+pub mod recurrence;
 pub mod severity;
 pub mod timers;
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{IngressError, verified_body};
 use crate::startup::AppState;
 use crate::store::{InboxKind, NewInboxItem};
-use crate::views::modals;
+use crate::views::{failure_forms, modals};
 
 #[derive(Deserialize)]
 struct Form {
@@ -58,7 +58,7 @@ fn form_errors(payload: &str) -> Result<Option<modals::FormErrors>, IngressError
     let errors = match view["callback_id"].as_str().unwrap_or_default() {
         modals::DECLARE_CALLBACK => modals::read_declare(view).err(),
         modals::UPDATE_CALLBACK => modals::read_update(view).err(),
-        _ => None,
+        _ => failure_forms::errors(view),
     };
     Ok(errors)
 }

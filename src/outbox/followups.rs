@@ -132,14 +132,17 @@ async fn failure_permalink(
     if let Some(permalink) = response["permalink"].as_str() {
         uow.set_ticket_permalink(ticket_id, permalink).await?;
     }
-    let text = format!(
-        ":rotating_light: Captured as failure ticket *#{ticket_id}*. Triage it with `/incident failure {ticket_id} assign @owner` \
-         and `/incident failure {ticket_id} tag <tag>`; close it with `/incident failure {ticket_id} close <lesson learned>`."
-    );
+    let earlier = match uow.ticket(ticket_id).await? {
+        Some(ticket) => crate::dispatcher::failures::flag_recurrences(uow, &ticket, now).await?,
+        None => Vec::new(),
+    };
+    let mut args = crate::views::failures::captured_reply(ticket_id, &earlier);
+    args["channel"] = json!(channel);
+    args["thread_ts"] = json!(thread_ts);
     let call = NewOutboxCall {
         ordering_key: format!("channel:{channel}"),
         method: "chat.postMessage".into(),
-        args: json!({ "channel": channel, "thread_ts": thread_ts, "text": text }),
+        args,
         after_send: AfterSend::Nothing,
     };
     uow.enqueue(&call, now).await

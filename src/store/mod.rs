@@ -21,7 +21,8 @@ macro_rules! select_tickets {
     ($tags:literal, $condition:literal) => {
         concat!(
             "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
-             t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, ",
+             t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, t.thread_ts, t.severity_score, \
+             t.customer_impact, t.five_whys, t.root_cause, ",
             $tags,
             " AS tags FROM failure_tickets t ",
             $condition
@@ -54,6 +55,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::{Ticket, TicketStatus};
+use crate::domain::recurrence::Recurrence;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
@@ -321,6 +323,14 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>>;
     /// Earlier texts of a ticket's source message, oldest first.
     async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>>;
+    /// Tickets still open (never triaged) that were captured before `captured_before`, oldest first (at most 50).
+    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>>;
+    /// Owners by number of tickets not closed, most first.
+    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Every ticket captured since `since`: when, and whether it repeats an earlier one.
+    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
+    /// The earlier tickets a ticket repeats, oldest first.
+    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
     /// Action items not done whose due date has passed.
@@ -393,8 +403,17 @@ pub trait UnitOfWork: Send {
     async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// A failure ticket, locked until the transaction ends.
     async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
-    /// Writes status, owner, lesson, closing time and any new tags.
+    /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
+    /// The `limit` most recent tickets captured before ticket `before_id`, newest first.
+    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>>;
+    /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
+    async fn add_recurrences(
+        &mut self,
+        ticket_id: i64,
+        found: &[Recurrence],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
     async fn insert_comms_gap(
         &mut self,
         incident_id: IncidentId,

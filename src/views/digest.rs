@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{clip, escape};
 use crate::domain::failure::Ticket;
+use crate::domain::recurrence::MonthlyRecurrence;
 use crate::domain::{Incident, Severity};
 use crate::store::{CommsBreach, StoredActionItem};
 
@@ -25,8 +26,70 @@ pub struct DigestContent {
     pub actions: Vec<StoredActionItem>,
     /// Comms-SLO breaches since the last digest.
     pub breaches: Vec<CommsBreach>,
-    /// Failure tickets not closed yet.
-    pub failures: Vec<Ticket>,
+    pub failures: FailureBacklog,
+}
+
+/// The failure-ticket part of a digest.
+#[derive(Debug, Clone, Default)]
+pub struct FailureBacklog {
+    /// Tickets not closed (at most 50 are read; 50 means "50 or more").
+    pub open: usize,
+    /// Open tickets nobody triaged within `untriaged_after`, oldest first.
+    pub untriaged: Vec<Ticket>,
+    pub untriaged_after: std::time::Duration,
+    /// Owners with the most tickets not closed, most first.
+    pub owners: Vec<(String, i64)>,
+    /// Recurrence by month, oldest first.
+    pub months: Vec<MonthlyRecurrence>,
+}
+
+fn failure_section(backlog: &FailureBacklog, now: DateTime<Utc>) -> String {
+    let open = if backlog.open >= 50 {
+        "50+".to_string()
+    } else {
+        backlog.open.to_string()
+    };
+    let mut part = format!(
+        "*Failure tickets ({open} open)*\n_Untriaged for over {} ({})_",
+        humantime::format_duration(backlog.untriaged_after),
+        backlog.untriaged.len()
+    );
+    for ticket in backlog.untriaged.iter().take(10) {
+        let text = ticket.text.as_deref().map(|t| clip(&escape(t), 80)).unwrap_or_default();
+        let link = ticket
+            .permalink
+            .as_deref()
+            .map(|p| format!(" <{p}|source>"))
+            .unwrap_or_default();
+        part.push_str(&format!(
+            "\n• #{} {text} — captured {} ago{link}",
+            ticket.id,
+            age(ticket.captured_at, now)
+        ));
+    }
+    if !backlog.owners.is_empty() {
+        let owners: Vec<String> = backlog.owners.iter().map(|(o, n)| format!("<@{o}> {n}")).collect();
+        part.push_str(&format!("\n_Most open tickets:_ {}", owners.join(", ")));
+    }
+    if !backlog.months.is_empty() {
+        let months: Vec<String> = backlog
+            .months
+            .iter()
+            .rev()
+            .take(3)
+            .map(|m| {
+                format!(
+                    "{} {:.0}% ({} of {})",
+                    m.month,
+                    m.rate() * 100.0,
+                    m.recurring,
+                    m.tickets
+                )
+            })
+            .collect();
+        part.push_str(&format!("\n_Recurrence:_ {}", months.join(" · ")));
+    }
+    part
 }
 
 /// The digest message (mrkdwn text; one section per part, within Slack's limits).
@@ -108,6 +171,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         ));
     }
     sections.push(part);
+    sections.push(failure_section(&content.failures, now));
     let text = format!(":bar_chart: Incident digest — {}", now.format("%Y-%m-%d"));
     let mut blocks = vec![
         json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&text.replace(":bar_chart: ", ""), 150) } }),
@@ -160,7 +224,24 @@ mod tests {
             postmortems: vec![],
             actions: vec![item],
             breaches: vec![breach],
-            failures: vec![],
+            failures: FailureBacklog {
+                open: 3,
+                untriaged: vec![untriaged_ticket(now)],
+                untriaged_after: std::time::Duration::from_secs(2 * 86_400),
+                owners: vec![("U7".into(), 2), ("U8".into(), 1)],
+                months: vec![
+                    MonthlyRecurrence {
+                        month: "2026-10".into(),
+                        tickets: 4,
+                        recurring: 1,
+                    },
+                    MonthlyRecurrence {
+                        month: "2026-11".into(),
+                        tickets: 3,
+                        recurring: 2,
+                    },
+                ],
+            },
         };
         let message = digest(&content, now);
         let text = message["blocks"].to_string();
@@ -183,5 +264,41 @@ mod tests {
                 .unwrap()
                 .contains("1 open, 0 overdue post-mortems, 1 overdue action items")
         );
+        assert!(text.contains("*Failure tickets (3 open)*"), "{text}");
+        assert!(text.contains("_Untriaged for over 2days (1)_"), "{text}");
+        assert!(
+            text.contains("#6 disk full on db-2 — captured 3d ago <https://x/p1|source>"),
+            "{text}"
+        );
+        assert!(text.contains("_Most open tickets:_ <@U7> 2, <@U8> 1"), "{text}");
+        assert!(
+            text.contains("_Recurrence:_ 2026-11 67% (2 of 3) · 2026-10 25% (1 of 4)"),
+            "{text}"
+        );
+    }
+
+    fn untriaged_ticket(now: DateTime<Utc>) -> Ticket {
+        Ticket {
+            id: 6,
+            channel_id: "C1".into(),
+            ts: "1.1".into(),
+            text: Some("disk full on db-2".into()),
+            author: None,
+            permalink: Some("https://x/p1".into()),
+            reporter: "U1".into(),
+            captured_at: now - chrono::Duration::days(3),
+            incident_id: None,
+            status: crate::domain::failure::TicketStatus::Open,
+            owner: None,
+            tags: vec![],
+            lesson: None,
+            closed_at: None,
+            source_deleted_at: None,
+            thread_ts: None,
+            severity_score: None,
+            customer_impact: None,
+            five_whys: vec![],
+            root_cause: None,
+        }
     }
 }

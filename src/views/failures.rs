@@ -1,4 +1,7 @@
-//! Failure-ticket replies: the list and the one-line summary.
+//! Failure-ticket messages: the thread reply with its Triage / Root cause /
+//! Close buttons, the recurrence flag, the list and the one-line summary.
+
+use serde_json::{Value, json};
 
 use crate::domain::failure::Ticket;
 
@@ -42,4 +45,90 @@ pub fn list(title: &str, tickets: &[Ticket]) -> String {
         text.push_str(&format!("• {}\n", summary(ticket)));
     }
     text
+}
+
+/// `action_id` prefixes of the buttons on a ticket's thread reply; the ticket id follows a `:`.
+pub const TRIAGE_ACTION: &str = "failure_triage";
+pub const ROOT_CAUSE_ACTION: &str = "failure_root_cause";
+pub const CLOSE_ACTION: &str = "failure_close";
+
+fn plain(text: &str) -> Value {
+    json!({ "type": "plain_text", "text": text })
+}
+
+/// "Seen N times before: #3, #5" with links to the earlier tickets' messages.
+pub fn recurrence_line(earlier: &[Ticket]) -> String {
+    let times = if earlier.len() == 1 { "once" } else { "times" };
+    let count = if earlier.len() == 1 {
+        String::new()
+    } else {
+        format!("{} ", earlier.len())
+    };
+    let links: Vec<String> = earlier
+        .iter()
+        .rev()
+        .take(5)
+        .map(|t| match t.permalink.as_deref() {
+            Some(link) => format!("<{link}|#{}>", t.id),
+            None => format!("#{}", t.id),
+        })
+        .collect();
+    let more = if earlier.len() > 5 {
+        format!(" and {} more", earlier.len() - 5)
+    } else {
+        String::new()
+    };
+    format!(":repeat: Seen {count}{times} before: {}{more}", links.join(", "))
+}
+
+/// The thread reply that announces a new ticket, with its controls.
+pub fn captured_reply(ticket_id: i64, earlier: &[Ticket]) -> Value {
+    let mut text = format!(
+        ":rotating_light: Captured as failure ticket *#{ticket_id}*. *Triage* gives it an owner, tags and a severity; \
+         *Root cause* records the five whys; *Close* needs the lesson learned. \
+         (Or `/incident failure {ticket_id} assign|tag|close`.)"
+    );
+    if !earlier.is_empty() {
+        text.push('\n');
+        text.push_str(&recurrence_line(earlier));
+    }
+    let button = |action: &str, label: &str| json!({ "type": "button", "action_id": format!("{action}:{ticket_id}"), "value": ticket_id.to_string(), "text": plain(label) });
+    json!({
+        "text": text,
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": super::clip(&text, super::SECTION_MAX) } },
+            { "type": "actions", "block_id": format!("failure:{ticket_id}"), "elements": [
+                button(TRIAGE_ACTION, "Triage"), button(ROOT_CAUSE_ACTION, "Root cause"), button(CLOSE_ACTION, "Close")
+            ] }
+        ]
+    })
+}
+
+/// Which button of a ticket's reply was pressed, and for which ticket.
+pub fn parse_action(action_id: &str) -> Option<(&'static str, i64)> {
+    let (action, id) = action_id.split_once(':')?;
+    let action = [TRIAGE_ACTION, ROOT_CAUSE_ACTION, CLOSE_ACTION]
+        .into_iter()
+        .find(|a| *a == action)?;
+    Some((action, id.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_action_ids_carry_the_ticket_id() {
+        let reply = captured_reply(12, &[]);
+        let ids: Vec<&str> = reply["blocks"][1]["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["failure_triage:12", "failure_root_cause:12", "failure_close:12"]);
+        assert_eq!(parse_action(ids[1]), Some((ROOT_CAUSE_ACTION, 12)));
+        assert_eq!(parse_action("failure_close:x"), None);
+        assert_eq!(parse_action("incident_set_status"), None);
+    }
 }

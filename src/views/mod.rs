@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod digest;
+pub mod failure_forms;
 pub mod failures;
 pub mod modals;
 pub mod reminders;

@@ -24,11 +24,18 @@ pub struct FormContext {
     pub response_url: Option<String>,
 }
 
-fn plain(text: &str) -> Value {
+pub(super) fn plain(text: &str) -> Value {
     json!({ "type": "plain_text", "text": text })
 }
 
-fn text_input(block_id: &str, label: &str, hint: &str, multiline: bool, optional: bool, max: usize) -> Value {
+pub(super) fn text_input(
+    block_id: &str,
+    label: &str,
+    hint: &str,
+    multiline: bool,
+    optional: bool,
+    max: usize,
+) -> Value {
     json!({
         "type": "input", "block_id": block_id, "optional": optional, "label": plain(label), "hint": plain(hint),
         "element": { "type": "plain_text_input", "action_id": "value", "multiline": multiline, "max_length": max }
@@ -92,11 +99,11 @@ pub struct DeclareSubmission {
 /// Problems to show in the form, by `block_id`.
 pub type FormErrors = BTreeMap<String, String>;
 
-fn input<'a>(view: &'a Value, block_id: &str) -> &'a Value {
+pub(super) fn input<'a>(view: &'a Value, block_id: &str) -> &'a Value {
     &view["state"]["values"][block_id]["value"]
 }
 
-fn text_value(view: &Value, block_id: &str) -> String {
+pub(super) fn text_value(view: &Value, block_id: &str) -> String {
     input(view, block_id)["value"]
         .as_str()
         .unwrap_or_default()

@@ -49,7 +49,9 @@ both_backends!(
         let create = &ok_calls(&app.fake, "conversations.create")[0];
         assert_eq!(create.args["name"], format!("inc-{}-checkout-is-down", today()));
         app.fake
-            .wait_for("invitation", |f| f.calls("conversations.invite").iter().any(RecordedCall::ok))
+            .wait_for("invitation", |f| {
+                f.calls("conversations.invite").iter().any(RecordedCall::ok)
+            })
             .await;
         let invite = &ok_calls(&app.fake, "conversations.invite")[0];
         assert_eq!(

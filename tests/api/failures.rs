@@ -1,11 +1,12 @@
-//! Failure tickets: capture with a reaction, one ticket per message, and
-//! triage through `/incident failure(s)`.
+//! Failure tickets: capture with a reaction, one ticket per message, triage
+//! through `/incident failure(s)` and through the thread reply's buttons and
+//! forms, recurrence flagging, and what the digest and `/metrics` report.
 
 use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::fake_slack::FakeSlack;
-use crate::helpers::{DECLARER, TestApp, unique};
+use crate::helpers::{DECLARER, FORM, TestApp, click, opened_view, submission, text_value, unique};
 
 fn reaction(channel: &str, ts: &str, user: &str, emoji: &str, event_id: &str) -> Value {
     json!({
@@ -198,6 +199,251 @@ both_backends!(
         assert!(
             listed["text"].as_str().unwrap().contains("(source deleted)"),
             "{listed}"
+        );
+    }
+);
+
+/// Captures `text` as a failure ticket and waits for its thread reply; returns the message ts.
+async fn capture(app: &TestApp, channel: &str, text: &str) -> String {
+    let ts = app.fake.add_message(channel, "U0AUTHOR", text);
+    let before = thread_replies(&app.fake).len();
+    app.event(
+        &reaction(channel, &ts, "U0ONE", "rotating_light", &format!("Ev{}", unique())),
+        None,
+    )
+    .await;
+    app.fake
+        .wait_for("thread reply", |f| thread_replies(f).len() > before)
+        .await;
+    ts
+}
+
+fn posts_in_thread(fake: &FakeSlack, ts: &str) -> Vec<String> {
+    fake.calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok() && c.args["thread_ts"] == ts)
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn press(app: &TestApp, channel: &str, ts: &str, action_id: &str, trigger: &str) {
+    let body = click(DECLARER, channel, ts, action_id, trigger);
+    let response = app.post_signed("/slack/interactions", FORM, &body, &[]).await;
+    assert_eq!(response.status(), 200);
+}
+
+async fn submit(app: &TestApp, view: &Value, values: Value, trigger: &str) -> Value {
+    let response = app
+        .post_signed("/slack/interactions", FORM, &submission(view, values, trigger), &[])
+        .await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+both_backends!(
+    the_thread_buttons_triage_analyse_and_close_a_ticket,
+    |app: TestApp| async move {
+        let channel = app.fake.add_channel("alerts", "UADMIN", false);
+        let ts = capture(&app, &channel, "checkout 502s from the edge").await;
+        let reply = thread_replies(&app.fake)[0].clone();
+        let buttons: Vec<&str> = reply["blocks"][1]["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(buttons, ["failure_triage:1", "failure_root_cause:1", "failure_close:1"]);
+
+        press(&app, &channel, &ts, "failure_triage:1", "1.1.triage").await;
+        let form = opened_view(&app, "failure_triage").await;
+        assert_eq!(
+            form["blocks"][1]["element"]["initial_user"], DECLARER,
+            "owner defaults to the clicker"
+        );
+        let refused = submit(&app, &form, json!({ "tags": text_value("edge bad/tag") }), "1.2.a").await;
+        assert_eq!(refused["response_action"], "errors");
+        let fields: Vec<&String> = refused["errors"].as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["owner", "score", "tags"]);
+        let triage = json!({
+            "owner": { "value": { "type": "users_select", "selected_user": "U0OWNER" } },
+            "tags": text_value("edge, Checkout"),
+            "score": { "value": { "type": "static_select", "selected_option": { "value": "4" } } },
+            "impact": text_value("2% of checkouts failed for 20 minutes")
+        });
+        assert_eq!(
+            submit(&app, &form, triage.clone(), "1.3.b").await,
+            Value::Null,
+            "an empty 200 closes the form"
+        );
+        assert_eq!(
+            submit(&app, &form, triage, "1.3.b").await,
+            Value::Null,
+            "a retried submission"
+        );
+        app.wait_until_inbox_empty().await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        let ticket = store.ticket(1).await.unwrap().unwrap();
+        assert_eq!(ticket.status.as_str(), "triaged");
+        assert_eq!(ticket.owner.as_deref(), Some("U0OWNER"));
+        assert_eq!(ticket.tags, ["checkout", "edge"]);
+        assert_eq!(ticket.severity_score, Some(4));
+        assert_eq!(
+            ticket.customer_impact.as_deref(),
+            Some("2% of checkouts failed for 20 minutes")
+        );
+
+        press(&app, &channel, &ts, "failure_root_cause:1", "2.1.cause").await;
+        let form = opened_view(&app, "failure_root_cause").await;
+        let analysis = json!({
+            "why1": text_value("the edge returned 502"),
+            "why2": text_value("upstream pool exhausted"),
+            "why3": text_value("keepalive set to 0 in a config change"),
+            "root_cause": text_value("config changes skip review"),
+            "lesson": text_value("review every edge config change")
+        });
+        assert_eq!(submit(&app, &form, analysis, "2.2.a").await, Value::Null);
+        app.wait_until_inbox_empty().await;
+        let ticket = store.ticket(1).await.unwrap().unwrap();
+        assert_eq!(ticket.status.as_str(), "actioned");
+        assert_eq!(ticket.five_whys.len(), 3);
+        assert_eq!(ticket.root_cause.as_deref(), Some("config changes skip review"));
+
+        press(&app, &channel, &ts, "failure_close:1", "3.1.close").await;
+        let form = opened_view(&app, "failure_close").await;
+        assert_eq!(
+            form["blocks"][1]["element"]["initial_value"], "review every edge config change",
+            "the close form starts from the lesson already written"
+        );
+        let refused = submit(&app, &form, json!({ "lesson": text_value("  ") }), "3.2.a").await;
+        assert_eq!(refused["errors"]["lesson"], "Closing needs the lesson learned.");
+        let closing = json!({ "lesson": text_value("review every edge config change; alert on pool use") });
+        assert_eq!(submit(&app, &form, closing, "3.3.b").await, Value::Null);
+        app.wait_until_inbox_empty().await;
+        let ticket = store.ticket(1).await.unwrap().unwrap();
+        assert_eq!(ticket.status.as_str(), "closed");
+        assert_eq!(
+            ticket.lesson.as_deref(),
+            Some("review every edge config change; alert on pool use")
+        );
+
+        press(&app, &channel, &ts, "failure_triage:1", "4.1.late").await;
+        app.fake
+            .wait_for("closed note", |f| {
+                posts_in_thread(f, &ts).iter().any(|t| t.contains("already closed"))
+            })
+            .await;
+        let thread = posts_in_thread(&app.fake, &ts);
+        let triaged: Vec<_> = thread.iter().filter(|t| t.contains("triaged *#1*")).collect();
+        assert_eq!(
+            triaged.len(),
+            1,
+            "the retried submission changed nothing twice: {thread:?}"
+        );
+        assert!(
+            thread.iter().any(|t| t.contains("recorded the root cause of *#1*")),
+            "{thread:?}"
+        );
+        assert!(
+            thread.iter().any(|t| t.contains("closed *#1*")
+                && t.contains("*Lesson learned:* review every edge config change; alert on pool use")),
+            "{thread:?}"
+        );
+        assert_eq!(app.fake.calls("views.open").len(), 3, "no form for a closed ticket");
+    }
+);
+
+both_backends!(
+    recurring_failures_are_flagged_with_links_to_earlier_ones,
+    |app: TestApp| async move {
+        let channel = app.fake.add_channel("alerts", "UADMIN", false);
+        capture(
+            &app,
+            &channel,
+            "[FIRING:1] HighErrorRate checkout-api 5xx rate 7.2% on pod checkout-7f9c",
+        )
+        .await;
+        let again = capture(
+            &app,
+            &channel,
+            "[FIRING:1] HighErrorRate checkout-api 5xx rate 9.8% on pod checkout-1a2b",
+        )
+        .await;
+        let other = capture(&app, &channel, "Nightly billing export wrote an empty file").await;
+        let replies = thread_replies(&app.fake);
+        let reply_to = |ts: &str| {
+            replies
+                .iter()
+                .find(|r| r["thread_ts"] == ts)
+                .map(|r| r["text"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        let flagged = reply_to(&again);
+        assert!(
+            flagged.contains(":repeat: Seen once before: <https://test.slack.com/archives/"),
+            "{flagged}"
+        );
+        assert!(flagged.contains("|#1>"), "{flagged}");
+        assert!(
+            !reply_to(&other).contains("Seen"),
+            "an unrelated failure is not a recurrence"
+        );
+
+        app.command("failure 1 tag billing", DECLARER, "CANY").await;
+        app.command("failure 3 tag Billing", DECLARER, "CANY").await;
+        app.fake
+            .wait_for("tag recurrence", |f| {
+                posts_in_thread(f, &other)
+                    .iter()
+                    .any(|t| t.contains("Seen once before") && t.contains("#1"))
+            })
+            .await;
+        app.wait_until_inbox_empty().await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        assert_eq!(
+            store
+                .recurrences_of(3)
+                .await
+                .unwrap()
+                .iter()
+                .map(|t| t.id)
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let rate = app
+            .metric(&format!("rebound_failure_recurrence_rate{{month=\"{month}\"}}"))
+            .await;
+        assert!(
+            (rate - 2.0 / 3.0).abs() < 1e-6,
+            "2 of 3 tickets this month recur: {rate}"
+        );
+    }
+);
+
+both_backends!(
+    removed_reactions_and_malformed_events_lose_nothing,
+    |app: TestApp| async move {
+        let channel = app.fake.add_channel("support", "UADMIN", false);
+        let ts = capture(&app, &channel, "customer says invoices are blank").await;
+        let mut removed = reaction(&channel, &ts, "U0ONE", "rotating_light", "EvRemoved");
+        removed["event"]["type"] = json!("reaction_removed");
+        assert_eq!(app.event(&removed, None).await.status(), 200);
+        let mut broken = reaction(&channel, &ts, "U0TWO", "rotating_light", "EvBroken");
+        broken["event"]["item"] = json!({ "type": "message" });
+        assert_eq!(app.event(&broken, None).await.status(), 200, "stored, not refused");
+        let later = capture(&app, &channel, "invoices blank again for EU customers").await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        let first = store.ticket(1).await.unwrap().unwrap();
+        assert_eq!(first.status.as_str(), "open", "removing the reaction keeps the ticket");
+        assert_eq!(
+            store.ticket(2).await.unwrap().unwrap().ts,
+            later,
+            "a broken event blocks nothing after it"
         );
     }
 );

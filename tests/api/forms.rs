@@ -4,40 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{DECLARER, FORM, TestApp};
-
-fn submission(view: &Value, values: Value, trigger: &str) -> String {
-    let mut view = view.clone();
-    view["id"] = json!("V1");
-    view["state"] = json!({ "values": values });
-    let payload = json!({
-        "type": "view_submission", "team": { "id": "T1", "domain": "test" },
-        "user": { "id": DECLARER, "username": "decl", "name": "decl", "team_id": "T1" },
-        "api_app_id": "A1", "token": "x", "trigger_id": trigger, "view": view
-    });
-    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
-}
-
-fn text_value(value: &str) -> Value {
-    json!({ "value": { "type": "plain_text_input", "value": value } })
-}
-
-async fn opened_view(app: &TestApp, callback_id: &str) -> Value {
-    app.fake
-        .wait_for("views.open", |f| {
-            f.calls("views.open")
-                .iter()
-                .any(|c| c.ok() && c.args["view"]["callback_id"] == callback_id)
-        })
-        .await;
-    let call = app
-        .fake
-        .calls("views.open")
-        .into_iter()
-        .find(|c| c.args["view"]["callback_id"] == callback_id)
-        .unwrap();
-    call.args["view"].clone()
-}
+use crate::helpers::{DECLARER, FORM, TestApp, opened_view, submission, text_value};
 
 both_backends!(
     open_without_a_title_declares_through_the_form,

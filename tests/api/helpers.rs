@@ -8,7 +8,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use rebound::config::Settings;
 use rebound::startup::{Application, Workers};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::fake_slack::{BOT_TOKEN, FakeSlack};
@@ -303,4 +303,54 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// A `view_submission` by the declarer of `view` with `values` as its state, form-encoded as Slack sends it.
+pub fn submission(view: &Value, values: Value, trigger: &str) -> String {
+    let mut view = view.clone();
+    view["id"] = json!("V1");
+    view["state"] = json!({ "values": values });
+    let payload = json!({
+        "type": "view_submission", "team": { "id": "T1", "domain": "test" },
+        "user": { "id": DECLARER, "username": "decl", "name": "decl", "team_id": "T1" },
+        "api_app_id": "A1", "token": "x", "trigger_id": trigger, "view": view
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+/// A `plain_text_input` value in a view's state.
+pub fn text_value(value: &str) -> Value {
+    json!({ "value": { "type": "plain_text_input", "value": value } })
+}
+
+/// The view of the first successful `views.open` with this `callback_id`.
+pub async fn opened_view(app: &TestApp, callback_id: &str) -> Value {
+    app.fake
+        .wait_for("views.open", |f| {
+            f.calls("views.open")
+                .iter()
+                .any(|c| c.ok() && c.args["view"]["callback_id"] == callback_id)
+        })
+        .await;
+    let call = app
+        .fake
+        .calls("views.open")
+        .into_iter()
+        .find(|c| c.args["view"]["callback_id"] == callback_id)
+        .unwrap();
+    call.args["view"].clone()
+}
+
+/// A `block_actions` button click on a message, form-encoded as Slack sends it.
+pub fn click(user: &str, channel: &str, message_ts: &str, action_id: &str, trigger: &str) -> String {
+    let payload = json!({
+        "type": "block_actions", "trigger_id": trigger, "api_app_id": "A1", "token": "x",
+        "team": { "id": "T1", "domain": "test" }, "user": { "id": user, "username": "someone", "team_id": "T1" },
+        "channel": { "id": channel, "name": "somewhere" },
+        "container": { "type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": false },
+        "message": { "type": "message", "ts": message_ts, "text": "" },
+        "response_url": "http://127.0.0.1:9/unused",
+        "actions": [{ "type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1.1", "text": { "type": "plain_text", "text": "x" } }]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
 }

@@ -9,6 +9,7 @@ use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::Ticket;
+use crate::domain::recurrence::Recurrence;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -361,11 +362,22 @@ impl UnitOfWork for PostgresUnitOfWork {
     }
 
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
-        sqlx::query("UPDATE failure_tickets SET status = $1, owner = $2, lesson = $3, closed_at = $4 WHERE id = $5")
-            .bind(ticket.status.as_str())
-            .bind(&ticket.owner)
-            .bind(&ticket.lesson)
-            .bind(ticket.closed_at)
+        sqlx::query(
+            "UPDATE failure_tickets SET status = $1, owner = $2, lesson = $3, closed_at = $4, severity_score = $5, \
+             customer_impact = $6, five_whys = $7, root_cause = $8 WHERE id = $9",
+        )
+        .bind(ticket.status.as_str())
+        .bind(&ticket.owner)
+        .bind(&ticket.lesson)
+        .bind(ticket.closed_at)
+        .bind(ticket.severity_score.map(i32::from))
+        .bind(&ticket.customer_impact)
+        .bind((!ticket.five_whys.is_empty()).then(|| ticket.five_whys.join("\n")))
+        .bind(&ticket.root_cause)
+        .bind(ticket.id)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM failure_ticket_tags WHERE ticket_id = $1")
             .bind(ticket.id)
             .execute(&mut *self.tx)
             .await?;
@@ -377,6 +389,44 @@ impl UnitOfWork for PostgresUnitOfWork {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.id < $1 ORDER BY t.id DESC LIMIT $2"
+        ))
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn add_recurrences(
+        &mut self,
+        ticket_id: i64,
+        found: &[Recurrence],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut added = Vec::new();
+        for recurrence in found {
+            let inserted = sqlx::query(
+                "INSERT INTO failure_recurrences (ticket_id, earlier_id, reason, found_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(ticket_id)
+            .bind(recurrence.earlier_id)
+            .bind(recurrence.reason.describe())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                added.push(recurrence.earlier_id);
+            }
+        }
+        Ok(added)
     }
 
     async fn insert_comms_gap(

@@ -225,6 +225,16 @@ fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
         lesson: row.try_get("lesson")?,
         closed_at: optional_millis(row.try_get("closed_at")?)?,
         source_deleted_at: optional_millis(row.try_get("source_deleted_at")?)?,
+        thread_ts: row.try_get("thread_ts")?,
+        severity_score: row
+            .try_get::<Option<i32>, _>("severity_score")?
+            .and_then(|score| u8::try_from(score).ok()),
+        customer_impact: row.try_get("customer_impact")?,
+        five_whys: row
+            .try_get::<Option<String>, _>("five_whys")?
+            .map(|whys| whys.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
+        root_cause: row.try_get("root_cause")?,
     })
 }
 
@@ -485,6 +495,51 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         row.as_ref().map(ticket_from_row).transpose()
+    }
+
+    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.status = 'open' AND t.captured_at < ? ORDER BY t.captured_at LIMIT 50"
+        ))
+        .bind(millis(captured_before))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT owner, COUNT(*) AS tickets FROM failure_tickets WHERE status <> 'closed' AND owner IS NOT NULL \
+             GROUP BY owner ORDER BY tickets DESC, owner LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>> {
+        let rows = sqlx::query(
+            "SELECT t.captured_at, EXISTS (SELECT 1 FROM failure_recurrences r WHERE r.ticket_id = t.id) AS recurring \
+             FROM failure_tickets t WHERE t.captured_at >= ?",
+        )
+        .bind(millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((from_millis(row.try_get("captured_at")?)?, row.try_get("recurring")?)))
+            .collect()
+    }
+
+    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "JOIN failure_recurrences r ON r.earlier_id = t.id WHERE r.ticket_id = ? ORDER BY t.id"
+        ))
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
     }
 
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {

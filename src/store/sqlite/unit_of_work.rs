@@ -8,6 +8,7 @@ use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::Ticket;
+use crate::domain::recurrence::Recurrence;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -357,11 +358,22 @@ impl UnitOfWork for SqliteUnitOfWork {
     }
 
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
-        sqlx::query("UPDATE failure_tickets SET status = ?, owner = ?, lesson = ?, closed_at = ? WHERE id = ?")
-            .bind(ticket.status.as_str())
-            .bind(&ticket.owner)
-            .bind(&ticket.lesson)
-            .bind(ticket.closed_at.map(millis))
+        sqlx::query(
+            "UPDATE failure_tickets SET status = ?, owner = ?, lesson = ?, closed_at = ?, severity_score = ?, \
+             customer_impact = ?, five_whys = ?, root_cause = ? WHERE id = ?",
+        )
+        .bind(ticket.status.as_str())
+        .bind(&ticket.owner)
+        .bind(&ticket.lesson)
+        .bind(ticket.closed_at.map(millis))
+        .bind(ticket.severity_score.map(i32::from))
+        .bind(&ticket.customer_impact)
+        .bind((!ticket.five_whys.is_empty()).then(|| ticket.five_whys.join("\n")))
+        .bind(&ticket.root_cause)
+        .bind(ticket.id)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM failure_ticket_tags WHERE ticket_id = ?")
             .bind(ticket.id)
             .execute(&mut *self.tx)
             .await?;
@@ -373,6 +385,44 @@ impl UnitOfWork for SqliteUnitOfWork {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.id < ? ORDER BY t.id DESC LIMIT ?"
+        ))
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn add_recurrences(
+        &mut self,
+        ticket_id: i64,
+        found: &[Recurrence],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut added = Vec::new();
+        for recurrence in found {
+            let inserted = sqlx::query(
+                "INSERT INTO failure_recurrences (ticket_id, earlier_id, reason, found_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(ticket_id)
+            .bind(recurrence.earlier_id)
+            .bind(recurrence.reason.describe())
+            .bind(millis(now))
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                added.push(recurrence.earlier_id);
+            }
+        }
+        Ok(added)
     }
 
     async fn insert_comms_gap(

@@ -1,0 +1,143 @@
+//! Failure tickets after capture: the Triage / Root cause / Close buttons and
+//! forms, `/incident failure <id> …`, and recurrence flagging. Every change
+//! is told in the ticket's thread, where the team flagged the failure.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::interactions::open_view;
+use crate::domain::failure::{self, Ticket, TicketChange};
+use crate::domain::recurrence;
+use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
+use crate::views::{failure_forms, failures};
+
+/// How many earlier tickets a new one is compared with (the most recent).
+const RECURRENCE_WINDOW: i64 = 2000;
+
+/// Applies a change to ticket `id` and tells its thread; the answer for the actor.
+pub(super) async fn change(
+    uow: &mut dyn UnitOfWork,
+    id: i64,
+    change: TicketChange,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<Ticket, String>> {
+    let Some(ticket) = uow.ticket(id).await? else {
+        return Ok(Err(format!("There is no failure #{id}.")));
+    };
+    let verb = verb(&change);
+    let next = match failure::apply(&ticket, change, now) {
+        Ok(next) => next,
+        Err(refusal) => return Ok(Err(refusal.to_string())),
+    };
+    uow.save_ticket(&next).await?;
+    let mut line = format!("<@{actor}> {verb} {}", failures::summary(&next));
+    if let Some(lesson) = next.lesson.as_deref().filter(|_| next.closed_at.is_some()) {
+        line.push_str(&format!("\n*Lesson learned:* {}", crate::views::escape(lesson)));
+    }
+    if next.tags != ticket.tags {
+        let earlier = flag_recurrences(uow, &next, now).await?;
+        if !earlier.is_empty() {
+            line.push('\n');
+            line.push_str(&failures::recurrence_line(&earlier));
+        }
+    }
+    uow.enqueue(&thread_note(&next, &line), now).await?;
+    Ok(Ok(next))
+}
+
+fn verb(change: &TicketChange) -> &'static str {
+    match change {
+        TicketChange::Assign(_) => "assigned",
+        TicketChange::Tag(_) => "tagged",
+        TicketChange::Triage(_) => "triaged",
+        TicketChange::RootCause(_) => "recorded the root cause of",
+        TicketChange::Close { .. } => "closed",
+    }
+}
+
+/// A message in the ticket's thread.
+pub(crate) fn thread_note(ticket: &Ticket, text: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("channel:{}", ticket.channel_id),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": ticket.channel_id, "thread_ts": ticket.reply_thread(), "text": text }),
+        after_send: AfterSend::Nothing,
+    }
+}
+
+/// Compares a ticket with the earlier ones and records the recurrences not
+/// known before; returns those earlier tickets, oldest first.
+pub(crate) async fn flag_recurrences(
+    uow: &mut dyn UnitOfWork,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Ticket>> {
+    let earlier = uow.earlier_tickets(ticket.id, RECURRENCE_WINDOW).await?;
+    let found = recurrence::recurrences(ticket, &earlier);
+    let added = uow.add_recurrences(ticket.id, &found, now).await?;
+    let mut repeated: Vec<Ticket> = earlier.into_iter().filter(|e| added.contains(&e.id)).collect();
+    repeated.sort_by_key(|t| t.id);
+    Ok(repeated)
+}
+
+/// A button on a ticket's thread reply opens its form.
+pub(super) async fn button(
+    uow: &mut dyn UnitOfWork,
+    payload: &Value,
+    action: &str,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let user = payload["user"]["id"].as_str().context("failure button without user")?;
+    let trigger = payload["trigger_id"]
+        .as_str()
+        .context("failure button without trigger_id")?;
+    let Some(ticket) = uow.ticket(id).await? else {
+        return Ok(());
+    };
+    if ticket.closed_at.is_some() {
+        let note = format!("<@{user}> failure #{id} is already closed.");
+        return Ok(uow.enqueue(&thread_note(&ticket, &note), now).await?);
+    }
+    let view = match action {
+        failures::TRIAGE_ACTION => failure_forms::triage_form(&ticket, user),
+        failures::ROOT_CAUSE_ACTION => failure_forms::root_cause_form(&ticket),
+        _ => failure_forms::close_form(&ticket),
+    };
+    Ok(open_view(uow, user, trigger, view, now).await?)
+}
+
+/// A submitted failure form (validated at ingress); false when it is not one.
+pub(super) async fn submission(
+    uow: &mut dyn UnitOfWork,
+    view: &Value,
+    user: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let invalid = |errors| anyhow::anyhow!("invalid failure form: {errors:?}");
+    let (id, ticket_change) = match view["callback_id"].as_str().unwrap_or_default() {
+        failure_forms::TRIAGE_CALLBACK => {
+            let (id, triage) = failure_forms::read_triage(view).map_err(invalid)?;
+            (id, TicketChange::Triage(triage))
+        }
+        failure_forms::ROOT_CAUSE_CALLBACK => {
+            let (id, analysis) = failure_forms::read_root_cause(view).map_err(invalid)?;
+            (id, TicketChange::RootCause(analysis))
+        }
+        failure_forms::CLOSE_CALLBACK => {
+            let (id, lesson) = failure_forms::read_close(view).map_err(invalid)?;
+            (id, TicketChange::Close { lesson })
+        }
+        _ => return Ok(false),
+    };
+    if let Err(refusal) = change(uow, id, ticket_change, user, now).await? {
+        // The form was valid but the ticket moved on (closed meanwhile): say so in its thread.
+        if let Some(ticket) = uow.ticket(id).await? {
+            uow.enqueue(&thread_note(&ticket, &format!("<@{user}> {refusal}")), now)
+                .await?;
+        }
+    }
+    Ok(true)
+}
