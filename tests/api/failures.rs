@@ -447,3 +447,35 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_digest_lists_the_untriaged_backlog_busiest_owners_and_recurrence,
+    config =
+        "[failures]\nuntriaged_after = \"1s\"\n[digest]\ncron = \"*/2 * * * * *\"\nchannel = \"incident-managers\"\n",
+    |app: TestApp| async move {
+        app.fake.add_channel("incident-managers", "UADMIN", false);
+        let channel = app.fake.add_channel("alerts", "UADMIN", false);
+        capture(&app, &channel, "Payments webhook retries exhausted for acme").await;
+        capture(&app, &channel, "Payments webhook retries exhausted for globex").await;
+        capture(&app, &channel, "Search cluster yellow after node restart").await;
+        app.command("failure 3 assign <@U0OWNER|olga>", DECLARER, "CANY").await;
+        app.wait_until_inbox_empty().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let wanted = [
+            "*Failure tickets (3 open)*".to_string(),
+            "_Untriaged for over 1s (2)_".to_string(),
+            "• #1 Payments webhook retries exhausted for acme — captured 0h ago".to_string(),
+            "_Most open tickets:_ <@U0OWNER> 1".to_string(),
+            format!("_Recurrence:_ {month} 33% (1 of 3)"),
+        ];
+        app.fake
+            .wait_for("a digest with the failure backlog", |f| {
+                f.calls("chat.postMessage").iter().any(|c| {
+                    let blocks = c.args["blocks"].to_string();
+                    c.args["channel"] == "incident-managers" && wanted.iter().all(|w| blocks.contains(w.as_str()))
+                })
+            })
+            .await;
+    }
+);

@@ -86,9 +86,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, Workers::default()).await
 }
 
-/// Starts Rebound with a TOML configuration file.
+/// Starts Rebound with a TOML configuration file (none when `toml` is empty).
 pub async fn spawn_app_with_config(backend: Backend, toml: &str) -> Option<TestApp> {
-    spawn(backend, Workers::default(), Some(toml)).await
+    spawn(backend, Workers::default(), (!toml.is_empty()).then_some(toml)).await
 }
 
 pub async fn spawn_app_with(backend: Backend, workers: Workers) -> Option<TestApp> {
@@ -283,21 +283,27 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Declares to both backends: `both_backends!(name, |app| async move { … })`.
+/// Declares to both backends: `both_backends!(name, |app| async move { … })`,
+/// or with a TOML configuration: `both_backends!(name, config = "…", |app| …)`.
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:expr) => {
+        $crate::both_backends!($name, config = "", $body);
+    };
+    ($name:ident, config = $config:expr, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                let backend = $crate::helpers::Backend::Sqlite;
+                if let Some(app) = $crate::helpers::spawn_app_with_config(backend, $config).await {
                     ($body)(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                let backend = $crate::helpers::Backend::Postgres;
+                if let Some(app) = $crate::helpers::spawn_app_with_config(backend, $config).await {
                     ($body)(app).await;
                 }
             }
