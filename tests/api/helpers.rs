@@ -81,11 +81,6 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Starts Rebound with every worker on a fresh database.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, Workers::default()).await
-}
-
 /// Starts Rebound with a TOML configuration file (none when `toml` is empty).
 pub async fn spawn_app_with_config(backend: Backend, toml: &str) -> Option<TestApp> {
     spawn(backend, Workers::default(), (!toml.is_empty()).then_some(toml)).await
