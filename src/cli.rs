@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::{ProcessEnv, Settings, redact_database_url};
 use crate::startup::{Application, Workers};
-use crate::{manifest, store, telemetry};
+use crate::{manifest, reports, store, telemetry};
 
 /// Rebound: a self-hosted Slack incident-response bot.
 ///
@@ -38,6 +38,38 @@ pub enum CliCommand {
     },
     /// Validate configuration and print the effective settings, secrets redacted.
     Check,
+    /// Print the post-mortem draft (Markdown) of an incident, e.g. `rebound postmortem 42`.
+    Postmortem {
+        /// The incident number (`42` or `INC-42`).
+        id: String,
+    },
+    /// Write incidents with their metrics (MTTA, MTTR, updates, comms SLO) to stdout.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Only incidents declared on or after this date (YYYY-MM-DD, UTC) or instant (RFC 3339).
+        #[arg(long, value_parser = parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// How `rebound export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A JSON array of objects.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+fn parse_since(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.to_utc())
+        .map_err(|_| format!("{text:?} is not a date: use YYYY-MM-DD or an RFC 3339 time"))
 }
 
 /// Parses arguments and runs the chosen command.
@@ -75,6 +107,42 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        CliCommand::Postmortem { id } => {
+            let (settings, store) = open_for_reading().await?;
+            let number: i64 = id
+                .trim_start_matches("INC-")
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{id:?} is not an incident number (e.g. 42 or INC-42)"))?;
+            let markdown = reports::postmortem_markdown(store.as_ref(), &settings.file, number, chrono::Utc::now())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no incident {id}"))?;
+            print!("{markdown}");
+            Ok(())
+        }
+        CliCommand::Export { format, since } => {
+            let (settings, store) = open_for_reading().await?;
+            let since = since.unwrap_or(chrono::DateTime::UNIX_EPOCH);
+            let measured = reports::measured_since(store.as_ref(), since, chrono::Utc::now()).await?;
+            let rows: Vec<reports::ExportRow> = measured
+                .iter()
+                .map(|(incident, metrics)| reports::ExportRow::new(incident, metrics, &settings.file))
+                .collect();
+            let stdout = std::io::stdout().lock();
+            match format {
+                ExportFormat::Json => {
+                    serde_json::to_writer_pretty(stdout, &rows)?;
+                    println!();
+                }
+                ExportFormat::Csv => {
+                    let mut writer = csv::Writer::from_writer(stdout);
+                    for row in &rows {
+                        writer.serialize(row)?;
+                    }
+                    writer.flush()?;
+                }
+            }
+            Ok(())
+        }
         CliCommand::Serve => {
             let settings = Settings::load(&ProcessEnv)?;
             settings.require_for_serve()?;
@@ -84,6 +152,16 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
                 .await
         }
     }
+}
+
+/// Settings and a store for the read-only commands; refuses an unmigrated database.
+async fn open_for_reading() -> anyhow::Result<(Settings, std::sync::Arc<dyn store::Store>)> {
+    let settings = Settings::load(&ProcessEnv)?;
+    let store = store::connect(settings.database_url.expose_secret()).await?;
+    if !store.check_ready().await? {
+        anyhow::bail!("the database is not migrated: run `rebound migrate` first");
+    }
+    Ok((settings, store))
 }
 
 /// The effective settings, one per line, secrets shown only as set/unset.

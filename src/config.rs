@@ -38,6 +38,36 @@ pub struct FileSettings {
     pub digest: DigestSettings,
     pub permissions: PermissionSettings,
     pub timeline: TimelineSettings,
+    pub cost: CostSettings,
+    pub web: WebSettings,
+}
+
+/// Estimated downtime cost, shown in post-mortems.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostSettings {
+    /// Shown next to amounts, e.g. `USD` or `€`.
+    pub currency: String,
+    /// Cost of one minute open at each severity; severities left out cost nothing.
+    pub per_minute: BTreeMap<Severity, f64>,
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        Self {
+            currency: "USD".into(),
+            per_minute: BTreeMap::new(),
+        }
+    }
+}
+
+/// How Rebound's own web pages are reached from Slack.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// The public base URL of this Rebound (as given to `rebound manifest --url`),
+    /// for links to post-mortem drafts. Without it, Slack messages name the CLI command instead.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,10 +11,11 @@
 //! | [`inbox`] | group-committed durable inbox writes | lose an acknowledged request |
 //! | [`dispatcher`] | turns inbox items into domain decisions and one store transaction | call Slack directly |
 //! | [`outbox`] | sends recorded Slack Web API calls: retries, 429, per-channel order | decide anything |
-//! | [`scheduler`] | durable timers (skeleton until issue #4) | keep timers in memory only |
+//! | [`scheduler`] | durable timers, the manager digest | keep timers in memory only |
+//! | [`reports`] | post-mortem drafts, stats and exports read from the store | write anything |
 //! | [`store`] | SQL for SQLite and Postgres behind one trait | contain rules |
 //! | [`views`] | Block Kit rendering, pure functions from state to blocks | exceed Slack's limits |
-//! | [`web`] | `/healthz`, `/readyz`, `/metrics` | expose secrets |
+//! | [`web`] | `/healthz`, `/readyz`, `/metrics`, post-mortem pages | expose secrets or private incidents |
 //! | [`manifest`] | the Slack app manifest for a public URL | drift from the routes |
 //! | [`background`] | the lower-priority runtime the workers run on | run request handlers |
 //! | [`startup`] | wiring: router, workers, graceful shutdown | contain logic |
@@ -29,6 +30,7 @@ pub mod ingress;
 pub mod manifest;
 pub mod metrics;
 pub mod outbox;
+pub mod reports;
 pub mod scheduler;
 pub mod slack;
 pub mod startup;

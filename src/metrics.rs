@@ -33,8 +33,31 @@ pub struct MonthLabels {
     pub month: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SeverityLabels {
+    /// `sev1`…`sev4`, or `unset`; the worst severity the incident had.
+    pub severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WeekLabels {
+    /// ISO week in the team's time zone, `2026-W48`.
+    pub week: String,
+}
+
 /// A gauge that holds a fraction.
 pub type RatioGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
+/// Incident aggregates as `/metrics` shows them.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFigures {
+    /// Last 30 days, by worst severity.
+    pub by_severity: Vec<(String, crate::domain::incident_metrics::Aggregate)>,
+    /// Last 8 weeks, by ISO week.
+    pub by_week: Vec<(String, crate::domain::incident_metrics::Aggregate)>,
+    /// Last 30 days.
+    pub comms_adherence: Option<f64>,
+}
 
 /// Every metric Rebound exports.
 pub struct Metrics {
@@ -51,6 +74,15 @@ pub struct Metrics {
     pub failure_tickets: Family<MonthLabels, Gauge>,
     /// Share of a month's failure tickets that repeat an earlier one.
     pub failure_recurrence_rate: Family<MonthLabels, RatioGauge>,
+    /// Incident aggregates over the last 30 days, by worst severity.
+    pub incidents: Family<SeverityLabels, Gauge>,
+    pub mtta_seconds: Family<SeverityLabels, RatioGauge>,
+    pub mttr_seconds: Family<SeverityLabels, RatioGauge>,
+    /// Incident aggregates by week of declaration (last 8 weeks).
+    pub weekly_mtta_seconds: Family<WeekLabels, RatioGauge>,
+    pub weekly_mttr_seconds: Family<WeekLabels, RatioGauge>,
+    /// On-time share of customer-update gaps over the last 30 days.
+    pub comms_slo_adherence: RatioGauge,
 }
 
 fn ack_histogram() -> Histogram {
@@ -104,10 +136,52 @@ impl Metrics {
             "Share of a month's failure tickets that repeat an earlier failure",
             failure_recurrence_rate.clone(),
         );
+        let incidents = Family::<SeverityLabels, Gauge>::default();
+        let mtta_seconds = Family::<SeverityLabels, RatioGauge>::default();
+        let mttr_seconds = Family::<SeverityLabels, RatioGauge>::default();
+        let weekly_mtta_seconds = Family::<WeekLabels, RatioGauge>::default();
+        let weekly_mttr_seconds = Family::<WeekLabels, RatioGauge>::default();
+        let comms_slo_adherence = RatioGauge::default();
+        registry.register(
+            "incidents_30d",
+            "Incidents declared in the last 30 days, by worst severity",
+            incidents.clone(),
+        );
+        registry.register(
+            "mtta_seconds",
+            "Mean time to acknowledge over the last 30 days, by worst severity",
+            mtta_seconds.clone(),
+        );
+        registry.register(
+            "mttr_seconds",
+            "Mean time to resolve over the last 30 days, by worst severity",
+            mttr_seconds.clone(),
+        );
+        registry.register(
+            "weekly_mtta_seconds",
+            "Mean time to acknowledge by ISO week of declaration (team time zone)",
+            weekly_mtta_seconds.clone(),
+        );
+        registry.register(
+            "weekly_mttr_seconds",
+            "Mean time to resolve by ISO week of declaration (team time zone)",
+            weekly_mttr_seconds.clone(),
+        );
+        registry.register(
+            "comms_slo_adherence",
+            "Share of customer-update gaps within the promised cadence, last 30 days",
+            comms_slo_adherence.clone(),
+        );
         Arc::new(Self {
             registry,
             failure_tickets,
             failure_recurrence_rate,
+            incidents,
+            mtta_seconds,
+            mttr_seconds,
+            weekly_mtta_seconds,
+            weekly_mttr_seconds,
+            comms_slo_adherence,
             requests,
             ack_seconds,
             slack_calls,
@@ -140,6 +214,39 @@ impl Metrics {
                 .set(i64::try_from(month.tickets).unwrap_or(i64::MAX));
             self.failure_recurrence_rate.get_or_create(&labels).set(month.rate());
         }
+    }
+
+    /// Replaces the incident aggregates (groups without data disappear).
+    pub fn set_incident_aggregates(&self, figures: &IncidentFigures) {
+        self.incidents.clear();
+        self.mtta_seconds.clear();
+        self.mttr_seconds.clear();
+        self.weekly_mtta_seconds.clear();
+        self.weekly_mttr_seconds.clear();
+        for (severity, aggregate) in &figures.by_severity {
+            let labels = SeverityLabels {
+                severity: severity.clone(),
+            };
+            self.incidents
+                .get_or_create(&labels)
+                .set(i64::try_from(aggregate.incidents).unwrap_or(i64::MAX));
+            if let Some(mtta) = aggregate.mtta {
+                self.mtta_seconds.get_or_create(&labels).set(mtta.as_secs_f64());
+            }
+            if let Some(mttr) = aggregate.mttr {
+                self.mttr_seconds.get_or_create(&labels).set(mttr.as_secs_f64());
+            }
+        }
+        for (week, aggregate) in &figures.by_week {
+            let labels = WeekLabels { week: week.clone() };
+            if let Some(mtta) = aggregate.mtta {
+                self.weekly_mtta_seconds.get_or_create(&labels).set(mtta.as_secs_f64());
+            }
+            if let Some(mttr) = aggregate.mttr {
+                self.weekly_mttr_seconds.get_or_create(&labels).set(mttr.as_secs_f64());
+            }
+        }
+        self.comms_slo_adherence.set(figures.comms_adherence.unwrap_or(1.0));
     }
 
     /// The registry in Prometheus/OpenMetrics text format.

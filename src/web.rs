@@ -1,19 +1,68 @@
-//! Operational routes: `/healthz`, `/readyz`, `/metrics`.
+//! Operational routes (`/healthz`, `/readyz`, `/metrics`) and the post-mortem
+//! drafts (`/incidents/{id}/postmortem` as HTML, `…/postmortem.md` as Markdown).
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::domain::recurrence;
 use crate::startup::AppState;
+use crate::{reports, views};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/incidents/{id}/postmortem", get(postmortem_html))
+        .route("/incidents/{id}/postmortem.md", get(postmortem_markdown))
+}
+
+/// The draft of a public incident, or the reason there is none.
+async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (StatusCode, String)> {
+    let not_found = || (StatusCode::NOT_FOUND, format!("There is no incident {id}.\n"));
+    let id: i64 = id.trim_start_matches("INC-").parse().map_err(|_| not_found())?;
+    let store = state.store.as_ref();
+    let unavailable = |error: crate::store::StoreError| {
+        tracing::warn!(%error, "could not read a post-mortem");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is unavailable; try again.\n".to_string(),
+        )
+    };
+    let incident = store.incident(id).await.map_err(unavailable)?.ok_or_else(not_found)?;
+    if incident.private {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!("INC-{id} is private: its post-mortem is only printed by `rebound postmortem {id}`.\n"),
+        ));
+    }
+    let markdown = reports::postmortem_markdown(store, &state.settings.file, id, chrono::Utc::now())
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
+    Ok((
+        format!("Post-mortem: {} {}", incident.reference(), incident.title),
+        markdown,
+    ))
+}
+
+/// `GET /incidents/{id}/postmortem.md`: the draft as Markdown, to paste into a wiki.
+async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match postmortem(&state, &id).await {
+        Ok((_, markdown)) => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `GET /incidents/{id}/postmortem`: the draft as a readable page.
+async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match postmortem(&state, &id).await {
+        Ok((title, markdown)) => Html(views::postmortem::html(&title, &markdown)).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 /// 200 while the process is up.
@@ -47,6 +96,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ticket_recurrence_since(year_ago).await {
         Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
         Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),
+    }
+    match reports::metric_figures(state.store.as_ref(), &state.settings.file, chrono::Utc::now()).await {
+        Ok(figures) => state.metrics.set_incident_aggregates(&figures),
+        Err(error) => tracing::warn!(%error, "could not read incident aggregates for /metrics"),
     }
     (
         [(

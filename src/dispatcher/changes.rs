@@ -64,6 +64,9 @@ async fn record(
     for change in timers::on_change(incident, happened, &settings.file, now) {
         uow.apply_timer(incident.id, &change, now).await?;
     }
+    if let Happened::SeverityChanged { to, .. } = happened {
+        uow.record_severity(incident.id, *to, now).await?;
+    }
     if let Happened::ActionAdded(item) = happened {
         let id = uow.insert_action_item(incident.id, item, request.actor, now).await?;
         if let Some(due_at) = item.due_at {
@@ -87,6 +90,12 @@ async fn record(
         post(&in_channel, request.channel_id, &format!("<@{}> {line}", request.actor)),
     ] {
         uow.enqueue(&call, now).await?;
+    }
+    if let Happened::Resolved { .. } = happened {
+        let link = postmortem_link(settings, incident);
+        let summary = views::postmortem::resolved_summary(incident, link.as_deref());
+        uow.enqueue(&post(&in_channel, request.channel_id, &summary), now)
+            .await?;
     }
     if happened.changes_topic() {
         uow.enqueue(&set_topic(incident, request.channel_id), now).await?;
@@ -163,4 +172,11 @@ async fn reply(uow: &mut dyn UnitOfWork, request: &Request<'_>, text: &str, now:
         after_send: AfterSend::Nothing,
     };
     uow.enqueue(&call, now).await
+}
+
+/// Where the post-mortem draft can be read, when a public URL is configured
+/// (private incidents have none: their drafts are for the CLI only).
+fn postmortem_link(settings: &Settings, incident: &Incident) -> Option<String> {
+    let base = settings.file.web.public_url.as_deref()?;
+    (!incident.private).then(|| format!("{}/incidents/{}/postmortem", base.trim_end_matches('/'), incident.id))
 }

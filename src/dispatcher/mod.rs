@@ -47,6 +47,7 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         Command::Open { .. }
         | Command::OpenForm { .. }
         | Command::Reminders
+        | Command::Stats { .. }
         | Command::Failures(_)
         | Command::Failure { .. }
         | Command::List

@@ -61,9 +61,16 @@ pub enum Command {
         id: i64,
         change: TicketChange,
     },
+    /// `/incident stats [window]`: MTTA, MTTR and friends over the last `window`.
+    Stats {
+        window: Duration,
+    },
     List,
     Help,
 }
+
+/// The window `/incident stats` covers when none is given.
+pub const DEFAULT_STATS_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 
 /// Which failure tickets to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +128,7 @@ impl Command {
                 | Command::OpenForm { .. }
                 | Command::List
                 | Command::Help
+                | Command::Stats { .. }
                 | Command::Failures(_)
                 | Command::Failure { .. }
         )
@@ -130,7 +138,7 @@ impl Command {
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Command::List | Command::Help | Command::Reminders | Command::Failures(_)
+            Command::List | Command::Help | Command::Reminders | Command::Failures(_) | Command::Stats { .. }
         )
     }
 }
@@ -152,13 +160,14 @@ pub mod usage {
     pub const POSTMORTEM: &str = "/incident postmortem done [link]";
     pub const FAILURES: &str = "/incident failures [open|mine|tag:<tag>]";
     pub const FAILURE: &str = "/incident failure <id> assign @user | tag <tag> | close <lesson learned>";
+    pub const STATS: &str = "/incident stats [period like 30d]";
     pub const HELP: &str = "/incident help";
-    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|failures|failure|list|help> …";
+    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 17] = [
         OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, POSTMORTEM, REMINDERS, FAILURES,
-        FAILURE, LIST, HELP,
+        FAILURE, STATS, LIST, HELP,
     ];
 }
 
@@ -170,6 +179,7 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
         "" | "help" => Ok(Command::Help),
         "list" => no_arguments(rest, Command::List, usage::LIST),
         "reminders" => no_arguments(rest, Command::Reminders, usage::REMINDERS),
+        "stats" => parse_stats(rest),
         "postmortem" => parse_postmortem(rest),
         "failures" => parse_failures(rest),
         "failure" => parse_failure(rest),
@@ -295,6 +305,23 @@ fn parse_failure(rest: &str) -> Result<Command, CommandError> {
         }
     };
     Ok(Command::Failure { id, change })
+}
+
+fn parse_stats(rest: &str) -> Result<Command, CommandError> {
+    if rest.is_empty() {
+        return Ok(Command::Stats {
+            window: DEFAULT_STATS_WINDOW,
+        });
+    }
+    match humantime::parse_duration(rest) {
+        Ok(window) if window >= Duration::from_secs(3600) && window <= Duration::from_secs(3650 * 86_400) => {
+            Ok(Command::Stats { window })
+        }
+        _ => Err(CommandError::new(
+            format!("`{}` is not a period from 1h to 3650d", truncate(rest, 40)),
+            usage::STATS,
+        )),
+    }
 }
 
 fn parse_postmortem(rest: &str) -> Result<Command, CommandError> {
@@ -616,6 +643,26 @@ mod tests {
         assert_eq!(parse("failure x close y").unwrap_err().usage, usage::FAILURE);
         assert_eq!(parse("failure 3 explode").unwrap_err().usage, usage::FAILURE);
         assert_eq!(parse("failures everything").unwrap_err().usage, usage::FAILURES);
+    }
+
+    #[test]
+    fn stats_takes_an_optional_period() {
+        assert_eq!(
+            parse("stats"),
+            Ok(Command::Stats {
+                window: DEFAULT_STATS_WINDOW
+            })
+        );
+        assert_eq!(
+            parse("stats 7d"),
+            Ok(Command::Stats {
+                window: Duration::from_secs(7 * 86_400)
+            })
+        );
+        assert_eq!(parse("stats 5m").unwrap_err().usage, usage::STATS);
+        assert_eq!(parse("stats forever").unwrap_err().usage, usage::STATS);
+        assert!(!parse("stats").unwrap().needs_incident_channel());
+        assert!(parse("stats 90d").unwrap().is_read_only());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod comms;
 pub mod digest;
 pub mod failure;
 pub mod incident;
+pub mod incident_metrics;
 pub mod lifecycle;
 pub mod recurrence;
 pub mod severity;

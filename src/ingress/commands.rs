@@ -12,13 +12,13 @@ use serde_json::Value;
 use slack_morphism::prelude::SlackCommandEvent;
 
 use super::{IngressError, verified_body};
-use crate::dispatcher;
 use crate::domain::command::FailureList;
 use crate::domain::{Command, command, failure, lifecycle};
 use crate::startup::AppState;
 use crate::store::TicketFilter;
 use crate::store::{InboxKind, NewInboxItem};
 use crate::views::{self, failures, reminders, replies};
+use crate::{dispatcher, reports};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -66,6 +66,10 @@ pub async fn handle(
             }
             store_invocation(&state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&format!(":ok_hand: Updating failure *#{id}*…"))))
+        }
+        Command::Stats { window } => {
+            let stats = reports::stats(state.store.as_ref(), &state.settings.file, window, chrono::Utc::now()).await?;
+            Ok(Json(views::ephemeral(&views::stats::render(&stats))))
         }
         Command::OpenForm { .. } => {
             store_invocation(&state, &invocation, text).await?;

@@ -331,6 +331,14 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
     /// The earlier tickets a ticket repeats, oldest first.
     async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
+    /// The severities an incident had, oldest first, each with when it was set.
+    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>>;
+    /// Every measured gap between an incident's customer updates, oldest first.
+    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
+    /// Failure tickets captured in an incident's channel, oldest first.
+    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>>;
+    /// Incidents declared at or after `since`, oldest first.
+    async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
     /// Action items not done whose due date has passed.
@@ -357,6 +365,13 @@ pub trait UnitOfWork: Send {
     async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
     async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
     async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
+    /// Records the severity an incident has from `at` on.
+    async fn record_severity(
+        &mut self,
+        id: IncidentId,
+        severity: crate::domain::Severity,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Records a captured message; `None` when that message was captured before.
     async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
     async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>>;
@@ -505,6 +520,11 @@ fn parse_after_send(text: &str) -> StoreResult<AfterSend> {
 fn parse_severity(text: Option<String>) -> StoreResult<Option<crate::domain::Severity>> {
     text.map(|s| s.parse().map_err(|()| StoreError::Corrupt(format!("severity {s:?}"))))
         .transpose()
+}
+
+fn required_severity(text: String) -> StoreResult<crate::domain::Severity> {
+    text.parse()
+        .map_err(|()| StoreError::Corrupt(format!("severity {text:?}")))
 }
 
 fn parse_status(text: &str) -> StoreResult<crate::domain::Status> {

@@ -9,8 +9,10 @@ pub mod digest;
 pub mod failure_forms;
 pub mod failures;
 pub mod modals;
+pub mod postmortem;
 pub mod reminders;
 pub mod replies;
+pub mod stats;
 
 use serde_json::{Value, json};
 

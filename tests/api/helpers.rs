@@ -342,16 +342,25 @@ pub async fn opened_view(app: &TestApp, callback_id: &str) -> Value {
     call.args["view"].clone()
 }
 
-/// A `block_actions` button click on a message, form-encoded as Slack sends it.
-pub fn click(user: &str, channel: &str, message_ts: &str, action_id: &str, trigger: &str) -> String {
+/// A `block_actions` payload for one control on a message, form-encoded as Slack sends it.
+pub fn block_actions(user: &str, channel: &str, message_ts: &str, trigger: &str, action: Value) -> String {
     let payload = json!({
         "type": "block_actions", "trigger_id": trigger, "api_app_id": "A1", "token": "x",
-        "team": { "id": "T1", "domain": "test" }, "user": { "id": user, "username": "someone", "team_id": "T1" },
+        "team": { "id": "T1", "domain": "test" }, "user": { "id": user, "username": "someone", "name": "someone", "team_id": "T1" },
         "channel": { "id": channel, "name": "somewhere" },
         "container": { "type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": false },
         "message": { "type": "message", "ts": message_ts, "text": "" },
         "response_url": "http://127.0.0.1:9/unused",
-        "actions": [{ "type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1.1", "text": { "type": "plain_text", "text": "x" } }]
+        "state": { "values": {} },
+        "actions": [action]
     });
     serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+/// A button click on a message.
+pub fn click(user: &str, channel: &str, message_ts: &str, action_id: &str, trigger: &str) -> String {
+    let action = json!({
+        "type": "button", "action_id": action_id, "block_id": "b", "action_ts": "1.1", "text": { "type": "plain_text", "text": "x" }
+    });
+    block_actions(user, channel, message_ts, trigger, action)
 }

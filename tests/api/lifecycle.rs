@@ -193,17 +193,7 @@ fn severity_click(channel: &str, trigger: &str, value: &str) -> String {
 
 /// A `block_actions` payload as Slack sends it for a control on the card.
 fn card_action(channel: &str, trigger: &str, action: Value) -> String {
-    let payload = json!({
-        "type": "block_actions", "trigger_id": trigger, "api_app_id": "A1", "token": "x",
-        "user": { "id": "U0CLICKER", "username": "clicker", "name": "clicker", "team_id": "T1" },
-        "team": { "id": "T1", "domain": "test" },
-        "container": { "type": "message", "message_ts": "1700000001.000001", "channel_id": channel, "is_ephemeral": false },
-        "channel": { "id": channel, "name": "inc" },
-        "response_url": "http://127.0.0.1:9/unused",
-        "state": { "values": {} },
-        "actions": [action]
-    });
-    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+    crate::helpers::block_actions("U0CLICKER", channel, "1700000001.000001", trigger, action)
 }
 
 both_backends!(

@@ -13,4 +13,5 @@ mod forms;
 mod ingress;
 mod lifecycle;
 mod operations;
+mod postmortems;
 mod timers;

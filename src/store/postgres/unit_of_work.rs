@@ -56,6 +56,9 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(draft.severity.map(|_| draft.declared_at))
         .fetch_one(&mut *self.tx)
         .await?;
+        if let Some(severity) = draft.severity {
+            self.record_severity(id, severity, draft.declared_at).await?;
+        }
         Ok(draft.clone().into_incident(id))
     }
 
@@ -129,6 +132,21 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(&entry.source)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    async fn record_severity(
+        &mut self,
+        id: IncidentId,
+        severity: crate::domain::Severity,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO severity_changes (incident_id, severity, at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(severity.as_str())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

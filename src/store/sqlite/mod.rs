@@ -542,6 +542,59 @@ impl Store for SqliteStore {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>> {
+        let rows = sqlx::query("SELECT at, severity FROM severity_changes WHERE incident_id = ? ORDER BY at, id")
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    from_millis(row.try_get("at")?)?,
+                    required_severity(row.try_get("severity")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>> {
+        let rows = sqlx::query(
+            "SELECT severity, promised_ms, actual_ms, breached FROM comms_gaps WHERE incident_id = ? ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CommsGap {
+                    severity: required_severity(row.try_get("severity")?)?,
+                    promised: Duration::from_millis(row.try_get::<i64, _>("promised_ms")?.max(0) as u64),
+                    actual: Duration::from_millis(row.try_get::<i64, _>("actual_ms")?.max(0) as u64),
+                    breached: row.try_get("breached")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
+            "WHERE t.incident_id = ? ORDER BY t.id"
+        ))
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+        let rows = sqlx::query(select_incidents!("WHERE declared_at >= ? ORDER BY id"))
+            .bind(millis(since))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {
         let rows = sqlx::query(
             "SELECT incident_id, severity, promised_ms, actual_ms, at FROM comms_gaps WHERE breached AND at > ? ORDER BY at",

@@ -57,6 +57,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(draft.severity.map(|_| millis(draft.declared_at)))
         .fetch_one(&mut *self.tx)
         .await?;
+        if let Some(severity) = draft.severity {
+            self.record_severity(id, severity, draft.declared_at).await?;
+        }
         Ok(draft.clone().into_incident(id))
     }
 
@@ -126,6 +129,21 @@ impl UnitOfWork for SqliteUnitOfWork {
             .bind(&entry.kind)
             .bind(&entry.body)
             .bind(&entry.source)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_severity(
+        &mut self,
+        id: IncidentId,
+        severity: crate::domain::Severity,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO severity_changes (incident_id, severity, at) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(severity.as_str())
+            .bind(millis(at))
             .execute(&mut *self.tx)
             .await?;
         Ok(())
