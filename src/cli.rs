@@ -207,6 +207,21 @@ fn describe(settings: &Settings) -> String {
     ));
     lines.push(format!("failures.emoji {}", file.failures.emoji.join(", ")));
     lines.push(format!(
+        "failures.untriaged_after {}",
+        humantime::format_duration(file.failures.untriaged_after)
+    ));
+    lines.push(format!(
+        "web.public_url {}",
+        file.web.public_url.as_deref().unwrap_or("[not set]")
+    ));
+    let rates: Vec<String> = file
+        .cost
+        .per_minute
+        .iter()
+        .map(|(severity, rate)| format!("{severity} {rate}/min"))
+        .collect();
+    lines.push(format!("cost {} {}", file.cost.currency, rates.join(", ")));
+    lines.push(format!(
         "digest {} ({}) → {}",
         file.digest.cron, file.digest.timezone, file.digest.channel
     ));
