@@ -40,6 +40,26 @@ pub struct FileSettings {
     pub timeline: TimelineSettings,
     pub cost: CostSettings,
     pub web: WebSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long finished work is kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Processed inbox items and sent Slack calls are deleted after this long
+    /// (items and calls that ended in an error are kept). Slack retries a
+    /// delivery within minutes, so a few days keeps every retry recognised.
+    #[serde(with = "humantime_serde")]
+    pub keep_delivered: Duration,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            keep_delivered: Duration::from_secs(7 * 86_400),
+        }
+    }
 }
 
 /// Estimated downtime cost, shown in post-mortems.

@@ -141,7 +141,11 @@ impl Application {
             outbox_ready: outbox_ready.clone(),
         };
         tasks.push(background.spawn(scheduler.run(shutdown_rx.clone())));
-        tasks.push(background.spawn(store::run_housekeeping(store.clone(), shutdown_rx.clone())));
+        tasks.push(background.spawn(store::run_housekeeping(
+            store.clone(),
+            settings.file.retention.keep_delivered,
+            shutdown_rx.clone(),
+        )));
 
         let app = router(state);
         let mut server_shutdown = shutdown_rx;

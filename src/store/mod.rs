@@ -292,6 +292,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
     async fn housekeeping(&self) -> StoreResult<()>;
+    /// Deletes up to `limit` processed inbox items and sent outbox calls that
+    /// finished before `done_before`; returns how many rows went. Items and
+    /// calls that ended in an error are kept for inspection.
+    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
     /// Ok when the database answers and every migration is applied.
     async fn check_ready(&self) -> StoreResult<bool>;
 
@@ -475,8 +479,20 @@ pub trait UnitOfWork: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
-/// Runs [`Store::housekeeping`] every second until `shutdown`.
-pub async fn run_housekeeping(store: Arc<dyn Store>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+/// How many rows one prune statement deletes at most, so a large backlog
+/// never holds SQLite's writer for long.
+const PRUNE_BATCH: i64 = 1000;
+
+/// Runs [`Store::housekeeping`] every second, and prunes delivered work older
+/// than `keep_delivered` every `keep_delivered / 2` (at most every 10
+/// minutes), until `shutdown`.
+pub async fn run_housekeeping(
+    store: Arc<dyn Store>,
+    keep_delivered: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let prune_every = (keep_delivered / 2).clamp(Duration::from_secs(1), Duration::from_secs(600));
+    let mut last_prune: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -485,6 +501,32 @@ pub async fn run_housekeeping(store: Arc<dyn Store>, mut shutdown: tokio::sync::
         if let Err(error) = store.housekeeping().await {
             tracing::warn!(%error, "database housekeeping failed");
         }
+        if last_prune.is_none_or(|at| at.elapsed() >= prune_every) {
+            last_prune = Some(tokio::time::Instant::now());
+            prune(store.as_ref(), keep_delivered).await;
+        }
+    }
+}
+
+async fn prune(store: &dyn Store, keep_delivered: Duration) {
+    let done_before = Utc::now() - chrono::Duration::from_std(keep_delivered).unwrap_or(chrono::Duration::MAX);
+    let mut total = 0;
+    loop {
+        match store.prune(done_before, PRUNE_BATCH).await {
+            Ok(deleted) => {
+                total += deleted;
+                if deleted < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "pruning delivered work failed");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(rows = total, "pruned delivered inbox items and Slack calls");
     }
 }
 

@@ -139,3 +139,34 @@ async fn migrate_command_makes_the_database_ready_sqlite() {
 async fn migrate_command_makes_the_database_ready_postgres() {
     readiness_follows_migrations(crate::helpers::Backend::Postgres).await;
 }
+
+/// Counts rows with a plain SQL query, on either database.
+async fn count(database_url: &str, sql: &'static str) -> i64 {
+    if database_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    }
+}
+
+both_backends!(
+    delivered_work_is_pruned_after_the_retention_period,
+    config = "[retention]\nkeep_delivered = \"1s\"\n",
+    |app: TestApp| async move {
+        crate::helpers::declared_channel(&app, "open Pruning check sev3").await;
+        app.wait_until_inbox_empty().await;
+        let delivered = "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NOT NULL) \
+                         + (SELECT COUNT(*) FROM outbox WHERE state = 'sent')";
+        assert!(count(&app.database_url, delivered).await > 0, "work was recorded");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while count(&app.database_url, delivered).await > 0 {
+            assert!(std::time::Instant::now() < deadline, "delivered work was never pruned");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        assert!(store.incident(1).await.unwrap().is_some(), "state is kept");
+        assert!(!store.timeline(1).await.unwrap().is_empty(), "the timeline is kept");
+    }
+);

@@ -163,6 +163,26 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+        let inbox = sqlx::query(
+            "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE processed_at < $1 AND last_error IS NULL LIMIT $2)",
+        )
+        .bind(done_before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let outbox = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2)",
+        )
+        .bind(done_before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inbox.max(outbox))
+    }
+
     async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")

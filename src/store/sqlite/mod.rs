@@ -284,6 +284,28 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+        self.gate.wait_for_inbox().await;
+        let inbox = sqlx::query(
+            "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE processed_at < ? AND last_error IS NULL LIMIT ?)",
+        )
+        .bind(millis(done_before))
+        .bind(limit)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        self.gate.wait_for_inbox().await;
+        let outbox = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' AND sent_at < ? LIMIT ?)",
+        )
+        .bind(millis(done_before))
+        .bind(limit)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(inbox.max(outbox))
+    }
+
     async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
