@@ -27,14 +27,21 @@ pub enum CliCommand {
     ///
     /// Applies pending migrations first. Stops gracefully on SIGTERM/SIGINT,
     /// leaving unfinished work in the database for the next start.
-    Serve,
+    Serve {
+        /// Receive Slack traffic over Socket Mode (needs SLACK_APP_TOKEN), so no public URL is needed.
+        #[arg(long)]
+        socket_mode: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
-    /// Print the Slack app manifest (YAML) for a public base URL.
+    /// Print the Slack app manifest (YAML) for a public base URL, or for Socket Mode.
     Manifest {
         /// Public base URL Slack will call, e.g. https://rebound.example.com
+        #[arg(long, required_unless_present = "socket_mode", conflicts_with = "socket_mode")]
+        url: Option<url::Url>,
+        /// A manifest for `serve --socket-mode`: no request URLs needed.
         #[arg(long)]
-        url: url::Url,
+        socket_mode: bool,
     },
     /// Validate configuration and print the effective settings, secrets redacted.
     Check,
@@ -87,8 +94,12 @@ pub async fn run() -> ExitCode {
 
 async fn execute(command: CliCommand) -> anyhow::Result<()> {
     match command {
-        CliCommand::Manifest { url } => {
-            print!("{}", manifest::manifest_yaml(url.as_str()));
+        CliCommand::Manifest { url, socket_mode } => {
+            let manifest = match url {
+                Some(url) if !socket_mode => manifest::manifest(url.as_str()),
+                _ => manifest::socket_mode_manifest(),
+            };
+            print!("{}", manifest::to_yaml(&manifest));
             Ok(())
         }
         CliCommand::Check => {
@@ -143,8 +154,9 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        CliCommand::Serve => {
-            let settings = Settings::load(&ProcessEnv)?;
+        CliCommand::Serve { socket_mode } => {
+            let mut settings = Settings::load(&ProcessEnv)?;
+            settings.socket_mode |= socket_mode;
             settings.require_for_serve()?;
             Application::start(settings, Workers::default())
                 .await?
@@ -179,6 +191,7 @@ fn describe(settings: &Settings) -> String {
         format!("SLACK_SIGNING_SECRET   {}", secret(&settings.signing_secret)),
         format!("SLACK_APP_TOKEN        {}", secret(&settings.app_token)),
         format!("SLACK_API_URL          {}", settings.slack_api_url),
+        format!("socket mode            {}", settings.socket_mode),
         format!(
             "DATABASE_URL           {}",
             redact_database_url(settings.database_url.expose_secret())

@@ -21,6 +21,8 @@ pub struct Settings {
     pub bot_token: Option<SecretString>,
     pub signing_secret: Option<SecretString>,
     pub app_token: Option<SecretString>,
+    /// Receive Slack traffic over Socket Mode (`serve --socket-mode` or `REBOUND_SOCKET_MODE=true`).
+    pub socket_mode: bool,
     pub slack_api_url: String,
     pub database_url: SecretString,
     pub addr: SocketAddr,
@@ -298,6 +300,16 @@ impl Settings {
             bot_token: env.var("SLACK_BOT_TOKEN").map(SecretString::from),
             signing_secret: env.var("SLACK_SIGNING_SECRET").map(SecretString::from),
             app_token: env.var("SLACK_APP_TOKEN").map(SecretString::from),
+            socket_mode: match env.var("REBOUND_SOCKET_MODE").as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(other) => {
+                    return Err(ConfigError::BadValue {
+                        name: "REBOUND_SOCKET_MODE",
+                        message: format!("{other:?} (expected true or false)"),
+                    });
+                }
+            },
             slack_api_url: env
                 .var("SLACK_API_URL")
                 .unwrap_or_else(|| "https://slack.com/api".into()),
@@ -341,10 +353,18 @@ impl Settings {
                     .to_string(),
             );
         }
-        if self.signing_secret.is_none() {
+        if self.socket_mode {
+            if self.app_token.is_none() {
+                missing.push(
+                    "  SLACK_APP_TOKEN: an App-Level Token (xapp-…) with the connections:write scope, from your \
+                     Slack app's \"Basic Information\" page, under \"App-Level Tokens\" (Socket Mode must be on)"
+                        .to_string(),
+                );
+            }
+        } else if self.signing_secret.is_none() {
             missing.push(
                 "  SLACK_SIGNING_SECRET: the Signing Secret from your Slack app's \
-                 \"Basic Information\" page, under \"App Credentials\""
+                 \"Basic Information\" page, under \"App Credentials\" (or run with --socket-mode)"
                     .to_string(),
             );
         }

@@ -1,6 +1,6 @@
-//! The Slack app manifest for a public base URL: one slash command, the bot
-//! scopes and events Rebound uses, and the interactivity URL. Paste its YAML
-//! into "Create New App → From an app manifest".
+//! The Slack app manifest: one slash command, the bot scopes and events
+//! Rebound uses, and either the request URLs on a public base URL or Socket
+//! Mode (no URLs). Paste its YAML into "Create New App → From an app manifest".
 
 use serde_json::{Value, json};
 
@@ -36,6 +36,24 @@ pub const BOT_EVENTS: [&str; 6] = [
     "pin_added",
 ];
 
+/// The manifest for Socket Mode: no request URLs; Slack's traffic comes over
+/// the WebSocket that `rebound serve --socket-mode` opens.
+pub fn socket_mode_manifest() -> Value {
+    let mut manifest = manifest("https://unused.invalid");
+    manifest["settings"]["socket_mode_enabled"] = json!(true);
+    for url in [
+        "/features/slash_commands/0/url",
+        "/settings/event_subscriptions/request_url",
+        "/settings/interactivity/request_url",
+    ] {
+        let (parent, key) = url.rsplit_once('/').unwrap_or_default();
+        if let Some(object) = manifest.pointer_mut(parent).and_then(Value::as_object_mut) {
+            object.remove(key);
+        }
+    }
+    manifest
+}
+
 /// The manifest as JSON (validated against Slack's schema in tests).
 pub fn manifest(base_url: &str) -> Value {
     let base = base_url.trim_end_matches('/');
@@ -67,8 +85,8 @@ pub fn manifest(base_url: &str) -> Value {
     })
 }
 
-/// The manifest as YAML, for `rebound manifest`.
-pub fn manifest_yaml(base_url: &str) -> String {
+/// A manifest as YAML, for `rebound manifest`.
+pub fn to_yaml(manifest: &Value) -> String {
     // Serialising a serde_json::Value to YAML cannot fail.
-    serde_yaml_ng::to_string(&manifest(base_url)).unwrap_or_default()
+    serde_yaml_ng::to_string(manifest).unwrap_or_default()
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
+use slack_morphism::socket_mode::clients_manager::{
+    SlackSocketModeClientsManager, SlackSocketModeClientsManagerFactory,
+};
 
 /// How a Web API call went wrong, from the outbox's point of view.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +108,12 @@ impl SlackApi {
             client: Arc::new(SlackClient::new(connector)),
             token,
         }
+    }
+
+    /// A Socket Mode connections manager on this client's connector (and base URL).
+    pub fn socket_mode_manager(&self) -> Arc<dyn SlackSocketModeClientsManager + Send + Sync> {
+        let environment = Arc::new(SlackClientEventsListenerEnvironment::new(self.client.clone()));
+        self.client.http_api.connector.new_clients_manager(environment)
     }
 
     /// Calls a JSON-capable Web API method with `args` as the JSON body.

@@ -26,6 +26,11 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Json<Value>, IngressError> {
     let text = verified_body(&state, &headers, &body)?;
+    accept(&state, text).await
+}
+
+/// Answers a verified slash command (form-encoded, as Slack posts it).
+pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, IngressError> {
     let invocation = parse_form(text)?;
     let command = match command::parse(invocation.text.as_deref().unwrap_or_default()) {
         Ok(command) => command,
@@ -39,7 +44,7 @@ pub async fn handle(
         }
         Command::Open { ref title, .. } => {
             let reply = replies::declaring(title);
-            store_invocation(&state, &invocation, text).await?;
+            store_invocation(state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&reply)))
         }
         Command::Failures(list) => {
@@ -64,7 +69,7 @@ pub async fn handle(
             if let Err(refusal) = failure::apply(&ticket, change.clone(), chrono::Utc::now()) {
                 return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
             }
-            store_invocation(&state, &invocation, text).await?;
+            store_invocation(state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&format!(":ok_hand: Updating failure *#{id}*…"))))
         }
         Command::Stats { window } => {
@@ -72,10 +77,10 @@ pub async fn handle(
             Ok(Json(views::ephemeral(&views::stats::render(&stats))))
         }
         Command::OpenForm { .. } => {
-            store_invocation(&state, &invocation, text).await?;
+            store_invocation(state, &invocation, text).await?;
             Ok(Json(views::ephemeral(":memo: Opening the declaration form…")))
         }
-        other => answer_incident_command(&state, &invocation, text, other).await,
+        other => answer_incident_command(state, &invocation, text, other).await,
     }
 }
 

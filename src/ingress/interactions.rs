@@ -29,14 +29,23 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let text = verified_body(&state, &headers, &body)?;
     let form: Form =
         serde_urlencoded::from_str(text).map_err(|e| IngressError::Malformed(format!("interaction form: {e}")))?;
-    let payload: Payload = serde_json::from_str(&form.payload)
+    Ok(match accept(&state, form.payload).await? {
+        Some(answer) => Json(answer).into_response(),
+        None => StatusCode::OK.into_response(),
+    })
+}
+
+/// Accepts a verified interaction payload (the JSON of the `payload` field);
+/// the answer to send back, if any (form errors).
+pub(super) async fn accept(state: &AppState, payload_text: String) -> Result<Option<serde_json::Value>, IngressError> {
+    let payload: Payload = serde_json::from_str(&payload_text)
         .map_err(|e| IngressError::Malformed(format!("interaction payload JSON: {e}")))?;
     // A form with mistakes stays open with the problems shown; only a valid
     // submission is stored.
     if payload.kind == "view_submission"
-        && let Some(errors) = form_errors(&form.payload)?
+        && let Some(errors) = form_errors(&payload_text)?
     {
-        return Ok(Json(modals::errors_response(&errors)).into_response());
+        return Ok(Some(modals::errors_response(&errors)));
     }
     // Every user interaction gets a fresh trigger_id; a redelivery repeats it.
     let trigger_id = payload
@@ -45,10 +54,10 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let item = NewInboxItem {
         kind: InboxKind::Interaction,
         dedupe_key: format!("interaction:{trigger_id}"),
-        payload: form.payload,
+        payload: payload_text,
     };
     state.inbox.write(item).await?;
-    Ok(StatusCode::OK.into_response())
+    Ok(None)
 }
 
 fn form_errors(payload: &str) -> Result<Option<modals::FormErrors>, IngressError> {

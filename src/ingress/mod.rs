@@ -4,11 +4,13 @@
 //! Each handler verifies the signature, rejects bad input with a clear status,
 //! writes what must not be lost to the durable inbox, and only then answers
 //! 200. Slow work (Slack calls) happens later, in the dispatcher and outbox.
+//! [`socket_mode`] feeds the same acceptance from Socket Mode envelopes.
 
 mod commands;
 mod events;
 mod interactions;
 pub mod signature;
+pub mod socket_mode;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

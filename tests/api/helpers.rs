@@ -68,6 +68,8 @@ pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) ->
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // An empty value unsets a variable, as in the process environment.
+    env.retain(|_, value| !value.is_empty());
     Settings::load(&env).unwrap()
 }
 
@@ -83,14 +85,19 @@ pub struct TestApp {
 
 /// Starts Rebound with a TOML configuration file (none when `toml` is empty).
 pub async fn spawn_app_with_config(backend: Backend, toml: &str) -> Option<TestApp> {
-    spawn(backend, Workers::default(), (!toml.is_empty()).then_some(toml)).await
+    spawn(backend, Workers::default(), (!toml.is_empty()).then_some(toml), &[]).await
 }
 
 pub async fn spawn_app_with(backend: Backend, workers: Workers) -> Option<TestApp> {
-    spawn(backend, workers, None).await
+    spawn(backend, workers, None, &[]).await
 }
 
-async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>) -> Option<TestApp> {
+/// Starts Rebound with extra environment variables (an empty value unsets one).
+pub async fn spawn_app_with_env(backend: Backend, env: &[(&str, &str)]) -> Option<TestApp> {
+    spawn(backend, Workers::default(), None, env).await
+}
+
+async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>, env: &[(&str, &str)]) -> Option<TestApp> {
     // Logs only show with RUST_LOG set, e.g. RUST_LOG=rebound=debug.
     if std::env::var("RUST_LOG").is_ok() {
         rebound::telemetry::init();
@@ -98,7 +105,7 @@ async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>) -> Option
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(backend, &dir).await?;
     let config = dir.path().join("rebound.toml");
-    let mut extra = Vec::new();
+    let mut extra = env.to_vec();
     if let Some(toml) = toml {
         std::fs::write(&config, toml).unwrap();
         extra.push(("REBOUND_CONFIG", config.to_str().unwrap()));

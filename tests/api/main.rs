@@ -14,4 +14,5 @@ mod ingress;
 mod lifecycle;
 mod operations;
 mod postmortems;
+mod socket_mode;
 mod timers;

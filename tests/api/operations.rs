@@ -55,6 +55,27 @@ fn manifest_command_prints_yaml_that_slacks_schema_accepts() {
 }
 
 #[test]
+fn the_socket_mode_manifest_has_no_urls_and_slacks_schema_accepts_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .args(["manifest", "--socket-mode"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let yaml: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let errors: Vec<String> = manifest_schema().iter_errors(&yaml).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "manifest violates Slack's schema: {errors:#?}");
+    assert_eq!(yaml["settings"]["socket_mode_enabled"], true);
+    assert!(!text.contains("url"), "no request URLs in Socket Mode:\n{text}");
+    assert_eq!(yaml["settings"]["event_subscriptions"]["bot_events"][0], "app_mention");
+    let neither = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("manifest")
+        .output()
+        .unwrap();
+    assert!(!neither.status.success(), "manifest needs --url or --socket-mode");
+}
+
+#[test]
 fn the_schema_check_rejects_a_broken_manifest() {
     let mut broken = rebound::manifest::manifest("https://x.example");
     broken["features"]["slash_commands"][0]["command"] = "incident-without-slash".into();

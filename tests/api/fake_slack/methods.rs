@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use super::{BOT_TOKEN, BOT_USER, Channel, FakeSlack, Fault, blocks};
+use super::{APP_TOKEN, BOT_TOKEN, BOT_USER, Channel, FakeSlack, Fault, blocks};
 
 /// Slack's per-method JSON (verb, required args, JSON support), vendored
 /// from ../shared/slack/spec/docs.slack.dev/methods.
@@ -26,8 +26,12 @@ pub fn load_specs() -> BTreeMap<String, Value> {
 
 type Rejection = (&'static str, Value);
 
+/// Methods that take the app-level token (FACTS.md §9), in the header only.
+const APP_TOKEN_METHODS: [&str; 1] = ["apps.connections.open"];
+
 /// Merges query, form and JSON arguments and checks token and required args.
 pub fn parse_request(
+    method: &str,
     headers: &HeaderMap,
     query: Option<&str>,
     body: &[u8],
@@ -57,10 +61,16 @@ pub fn parse_request(
         token = args.remove("token").and_then(|t| t.as_str().map(str::to_string));
     }
     let args = Value::Object(args);
+    // apps.connections.open takes only the app-level token, and only in the
+    // Authorization header; every other method here takes the bot token.
+    let wants_app_token = APP_TOKEN_METHODS.contains(&method);
+    let expected = if wants_app_token { APP_TOKEN } else { BOT_TOKEN };
     match token.as_deref() {
         None => return Err(("not_authed", args)),
-        Some(t) if t != BOT_TOKEN => return Err(("invalid_auth", args)),
-        Some(_) => {}
+        Some(_) if wants_app_token && bearer(headers).is_none() => return Err(("invalid_auth", args)),
+        Some(t) if t == expected => {}
+        Some(t) if t == APP_TOKEN || t == BOT_TOKEN => return Err(("not_allowed_token_type", args)),
+        Some(_) => return Err(("invalid_auth", args)),
     }
     let required = spec["args"]["required"].as_array().cloned().unwrap_or_default();
     for name in required.iter().filter_map(Value::as_str).filter(|n| *n != "token") {
@@ -120,6 +130,9 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             .unwrap_or_else(|| args[name].to_string())
     };
     match method {
+        "apps.connections.open" => {
+            json!({ "ok": true, "url": format!("ws://{}/link/?ticket={}", fake.addr, state.next_id()) })
+        }
         "auth.test" => {
             json!({ "ok": true, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "rebound", "url": "https://test.slack.com/" })
         }

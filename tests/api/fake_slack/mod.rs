@@ -7,6 +7,7 @@
 
 mod blocks;
 mod methods;
+mod socket;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -22,6 +23,8 @@ use axum::routing::{any, post};
 use serde_json::{Value, json};
 
 pub const BOT_TOKEN: &str = "xoxb-test-token";
+/// The app-level token Socket Mode connects with.
+pub const APP_TOKEN: &str = "xapp-test-token";
 pub const BOT_USER: &str = "UBOT";
 
 /// A scripted failure for the next call of a method.
@@ -71,6 +74,8 @@ pub struct FakeState {
     pub calls: Vec<RecordedCall>,
     faults: HashMap<String, VecDeque<Fault>>,
     next_id: u64,
+    /// Open Socket Mode connections, newest last, and every frame the app sent on them.
+    pub sockets: socket::Sockets,
 }
 
 impl FakeState {
@@ -110,6 +115,7 @@ impl FakeSlack {
         let app = Router::new()
             .route("/api/{method}", any(api))
             .route("/response/{id}", post(response_url))
+            .route("/link/", axum::routing::get(socket::connect))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         fake
@@ -209,7 +215,7 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let parsed = methods::parse_request(&headers, query.as_deref(), &body, fake.specs.get(&method));
+    let parsed = methods::parse_request(&method, &headers, query.as_deref(), &body, fake.specs.get(&method));
     let (status, response, args) = match parsed {
         Err((error, args)) => (StatusCode::OK, json!({ "ok": false, "error": error }), args),
         Ok(args) => {
