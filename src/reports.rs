@@ -33,24 +33,23 @@ async fn history(store: &dyn Store, incident: &Incident, cutoff: DateTime<Utc>) 
     })
 }
 
-/// Measures one incident as of `now`.
-pub async fn measure(store: &dyn Store, incident: &Incident, now: DateTime<Utc>) -> StoreResult<IncidentMetrics> {
-    let history = history(store, incident, now).await?;
-    Ok(incident_metrics::measure(incident, &history, now))
-}
-
 /// Every incident declared since `since`, measured as of `now`, oldest first.
+/// Four queries whatever the number of incidents.
 pub async fn measured_since(
     store: &dyn Store,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<(Incident, IncidentMetrics)>> {
-    let mut measured = Vec::new();
-    for incident in store.incidents_declared_since(since).await? {
-        let metrics = measure(store, &incident, now).await?;
-        measured.push((incident, metrics));
-    }
-    Ok(measured)
+    let mut histories = store.histories_since(since).await?;
+    let incidents = store.incidents_declared_since(since).await?;
+    Ok(incidents
+        .into_iter()
+        .map(|incident| {
+            let history = histories.remove(&incident.id).unwrap_or_default();
+            let metrics = incident_metrics::measure(&incident, &history, now);
+            (incident, metrics)
+        })
+        .collect())
 }
 
 /// What a post-mortem is written from. Once the post-mortem is marked done,

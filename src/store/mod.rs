@@ -341,6 +341,12 @@ pub trait Store: Send + Sync + 'static {
     async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
     /// Failure tickets captured in an incident's channel, oldest first.
     async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>>;
+    /// The histories (severities, resolutions, reopenings, update counts and
+    /// gaps) of every incident declared at or after `since`, in three queries.
+    async fn histories_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History>>;
     /// Incidents declared at or after `since`, oldest first.
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
     /// Comms-SLO breaches recorded after `since`.

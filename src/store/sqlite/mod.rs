@@ -609,6 +609,62 @@ impl Store for SqliteStore {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    async fn histories_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History>> {
+        let mut histories: std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History> =
+            std::collections::BTreeMap::new();
+        let severities = sqlx::query(
+            "SELECT s.incident_id, s.at, s.severity FROM severity_changes s JOIN incidents i ON i.id = s.incident_id \
+             WHERE i.declared_at >= ? ORDER BY s.incident_id, s.at, s.id",
+        )
+        .bind(millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &severities {
+            let entry = histories.entry(row.try_get("incident_id")?).or_default();
+            entry.severities.push((
+                from_millis(row.try_get("at")?)?,
+                required_severity(row.try_get("severity")?)?,
+            ));
+        }
+        let marks = sqlx::query(
+            "SELECT t.incident_id, t.kind, t.at FROM timeline t JOIN incidents i ON i.id = t.incident_id \
+             WHERE i.declared_at >= ? AND t.kind IN ('resolved', 'reopened', 'customer_update') \
+             ORDER BY t.incident_id, t.at, t.id",
+        )
+        .bind(millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &marks {
+            let entry = histories.entry(row.try_get("incident_id")?).or_default();
+            let at = from_millis(row.try_get("at")?)?;
+            match row.try_get::<&str, _>("kind")? {
+                "resolved" => entry.resolutions.push(at),
+                "reopened" => entry.reopenings.push(at),
+                _ => entry.updates += 1,
+            }
+        }
+        let gaps = sqlx::query(
+            "SELECT g.incident_id, g.severity, g.promised_ms, g.actual_ms, g.breached FROM comms_gaps g \
+             JOIN incidents i ON i.id = g.incident_id WHERE i.declared_at >= ? ORDER BY g.incident_id, g.at, g.id",
+        )
+        .bind(millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &gaps {
+            let entry = histories.entry(row.try_get("incident_id")?).or_default();
+            entry.gaps.push(CommsGap {
+                severity: required_severity(row.try_get("severity")?)?,
+                promised: Duration::from_millis(row.try_get::<i64, _>("promised_ms")?.max(0) as u64),
+                actual: Duration::from_millis(row.try_get::<i64, _>("actual_ms")?.max(0) as u64),
+                breached: row.try_get("breached")?,
+            });
+        }
+        Ok(histories)
+    }
+
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
         let rows = sqlx::query(select_incidents!("WHERE declared_at >= ? ORDER BY id"))
             .bind(millis(since))
