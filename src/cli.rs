@@ -44,7 +44,11 @@ pub enum CliCommand {
         socket_mode: bool,
     },
     /// Validate configuration and print the effective settings, secrets redacted.
-    Check,
+    Check {
+        /// Check the settings `serve --socket-mode` needs.
+        #[arg(long)]
+        socket_mode: bool,
+    },
     /// Print the post-mortem draft (Markdown) of an incident, e.g. `rebound postmortem 42`.
     Postmortem {
         /// The incident number (`42` or `INC-42`).
@@ -102,8 +106,9 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             print!("{}", manifest::to_yaml(&manifest));
             Ok(())
         }
-        CliCommand::Check => {
-            let settings = Settings::load(&ProcessEnv)?;
+        CliCommand::Check { socket_mode } => {
+            let mut settings = Settings::load(&ProcessEnv)?;
+            settings.socket_mode |= socket_mode;
             print!("{}", describe(&settings));
             settings.require_for_serve()?;
             Ok(())

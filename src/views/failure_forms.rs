@@ -172,10 +172,11 @@ pub fn ticket_id(view: &Value) -> Option<i64> {
     view["private_metadata"].as_str()?.parse().ok()
 }
 
-fn ticket_id_or_error(view: &Value, errors: &mut FormErrors) -> i64 {
+/// The form's ticket, or an error shown at `block_id` when the form lost it.
+fn ticket_id_or_error(view: &Value, block_id: &str, errors: &mut FormErrors) -> i64 {
     ticket_id(view).unwrap_or_else(|| {
         errors.insert(
-            "lesson".into(),
+            block_id.into(),
             "This form lost track of its ticket; open it again.".into(),
         );
         0
@@ -185,13 +186,15 @@ fn ticket_id_or_error(view: &Value, errors: &mut FormErrors) -> i64 {
 /// Reads and checks a submitted triage form.
 pub fn read_triage(view: &Value) -> Result<(i64, Triage), FormErrors> {
     let mut errors = FormErrors::new();
-    let id = ticket_id(view).unwrap_or_default();
+    let id = ticket_id_or_error(view, "owner", &mut errors);
     let owner = input(view, "owner")["selected_user"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     if owner.is_empty() {
-        errors.insert("owner".into(), "Choose who owns this failure.".into());
+        errors
+            .entry("owner".into())
+            .or_insert_with(|| "Choose who owns this failure.".into());
     }
     let tags: Vec<String> = text_value(view, "tags")
         .split([' ', ','])
@@ -211,12 +214,6 @@ pub fn read_triage(view: &Value) -> Result<(i64, Triage), FormErrors> {
     if score.is_none() {
         errors.insert("score".into(), "Choose a severity score from 1 to 5.".into());
     }
-    if id == 0 {
-        errors.insert(
-            "owner".into(),
-            "This form lost track of its ticket; open it again.".into(),
-        );
-    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -235,7 +232,7 @@ pub fn read_triage(view: &Value) -> Result<(i64, Triage), FormErrors> {
 /// Reads and checks a submitted root-cause form.
 pub fn read_root_cause(view: &Value) -> Result<(i64, Analysis), FormErrors> {
     let mut errors = FormErrors::new();
-    let id = ticket_id_or_error(view, &mut errors);
+    let id = ticket_id_or_error(view, "root_cause", &mut errors);
     let five_whys: Vec<String> = WHY_BLOCKS
         .into_iter()
         .map(|b| text_value(view, b))
@@ -246,7 +243,9 @@ pub fn read_root_cause(view: &Value) -> Result<(i64, Analysis), FormErrors> {
     }
     let root_cause = text_value(view, "root_cause");
     if root_cause.is_empty() {
-        errors.insert("root_cause".into(), "Name the root cause.".into());
+        errors
+            .entry("root_cause".into())
+            .or_insert_with(|| "Name the root cause.".into());
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -265,10 +264,12 @@ pub fn read_root_cause(view: &Value) -> Result<(i64, Analysis), FormErrors> {
 /// Reads and checks a submitted close form; returns the lesson.
 pub fn read_close(view: &Value) -> Result<(i64, String), FormErrors> {
     let mut errors = FormErrors::new();
-    let id = ticket_id_or_error(view, &mut errors);
+    let id = ticket_id_or_error(view, "lesson", &mut errors);
     let lesson = text_value(view, "lesson");
     if lesson.is_empty() {
-        errors.insert("lesson".into(), "Closing needs the lesson learned.".into());
+        errors
+            .entry("lesson".into())
+            .or_insert_with(|| "Closing needs the lesson learned.".into());
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -374,6 +375,20 @@ mod tests {
             json!({ "lesson": { "value": { "value": " " } } }),
         );
         assert!(read_close(&view).unwrap_err().contains_key("lesson"));
+    }
+
+    #[test]
+    fn a_form_that_lost_its_ticket_says_so_at_a_block_it_has() {
+        let mut view = submitted(
+            &close_form(&ticket()),
+            json!({ "lesson": { "value": { "value": "x" } } }),
+        );
+        view["private_metadata"] = json!("");
+        let errors = read_close(&view).unwrap_err();
+        assert!(errors["lesson"].contains("lost track"), "{errors:?}");
+        let mut triage = submitted(&triage_form(&ticket(), "U1"), json!({}));
+        triage["private_metadata"] = json!("");
+        assert!(read_triage(&triage).unwrap_err()["owner"].contains("lost track"));
     }
 
     #[test]
