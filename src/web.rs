@@ -60,7 +60,7 @@ async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<Strin
 /// `GET /incidents/{id}/postmortem`: the draft as a readable page.
 async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match postmortem(&state, &id).await {
-        Ok((title, markdown)) => Html(views::postmortem::html(&title, &markdown)).into_response(),
+        Ok((title, markdown)) => Html(views::markdown::html(&title, &markdown)).into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }

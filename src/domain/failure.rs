@@ -69,6 +69,35 @@ pub struct Ticket {
     pub root_cause: Option<String>,
 }
 
+#[cfg(test)]
+impl Ticket {
+    /// An open, untriaged ticket for tests: message `1.<id>` in `C1`, by `U2`, reported by `U1`.
+    pub fn example(id: i64, text: &str) -> Self {
+        Ticket {
+            id,
+            channel_id: "C1".into(),
+            ts: format!("1.{id}"),
+            text: Some(text.into()),
+            author: Some("U2".into()),
+            permalink: None,
+            reporter: "U1".into(),
+            captured_at: Utc::now(),
+            incident_id: None,
+            status: TicketStatus::Open,
+            owner: None,
+            tags: vec![],
+            lesson: None,
+            closed_at: None,
+            source_deleted_at: None,
+            thread_ts: None,
+            severity_score: None,
+            customer_impact: None,
+            five_whys: vec![],
+            root_cause: None,
+        }
+    }
+}
+
 impl Ticket {
     /// The thread replies about this ticket go to.
     pub fn reply_thread(&self) -> &str {
@@ -208,28 +237,7 @@ mod tests {
     use super::*;
 
     fn ticket() -> Ticket {
-        Ticket {
-            id: 3,
-            channel_id: "C1".into(),
-            ts: "1.2".into(),
-            text: Some("deploy failed".into()),
-            author: Some("U2".into()),
-            permalink: None,
-            reporter: "U1".into(),
-            captured_at: Utc::now(),
-            incident_id: None,
-            status: TicketStatus::Open,
-            owner: None,
-            tags: vec![],
-            lesson: None,
-            closed_at: None,
-            source_deleted_at: None,
-            thread_ts: None,
-            severity_score: None,
-            customer_impact: None,
-            five_whys: vec![],
-            root_cause: None,
-        }
+        Ticket::example(3, "deploy failed")
     }
 
     fn triage(owner: &str, tags: &[&str], score: u8) -> TicketChange {

@@ -149,30 +149,11 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::domain::failure::TicketStatus;
 
     fn ticket(id: i64, text: &str, tags: &[&str]) -> Ticket {
         Ticket {
-            id,
-            channel_id: "C1".into(),
-            ts: format!("{id}.0"),
-            text: Some(text.into()),
-            author: None,
-            permalink: None,
-            reporter: "U1".into(),
-            captured_at: Utc::now(),
-            incident_id: None,
-            status: TicketStatus::Open,
-            owner: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            lesson: None,
-            closed_at: None,
-            source_deleted_at: None,
-            thread_ts: None,
-            severity_score: None,
-            customer_impact: None,
-            five_whys: vec![],
-            root_cause: None,
+            ..Ticket::example(id, text)
         }
     }
 

@@ -72,22 +72,10 @@ fn failure_section(backlog: &FailureBacklog, now: DateTime<Utc>) -> String {
         part.push_str(&format!("\n_Most open tickets:_ {}", owners.join(", ")));
     }
     if !backlog.months.is_empty() {
-        let months: Vec<String> = backlog
-            .months
-            .iter()
-            .rev()
-            .take(3)
-            .map(|m| {
-                format!(
-                    "{} {:.0}% ({} of {})",
-                    m.month,
-                    m.rate() * 100.0,
-                    m.recurring,
-                    m.tickets
-                )
-            })
-            .collect();
-        part.push_str(&format!("\n_Recurrence:_ {}", months.join(" · ")));
+        part.push_str(&format!(
+            "\n_Recurrence:_ {}",
+            super::failures::recent_recurrence(&backlog.months)
+        ));
     }
     part
 }
@@ -279,26 +267,9 @@ mod tests {
 
     fn untriaged_ticket(now: DateTime<Utc>) -> Ticket {
         Ticket {
-            id: 6,
-            channel_id: "C1".into(),
-            ts: "1.1".into(),
-            text: Some("disk full on db-2".into()),
-            author: None,
             permalink: Some("https://x/p1".into()),
-            reporter: "U1".into(),
             captured_at: now - chrono::Duration::days(3),
-            incident_id: None,
-            status: crate::domain::failure::TicketStatus::Open,
-            owner: None,
-            tags: vec![],
-            lesson: None,
-            closed_at: None,
-            source_deleted_at: None,
-            thread_ts: None,
-            severity_score: None,
-            customer_impact: None,
-            five_whys: vec![],
-            root_cause: None,
+            ..Ticket::example(6, "disk full on db-2")
         }
     }
 }

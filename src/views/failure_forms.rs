@@ -289,33 +289,13 @@ pub fn errors(view: &Value) -> Option<FormErrors> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
 
     use super::*;
-    use crate::domain::failure::TicketStatus;
 
     fn ticket() -> Ticket {
         Ticket {
-            id: 9,
-            channel_id: "C1".into(),
-            ts: "1.2".into(),
-            text: Some("Deploy of payments failed".into()),
-            author: None,
-            permalink: None,
-            reporter: "U1".into(),
-            captured_at: Utc::now(),
-            incident_id: None,
-            status: TicketStatus::Open,
-            owner: None,
             tags: vec!["deploys".into()],
-            lesson: None,
-            closed_at: None,
-            source_deleted_at: None,
-            thread_ts: None,
-            severity_score: None,
-            customer_impact: None,
-            five_whys: vec![],
-            root_cause: None,
+            ..Ticket::example(9, "Deploy of payments failed")
         }
     }
 

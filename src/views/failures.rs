@@ -47,6 +47,25 @@ pub fn list(title: &str, tickets: &[Ticket]) -> String {
     text
 }
 
+/// The last three months' recurrence, newest first: `2026-11 33% (1 of 3) · …`.
+pub fn recent_recurrence(months: &[crate::domain::recurrence::MonthlyRecurrence]) -> String {
+    let recent: Vec<String> = months
+        .iter()
+        .rev()
+        .take(3)
+        .map(|m| {
+            format!(
+                "{} {:.0}% ({} of {})",
+                m.month,
+                m.rate() * 100.0,
+                m.recurring,
+                m.tickets
+            )
+        })
+        .collect();
+    recent.join(" · ")
+}
+
 /// `action_id` prefixes of the buttons on a ticket's thread reply; the ticket id follows a `:`.
 pub const TRIAGE_ACTION: &str = "failure_triage";
 pub const ROOT_CAUSE_ACTION: &str = "failure_root_cause";

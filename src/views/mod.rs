@@ -8,6 +8,7 @@ pub mod card;
 pub mod digest;
 pub mod failure_forms;
 pub mod failures;
+pub mod markdown;
 pub mod modals;
 pub mod postmortem;
 pub mod reminders;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::markdown::{human, markdown};
 use crate::config::CostSettings;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::Ticket;
@@ -36,54 +37,8 @@ pub struct PostmortemSource {
     pub promised_cadence: Option<Duration>,
 }
 
-/// A duration as people say it: `1h 30m`, `4m`, `45s`.
-pub fn human(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    let (days, hours, minutes) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
-    match (days, hours, minutes) {
-        (0, 0, 0) => format!("{secs}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// Slack mrkdwn to Markdown: `<@U1>` → `@U1`, `<#C1|name>` → `#name`,
-/// `<url|text>` → `[text](url)`; table pipes and newlines made safe.
-fn markdown(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('>') else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
-        };
-        let token = &rest[start + 1..start + end];
-        let (target, label) = token.split_once('|').unwrap_or((token, ""));
-        match target.chars().next() {
-            Some('@') => out.push_str(target),
-            Some('#') if !label.is_empty() => out.push_str(&format!("#{label}")),
-            Some('#') => out.push_str(target),
-            Some('!') => out.push_str(if label.is_empty() { target } else { label }),
-            _ if label.is_empty() => out.push_str(&format!("<{target}>")),
-            _ => out.push_str(&format!("[{label}]({target})")),
-        }
-        rest = &rest[start + end + 1..];
-    }
-    out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-        .replace('|', "\\|")
-        .replace('\n', " ")
 }
 
 fn to_write(what: &str) -> String {
@@ -336,12 +291,12 @@ fn entries<'a>(source: &'a PostmortemSource, kind: &'a str) -> impl Iterator<Ite
     source.timeline.iter().filter(move |e| e.kind == kind)
 }
 
-fn decisions(doc: &mut String, source: &PostmortemSource) {
-    let _ = writeln!(doc, "## Decisions\n");
+/// A section listing the timeline entries of one kind, without their verb prefix.
+fn quoted_entries(doc: &mut String, source: &PostmortemSource, kind: &str, prefix: &str, none: &str) {
     let mut any = false;
-    for entry in entries(source, "decision") {
+    for entry in entries(source, kind) {
         any = true;
-        let text = entry.body.strip_prefix(DECISION_PREFIX).unwrap_or(&entry.body);
+        let text = entry.body.strip_prefix(prefix).unwrap_or(&entry.body);
         let _ = writeln!(
             doc,
             "- {} @{}: {}",
@@ -351,28 +306,31 @@ fn decisions(doc: &mut String, source: &PostmortemSource) {
         );
     }
     if !any {
-        let _ = writeln!(doc, "No decisions were logged (`/incident decision <text>`).");
+        let _ = writeln!(doc, "{none}");
     }
+}
+
+fn decisions(doc: &mut String, source: &PostmortemSource) {
+    let _ = writeln!(doc, "## Decisions\n");
+    quoted_entries(
+        doc,
+        source,
+        "decision",
+        DECISION_PREFIX,
+        "No decisions were logged (`/incident decision <text>`).",
+    );
     doc.push('\n');
 }
 
 fn updates(doc: &mut String, source: &PostmortemSource) {
     let _ = writeln!(doc, "## Customer updates\n");
-    let mut any = false;
-    for entry in entries(source, "customer_update") {
-        any = true;
-        let text = entry.body.strip_prefix(UPDATE_PREFIX).unwrap_or(&entry.body);
-        let _ = writeln!(
-            doc,
-            "- {} @{}: {}",
-            entry.at.format("%H:%M"),
-            entry.actor,
-            markdown(text)
-        );
-    }
-    if !any {
-        let _ = writeln!(doc, "No customer updates were sent.");
-    }
+    quoted_entries(
+        doc,
+        source,
+        "customer_update",
+        UPDATE_PREFIX,
+        "No customer updates were sent.",
+    );
     let metrics = &source.metrics;
     let adherence = metrics
         .comms_adherence()
@@ -512,25 +470,6 @@ fn lessons(doc: &mut String, source: &PostmortemSource) {
     }
 }
 
-/// The draft as a standalone HTML page. Raw HTML in the Markdown (which can
-/// only come from people's text) is shown as text, never run.
-pub fn html(title: &str, markdown: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser};
-    let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
-        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        other => other,
-    });
-    let mut body = String::new();
-    pulldown_cmark::html::push_html(&mut body, parser);
-    let title = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1c1d}}\
-         table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}}\
-         blockquote{{color:#555;border-left:4px solid #ddd;margin:0;padding-left:1rem}}em{{color:#b35900}}</style></head>\n<body>\n{body}</body></html>\n"
-    )
-}
-
 /// The message posted in the incident channel when it resolves.
 pub fn resolved_summary(incident: &Incident, link: Option<&str>) -> String {
     let open = incident
@@ -562,39 +501,6 @@ pub fn resolved_summary(incident: &Incident, link: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slack_markup_becomes_markdown_and_table_safe() {
-        assert_eq!(
-            markdown("<@U1> made <#C9|inc-x> see <https://x.io/a|the graph> a|b &lt;3"),
-            "@U1 made #inc-x see [the graph](https://x.io/a) a\\|b <3"
-        );
-        assert_eq!(markdown("two\nlines <unclosed"), "two lines <unclosed");
-    }
-
-    #[test]
-    fn durations_read_like_people_say_them() {
-        assert_eq!(human(Duration::from_secs(45)), "45s");
-        assert_eq!(human(Duration::from_secs(4 * 60)), "4m");
-        assert_eq!(human(Duration::from_secs(5400)), "1h 30m");
-        assert_eq!(human(Duration::from_secs(2 * 3600)), "2h");
-        assert_eq!(human(Duration::from_secs(26 * 3600)), "1d 2h");
-        assert_eq!(human(Duration::from_secs(7 * 86_400)), "7d");
-    }
-
-    #[test]
-    fn html_never_runs_raw_html_from_peoples_text() {
-        let page = html(
-            "INC-1 <b>",
-            "# Title\n\n<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
-        );
-        assert!(!page.contains("<script>"), "{page}");
-        assert!(page.contains("&lt;script&gt;"), "{page}");
-        assert!(
-            page.contains("<table>") && page.contains("<title>INC-1 &lt;b&gt;</title>"),
-            "{page}"
-        );
-    }
 
     #[test]
     fn the_sections_prefixes_match_what_the_lifecycle_writes() {

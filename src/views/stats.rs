@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::postmortem::human;
+use super::markdown::human;
 use crate::domain::incident_metrics::Aggregate;
 use crate::domain::recurrence::MonthlyRecurrence;
 
@@ -61,22 +61,10 @@ pub fn render(stats: &Stats) -> String {
         text.push_str(&format!("• {week}: {}\n", line(aggregate)));
     }
     if !stats.recurrence.is_empty() {
-        let months: Vec<String> = stats
-            .recurrence
-            .iter()
-            .rev()
-            .take(3)
-            .map(|m| {
-                format!(
-                    "{} {:.0}% ({} of {})",
-                    m.month,
-                    m.rate() * 100.0,
-                    m.recurring,
-                    m.tickets
-                )
-            })
-            .collect();
-        text.push_str(&format!("*Failure recurrence:* {}\n", months.join(" · ")));
+        text.push_str(&format!(
+            "*Failure recurrence:* {}\n",
+            super::failures::recent_recurrence(&stats.recurrence)
+        ));
     }
     text.push_str("_MTTA: declaration → first responder action. MTTR: declaration → final resolution._");
     text
