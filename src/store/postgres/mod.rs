@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
@@ -503,28 +504,26 @@ impl Store for PostgresStore {
     ) -> StoreResult<std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History>> {
         let mut histories: std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History> =
             std::collections::BTreeMap::new();
-        let severities = sqlx::query(
+        let mut severities = sqlx::query(
             "SELECT s.incident_id, s.at, s.severity FROM severity_changes s JOIN incidents i ON i.id = s.incident_id \
              WHERE i.declared_at >= $1 ORDER BY s.incident_id, s.at, s.id",
         )
         .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in &severities {
+        .fetch(&self.pool);
+        while let Some(row) = severities.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             entry
                 .severities
                 .push((row.try_get("at")?, required_severity(row.try_get("severity")?)?));
         }
-        let marks = sqlx::query(
+        let mut marks = sqlx::query(
             "SELECT t.incident_id, t.kind, t.at FROM timeline t JOIN incidents i ON i.id = t.incident_id \
              WHERE i.declared_at >= $1 AND t.kind IN ('resolved', 'reopened', 'customer_update') \
              ORDER BY t.incident_id, t.at, t.id",
         )
         .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in &marks {
+        .fetch(&self.pool);
+        while let Some(row) = marks.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             let at = row.try_get("at")?;
             match row.try_get::<&str, _>("kind")? {
@@ -533,14 +532,13 @@ impl Store for PostgresStore {
                 _ => entry.updates += 1,
             }
         }
-        let gaps = sqlx::query(
+        let mut gaps = sqlx::query(
             "SELECT g.incident_id, g.severity, g.promised_ms, g.actual_ms, g.breached FROM comms_gaps g \
              JOIN incidents i ON i.id = g.incident_id WHERE i.declared_at >= $1 ORDER BY g.incident_id, g.at, g.id",
         )
         .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in &gaps {
+        .fetch(&self.pool);
+        while let Some(row) = gaps.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             entry.gaps.push(CommsGap {
                 severity: required_severity(row.try_get("severity")?)?,
@@ -553,11 +551,14 @@ impl Store for PostgresStore {
     }
 
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
-        let rows = sqlx::query(select_incidents!("WHERE declared_at >= $1 ORDER BY id"))
+        let mut rows = sqlx::query(select_incidents!("WHERE declared_at >= $1 ORDER BY id"))
             .bind(since)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(incident_from_row).collect()
+            .fetch(&self.pool);
+        let mut incidents = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            incidents.push(incident_from_row(&row)?);
+        }
+        Ok(incidents)
     }
 
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -615,29 +616,27 @@ impl Store for SqliteStore {
     ) -> StoreResult<std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History>> {
         let mut histories: std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History> =
             std::collections::BTreeMap::new();
-        let severities = sqlx::query(
+        let mut severities = sqlx::query(
             "SELECT s.incident_id, s.at, s.severity FROM severity_changes s JOIN incidents i ON i.id = s.incident_id \
              WHERE i.declared_at >= ? ORDER BY s.incident_id, s.at, s.id",
         )
         .bind(millis(since))
-        .fetch_all(&self.reader)
-        .await?;
-        for row in &severities {
+        .fetch(&self.reader);
+        while let Some(row) = severities.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             entry.severities.push((
                 from_millis(row.try_get("at")?)?,
                 required_severity(row.try_get("severity")?)?,
             ));
         }
-        let marks = sqlx::query(
+        let mut marks = sqlx::query(
             "SELECT t.incident_id, t.kind, t.at FROM timeline t JOIN incidents i ON i.id = t.incident_id \
              WHERE i.declared_at >= ? AND t.kind IN ('resolved', 'reopened', 'customer_update') \
              ORDER BY t.incident_id, t.at, t.id",
         )
         .bind(millis(since))
-        .fetch_all(&self.reader)
-        .await?;
-        for row in &marks {
+        .fetch(&self.reader);
+        while let Some(row) = marks.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             let at = from_millis(row.try_get("at")?)?;
             match row.try_get::<&str, _>("kind")? {
@@ -646,14 +645,13 @@ impl Store for SqliteStore {
                 _ => entry.updates += 1,
             }
         }
-        let gaps = sqlx::query(
+        let mut gaps = sqlx::query(
             "SELECT g.incident_id, g.severity, g.promised_ms, g.actual_ms, g.breached FROM comms_gaps g \
              JOIN incidents i ON i.id = g.incident_id WHERE i.declared_at >= ? ORDER BY g.incident_id, g.at, g.id",
         )
         .bind(millis(since))
-        .fetch_all(&self.reader)
-        .await?;
-        for row in &gaps {
+        .fetch(&self.reader);
+        while let Some(row) = gaps.try_next().await? {
             let entry = histories.entry(row.try_get("incident_id")?).or_default();
             entry.gaps.push(CommsGap {
                 severity: required_severity(row.try_get("severity")?)?,
@@ -666,11 +664,14 @@ impl Store for SqliteStore {
     }
 
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
-        let rows = sqlx::query(select_incidents!("WHERE declared_at >= ? ORDER BY id"))
+        let mut rows = sqlx::query(select_incidents!("WHERE declared_at >= ? ORDER BY id"))
             .bind(millis(since))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(incident_from_row).collect()
+            .fetch(&self.reader);
+        let mut incidents = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            incidents.push(incident_from_row(&row)?);
+        }
+        Ok(incidents)
     }
 
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {
