@@ -48,6 +48,7 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         | Command::OpenForm { .. }
         | Command::Reminders
         | Command::Stats { .. }
+        | Command::ShowFailure { .. }
         | Command::Failures(_)
         | Command::Failure { .. }
         | Command::List

@@ -56,6 +56,10 @@ pub enum Command {
     },
     /// `/incident failures [open|mine|tag:<t>]`.
     Failures(FailureList),
+    /// `/incident failure <id>`: the whole ticket, analysis and recurrences included.
+    ShowFailure {
+        id: i64,
+    },
     /// `/incident failure <id> assign @user | tag <t> | close <lesson>`.
     Failure {
         id: i64,
@@ -130,6 +134,7 @@ impl Command {
                 | Command::Help
                 | Command::Stats { .. }
                 | Command::Failures(_)
+                | Command::ShowFailure { .. }
                 | Command::Failure { .. }
         )
     }
@@ -138,7 +143,12 @@ impl Command {
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Command::List | Command::Help | Command::Reminders | Command::Failures(_) | Command::Stats { .. }
+            Command::List
+                | Command::Help
+                | Command::Reminders
+                | Command::Failures(_)
+                | Command::ShowFailure { .. }
+                | Command::Stats { .. }
         )
     }
 }
@@ -159,7 +169,7 @@ pub mod usage {
     pub const REMINDERS: &str = "/incident reminders";
     pub const POSTMORTEM: &str = "/incident postmortem done [link]";
     pub const FAILURES: &str = "/incident failures [open|mine|tag:<tag>]";
-    pub const FAILURE: &str = "/incident failure <id> assign @user | tag <tag> | close <lesson learned>";
+    pub const FAILURE: &str = "/incident failure <id> [assign @user | tag <tag> | close <lesson learned>]";
     pub const STATS: &str = "/incident stats [period like 30d]";
     pub const HELP: &str = "/incident help";
     pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
@@ -288,6 +298,9 @@ fn parse_failure(rest: &str) -> Result<Command, CommandError> {
         ));
     };
     let (verb, argument) = split_first_word(rest);
+    if verb.is_empty() {
+        return Ok(Command::ShowFailure { id });
+    }
     let change = match verb.to_ascii_lowercase().as_str() {
         "assign" => match parse_user_mention(argument) {
             Some(user) => TicketChange::Assign(user),
@@ -643,6 +656,13 @@ mod tests {
         assert_eq!(parse("failure x close y").unwrap_err().usage, usage::FAILURE);
         assert_eq!(parse("failure 3 explode").unwrap_err().usage, usage::FAILURE);
         assert_eq!(parse("failures everything").unwrap_err().usage, usage::FAILURES);
+    }
+
+    #[test]
+    fn a_failure_number_alone_shows_the_ticket() {
+        assert_eq!(parse("failure #12"), Ok(Command::ShowFailure { id: 12 }));
+        assert!(parse("failure 12").unwrap().is_read_only());
+        assert_eq!(parse("failure 12 explode").unwrap_err().usage, usage::FAILURE);
     }
 
     #[test]

@@ -72,6 +72,18 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
             store_invocation(state, &invocation, text).await?;
             Ok(Json(views::ephemeral(&format!(":ok_hand: Updating failure *#{id}*…"))))
         }
+        Command::ShowFailure { id } => {
+            let store = state.store.as_ref();
+            let reply = match store.ticket(id).await? {
+                None => format!(":warning: There is no failure #{id} (see `/incident failures`)."),
+                Some(ticket) => {
+                    let history = store.ticket_history(id).await?;
+                    let earlier = store.recurrences_of(id).await?;
+                    failures::detail(&ticket, &history, &earlier)
+                }
+            };
+            Ok(Json(views::ephemeral(&reply)))
+        }
         Command::Stats { window } => {
             let stats = reports::stats(state.store.as_ref(), &state.settings.file, window, chrono::Utc::now()).await?;
             Ok(Json(views::ephemeral(&views::stats::render(&stats))))

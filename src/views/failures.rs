@@ -35,6 +35,54 @@ pub fn summary(ticket: &Ticket) -> String {
     )
 }
 
+/// `/incident failure <id>`: everything known about one ticket.
+pub fn detail(ticket: &Ticket, history: &[String], earlier: &[Ticket]) -> String {
+    let mut text = format!("{}\n", summary(ticket));
+    let mut field = |name: &str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            text.push_str(&format!("*{name}:* {value}\n"));
+        }
+    };
+    field(
+        "Reported",
+        Some(format!(
+            "by <@{}> {}",
+            ticket.reporter,
+            super::slack_date(ticket.captured_at)
+        )),
+    );
+    field("Incident", ticket.incident_id.map(|id| format!("INC-{id}")));
+    field("Severity score", ticket.severity_score.map(|s| format!("{s} of 5")));
+    field("Customer impact", ticket.customer_impact.as_deref().map(super::escape));
+    let whys: Vec<String> = ticket
+        .five_whys
+        .iter()
+        .enumerate()
+        .map(|(n, why)| format!("{}. {}", n + 1, super::escape(why)))
+        .collect();
+    field(
+        "Five whys",
+        (!whys.is_empty()).then(|| format!("\n{}", whys.join("\n"))),
+    );
+    field("Root cause", ticket.root_cause.as_deref().map(super::escape));
+    field("Lesson learned", ticket.lesson.as_deref().map(super::escape));
+    field(
+        "Earlier text",
+        (!history.is_empty()).then(|| {
+            history
+                .iter()
+                .map(|h| super::clip(&super::escape(h), 200))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        }),
+    );
+    if !earlier.is_empty() {
+        text.push_str(&recurrence_line(earlier));
+        text.push('\n');
+    }
+    text
+}
+
 /// `/incident failures …`.
 pub fn list(title: &str, tickets: &[Ticket]) -> String {
     if tickets.is_empty() {

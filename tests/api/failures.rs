@@ -354,6 +354,19 @@ both_backends!(
             "{thread:?}"
         );
         assert_eq!(app.fake.calls("views.open").len(), 3, "no form for a closed ticket");
+
+        let shown = app.command("failure 1", "U0ANYONE", "CANY").await;
+        let shown = shown["text"].as_str().unwrap();
+        for expected in [
+            "*#1* checkout 502s from the edge — closed, <@U0OWNER> [checkout, edge]",
+            "*Severity score:* 4 of 5",
+            "*Customer impact:* 2% of checkouts failed for 20 minutes",
+            "*Five whys:* \n1. the edge returned 502\n2. upstream pool exhausted\n3. keepalive set to 0 in a config change",
+            "*Root cause:* config changes skip review",
+            "*Lesson learned:* review every edge config change; alert on pool use",
+        ] {
+            assert!(shown.contains(expected), "{expected:?} missing from:\n{shown}");
+        }
     }
 );
 
