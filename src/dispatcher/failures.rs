@@ -44,6 +44,9 @@ pub(super) async fn change(
         }
     }
     uow.enqueue(&thread_note(&next, &line), now).await?;
+    if let Some(card) = card_update(&next) {
+        uow.enqueue(&card, now).await?;
+    }
     Ok(Ok(next))
 }
 
@@ -55,6 +58,20 @@ fn verb(change: &TicketChange) -> &'static str {
         TicketChange::RootCause(_) => "recorded the root cause of",
         TicketChange::Close { .. } => "closed",
     }
+}
+
+/// Edits the ticket's own message to show where it is now (once Slack told us its `ts`).
+fn card_update(ticket: &Ticket) -> Option<NewOutboxCall> {
+    let reply_ts = ticket.reply_ts.as_deref()?;
+    let mut args = failures::ticket_card(ticket);
+    args["channel"] = json!(ticket.channel_id);
+    args["ts"] = json!(reply_ts);
+    Some(NewOutboxCall {
+        ordering_key: format!("channel:{}", ticket.channel_id),
+        method: "chat.update".into(),
+        args,
+        after_send: AfterSend::Nothing,
+    })
 }
 
 /// A message in the ticket's thread.

@@ -67,6 +67,8 @@ pub struct Ticket {
     /// The chain of "why?" answers, first to last.
     pub five_whys: Vec<String>,
     pub root_cause: Option<String>,
+    /// `ts` of Rebound's own message about the ticket, in the thread.
+    pub reply_ts: Option<String>,
 }
 
 #[cfg(test)]
@@ -94,6 +96,7 @@ impl Ticket {
             customer_impact: None,
             five_whys: vec![],
             root_cause: None,
+            reply_ts: None,
         }
     }
 }

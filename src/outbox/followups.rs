@@ -29,6 +29,10 @@ pub async fn apply(
             channel,
             thread_ts,
         } => failure_permalink(uow, *ticket_id, channel, thread_ts, response, now).await,
+        AfterSend::FailureReplyPosted { ticket_id } => match response["ts"].as_str() {
+            Some(ts) => uow.set_ticket_reply(*ticket_id, ts).await,
+            None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
+        },
         AfterSend::IncidentCardPosted { incident_id } => match response["ts"].as_str() {
             Some(ts) => uow.set_incident_card(*incident_id, ts).await,
             None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
@@ -132,20 +136,31 @@ async fn failure_permalink(
     if let Some(permalink) = response["permalink"].as_str() {
         uow.set_ticket_permalink(ticket_id, permalink).await?;
     }
-    let earlier = match uow.ticket(ticket_id).await? {
-        Some(ticket) => crate::dispatcher::failures::flag_recurrences(uow, &ticket, now).await?,
-        None => Vec::new(),
+    let Some(ticket) = uow.ticket(ticket_id).await? else {
+        return Ok(());
     };
-    let mut args = crate::views::failures::captured_reply(ticket_id, &earlier);
+    let earlier = crate::dispatcher::failures::flag_recurrences(uow, &ticket, now).await?;
+    let mut args = crate::views::failures::ticket_card(&ticket);
     args["channel"] = json!(channel);
     args["thread_ts"] = json!(thread_ts);
-    let call = NewOutboxCall {
+    let card = NewOutboxCall {
         ordering_key: format!("channel:{channel}"),
         method: "chat.postMessage".into(),
         args,
-        after_send: AfterSend::Nothing,
+        after_send: AfterSend::FailureReplyPosted { ticket_id },
     };
-    uow.enqueue(&call, now).await
+    uow.enqueue(&card, now).await?;
+    if !earlier.is_empty() {
+        let flag = crate::views::failures::recurrence_line(&earlier);
+        let call = NewOutboxCall {
+            ordering_key: format!("channel:{channel}"),
+            method: "chat.postMessage".into(),
+            args: json!({ "channel": channel, "thread_ts": thread_ts, "text": flag }),
+            after_send: AfterSend::Nothing,
+        };
+        uow.enqueue(&call, now).await?;
+    }
+    Ok(())
 }
 
 /// `chat.getPermalink` for a captured message.

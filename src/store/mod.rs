@@ -22,7 +22,7 @@ macro_rules! select_tickets {
         concat!(
             "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
              t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, t.thread_ts, t.severity_score, \
-             t.customer_impact, t.five_whys, t.root_cause, ",
+             t.customer_impact, t.five_whys, t.root_cause, t.reply_ts, ",
             $tags,
             " AS tags FROM failure_tickets t ",
             $condition
@@ -177,6 +177,10 @@ pub enum AfterSend {
         ticket_id: i64,
         channel: String,
         thread_ts: String,
+    },
+    /// The ticket's message in the thread was posted: keep its `ts` to edit it later.
+    FailureReplyPosted {
+        ticket_id: i64,
     },
 }
 
@@ -416,6 +420,8 @@ pub trait UnitOfWork: Send {
         thread_ts: Option<&str>,
     ) -> StoreResult<()>;
     async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
+    /// Where the ticket's own message in the thread is (`ts`).
+    async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()>;
     /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
     async fn ticket_source_edited(
         &mut self,

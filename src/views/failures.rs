@@ -148,26 +148,48 @@ pub fn recurrence_line(earlier: &[Ticket]) -> String {
     format!(":repeat: Seen {count}{times} before: {}{more}", links.join(", "))
 }
 
-/// The thread reply that announces a new ticket, with its controls.
-pub fn captured_reply(ticket_id: i64, earlier: &[Ticket]) -> Value {
+/// The ticket's own message in the thread: posted on capture and edited in
+/// place as the ticket moves on. Open tickets carry the Triage / Root cause /
+/// Close buttons; a closed one shows its lesson instead.
+pub fn ticket_card(ticket: &Ticket) -> Value {
+    let id = ticket.id;
     let mut text = format!(
-        ":rotating_light: Captured as failure ticket *#{ticket_id}*. *Triage* gives it an owner, tags and a severity; \
-         *Root cause* records the five whys; *Close* needs the lesson learned. \
-         (Or `/incident failure {ticket_id} assign|tag|close`.)"
+        ":rotating_light: Captured as failure ticket *#{id}* — *{}*",
+        ticket.status.as_str()
     );
-    if !earlier.is_empty() {
-        text.push('\n');
-        text.push_str(&recurrence_line(earlier));
+    let mut facts = Vec::new();
+    if let Some(owner) = &ticket.owner {
+        facts.push(format!("owner <@{owner}>"));
     }
-    let button = |action: &str, label: &str| json!({ "type": "button", "action_id": format!("{action}:{ticket_id}"), "value": ticket_id.to_string(), "text": plain(label) });
+    if !ticket.tags.is_empty() {
+        facts.push(format!("tags {}", ticket.tags.join(", ")));
+    }
+    if let Some(score) = ticket.severity_score {
+        facts.push(format!("severity {score}/5"));
+    }
+    if !facts.is_empty() {
+        text.push_str(&format!(" · {}", facts.join(" · ")));
+    }
+    let Some(lesson) = ticket.lesson.as_deref().filter(|_| ticket.closed_at.is_some()) else {
+        text.push_str(&format!(
+            "\n*Triage* gives it an owner, tags and a severity; *Root cause* records the five whys; \
+             *Close* needs the lesson learned. (Or `/incident failure {id} assign|tag|close`.)"
+        ));
+        let button = |action: &str, label: &str| json!({ "type": "button", "action_id": format!("{action}:{id}"), "value": id.to_string(), "text": plain(label) });
+        return json!({
+            "text": text,
+            "blocks": [
+                { "type": "section", "text": { "type": "mrkdwn", "text": super::clip(&text, super::SECTION_MAX) } },
+                { "type": "actions", "block_id": format!("failure:{id}"), "elements": [
+                    button(TRIAGE_ACTION, "Triage"), button(ROOT_CAUSE_ACTION, "Root cause"), button(CLOSE_ACTION, "Close")
+                ] }
+            ]
+        });
+    };
+    text.push_str(&format!("\n*Lesson learned:* {}", super::escape(lesson)));
     json!({
         "text": text,
-        "blocks": [
-            { "type": "section", "text": { "type": "mrkdwn", "text": super::clip(&text, super::SECTION_MAX) } },
-            { "type": "actions", "block_id": format!("failure:{ticket_id}"), "elements": [
-                button(TRIAGE_ACTION, "Triage"), button(ROOT_CAUSE_ACTION, "Root cause"), button(CLOSE_ACTION, "Close")
-            ] }
-        ]
+        "blocks": [{ "type": "section", "text": { "type": "mrkdwn", "text": super::clip(&text, super::SECTION_MAX) } }]
     })
 }
 
@@ -185,8 +207,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_closed_ticket_card_shows_its_lesson_and_no_buttons() {
+        let mut ticket = Ticket::example(4, "disk full");
+        ticket.status = crate::domain::failure::TicketStatus::Closed;
+        ticket.closed_at = Some(chrono::Utc::now());
+        ticket.lesson = Some("alert at 80%".into());
+        let card = ticket_card(&ticket);
+        assert_eq!(card["blocks"].as_array().unwrap().len(), 1);
+        assert!(card["text"].as_str().unwrap().contains("— *closed*"));
+        assert!(
+            card["text"]
+                .as_str()
+                .unwrap()
+                .contains("*Lesson learned:* alert at 80%")
+        );
+    }
+
+    #[test]
     fn button_action_ids_carry_the_ticket_id() {
-        let reply = captured_reply(12, &[]);
+        let reply = ticket_card(&Ticket::example(12, "x"));
         let ids: Vec<&str> = reply["blocks"][1]["elements"]
             .as_array()
             .unwrap()

@@ -354,6 +354,33 @@ both_backends!(
             "{thread:?}"
         );
         assert_eq!(app.fake.calls("views.open").len(), 3, "no form for a closed ticket");
+        let card_ts = store
+            .ticket(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .reply_ts
+            .expect("the card's ts is kept");
+        let card = app
+            .fake
+            .calls("chat.update")
+            .into_iter()
+            .rev()
+            .find(|c| c.ok() && c.args["ts"] == card_ts.as_str())
+            .expect("the ticket's card is edited in place");
+        assert!(
+            card.args["text"]
+                .as_str()
+                .unwrap()
+                .contains("failure ticket *#1* — *closed*"),
+            "{:?}",
+            card.args
+        );
+        assert_eq!(
+            card.args["blocks"].as_array().unwrap().len(),
+            1,
+            "no buttons on a closed ticket"
+        );
 
         let shown = app.command("failure 1", "U0ANYONE", "CANY").await;
         let shown = shown["text"].as_str().unwrap();
@@ -387,25 +414,25 @@ both_backends!(
         )
         .await;
         let other = capture(&app, &channel, "Nightly billing export wrote an empty file").await;
-        let replies = thread_replies(&app.fake);
-        let reply_to = |ts: &str| {
-            replies
-                .iter()
-                .find(|r| r["thread_ts"] == ts)
-                .map(|r| r["text"].as_str().unwrap().to_string())
-                .unwrap()
-        };
-        let flagged = reply_to(&again);
+        app.fake
+            .wait_for("the recurrence flag", |f| {
+                posts_in_thread(f, &again)
+                    .iter()
+                    .any(|t| t.contains("Seen once before"))
+            })
+            .await;
+        let flagged = posts_in_thread(&app.fake, &again).join("\n");
         assert!(
             flagged.contains(":repeat: Seen once before: <https://test.slack.com/archives/"),
             "{flagged}"
         );
         assert!(flagged.contains("|#1>"), "{flagged}");
+        app.wait_until_inbox_empty().await;
+        app.wait_until_outbox_empty().await;
         assert!(
-            !reply_to(&other).contains("Seen"),
+            !posts_in_thread(&app.fake, &other).iter().any(|t| t.contains("Seen")),
             "an unrelated failure is not a recurrence"
         );
-
         app.command("failure 1 tag billing", DECLARER, "CANY").await;
         app.command("failure 3 tag Billing", DECLARER, "CANY").await;
         app.fake

@@ -229,13 +229,22 @@ impl TestApp {
 
     /// Waits until the inbox is drained (everything acknowledged was processed).
     pub async fn wait_until_inbox_empty(&self) {
-        for _ in 0..500 {
-            if self.metric("rebound_inbox_depth").await == 0.0 {
+        self.wait_until_drained("rebound_inbox_depth").await;
+    }
+
+    /// Waits until every Slack call recorded so far was sent (or given up).
+    pub async fn wait_until_outbox_empty(&self) {
+        self.wait_until_drained("rebound_outbox_depth").await;
+    }
+
+    async fn wait_until_drained(&self, gauge: &str) {
+        for _ in 0..750 {
+            if self.metric(gauge).await == 0.0 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("inbox never drained");
+        panic!("{gauge} never reached 0");
     }
 }
 

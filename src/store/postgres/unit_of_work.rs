@@ -332,6 +332,15 @@ impl UnitOfWork for PostgresUnitOfWork {
         Ok(())
     }
 
+    async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE failure_tickets SET reply_ts = $1 WHERE id = $2")
+            .bind(reply_ts)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
         let row = sqlx::query(select_tickets!(
             "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",

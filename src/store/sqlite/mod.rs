@@ -236,6 +236,7 @@ fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
             .map(|whys| whys.lines().map(str::to_string).collect())
             .unwrap_or_default(),
         root_cause: row.try_get("root_cause")?,
+        reply_ts: row.try_get("reply_ts")?,
     })
 }
 
