@@ -286,7 +286,7 @@ both_backends!(
     stats_gauges_and_exports_report_the_incident_numbers,
     config = CONFIG,
     |app: TestApp| async move {
-        script_incident(&app).await;
+        let channel = script_incident(&app).await;
         let store = rebound::store::connect(&app.database_url).await.unwrap();
         let incident = store.incident(1).await.unwrap().unwrap();
         let seconds = |at: Option<chrono::DateTime<chrono::Utc>>| (at.unwrap() - incident.declared_at).num_seconds();
@@ -316,6 +316,22 @@ both_backends!(
         );
         let none: Value = serde_json::from_str(&export(&app, &["--since", "2999-01-01"])).unwrap();
         assert_eq!(none, json!([]));
+
+        // Reopened and resolved again: resolve time runs to the final resolution,
+        // time open leaves out the gap while it was resolved.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        run(&app, "reopen errors are back", &channel).await;
+        run(&app, "resolve fixed for good", &channel).await;
+        let rows: Value = serde_json::from_str(&export(&app, &[])).unwrap();
+        let row = &rows[0];
+        assert_eq!(row["reopened"], 1, "{row}");
+        let incident = store.incident(1).await.unwrap().unwrap();
+        assert_eq!(row["time_to_resolve_s"], seconds(incident.resolved_at));
+        let (open, resolve) = (
+            row["time_open_s"].as_u64().unwrap(),
+            row["time_to_resolve_s"].as_u64().unwrap(),
+        );
+        assert!(open < resolve, "the second resolved period is not open time: {row}");
 
         let stats = app.command("stats 7d", "U0MANAGER", "CANYWHERE").await;
         let stats = stats["text"].as_str().unwrap();
