@@ -20,16 +20,18 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use super::*;
 
+mod rows;
 mod unit_of_work;
-use crate::domain::capture::CapturedMessage;
+
 use crate::domain::{Incident, IncidentId};
+use rows::*;
 use unit_of_work::SqliteUnitOfWork;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -76,16 +78,6 @@ impl InboxFirst {
             self.clear.notify_waiters();
         }
     }
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }
 
 impl SqliteStore {
@@ -162,114 +154,6 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(outcomes)
     }
-}
-
-fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
-    Ok(Incident {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        severity: parse_severity(row.try_get("severity")?)?,
-        status: parse_status(row.try_get::<&str, _>("status")?)?,
-        private: row.try_get("private")?,
-        declared_by: row.try_get("declared_by")?,
-        lead: row.try_get("lead")?,
-        declared_at: from_millis(row.try_get("declared_at")?)?,
-        channel_id: row.try_get("channel_id")?,
-        channel_name: row.try_get("channel_name")?,
-        card_ts: row.try_get("card_ts")?,
-        acknowledged_at: optional_millis(row.try_get("acknowledged_at")?)?,
-        mitigated_at: optional_millis(row.try_get("mitigated_at")?)?,
-        resolved_at: optional_millis(row.try_get("resolved_at")?)?,
-        reopened_at: optional_millis(row.try_get("reopened_at")?)?,
-        summary: row.try_get("summary")?,
-        postmortem_done_at: optional_millis(row.try_get("postmortem_done_at")?)?,
-        postmortem_link: row.try_get("postmortem_link")?,
-        cadence_anchor_at: optional_millis(row.try_get("cadence_anchor_at")?)?,
-    })
-}
-
-fn action_item_from_row(row: &SqliteRow) -> StoreResult<StoredActionItem> {
-    Ok(StoredActionItem {
-        id: row.try_get("id")?,
-        incident_id: row.try_get("incident_id")?,
-        text: row.try_get("body")?,
-        owner: row.try_get("owner")?,
-        due_at: optional_millis(row.try_get("due_at")?)?,
-        created_by: row.try_get("created_by")?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        done_at: optional_millis(row.try_get("done_at")?)?,
-    })
-}
-
-fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
-    let tags: Option<String> = row.try_get("tags")?;
-    let mut tags: Vec<String> = tags
-        .unwrap_or_default()
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
-    tags.sort();
-    Ok(Ticket {
-        id: row.try_get("id")?,
-        channel_id: row.try_get("channel_id")?,
-        ts: row.try_get("ts")?,
-        text: row.try_get("body")?,
-        author: row.try_get("author")?,
-        permalink: row.try_get("permalink")?,
-        reporter: row.try_get("reporter")?,
-        captured_at: from_millis(row.try_get("captured_at")?)?,
-        incident_id: row.try_get("incident_id")?,
-        status: parse_ticket_status(row.try_get("status")?)?,
-        owner: row.try_get("owner")?,
-        tags,
-        lesson: row.try_get("lesson")?,
-        closed_at: optional_millis(row.try_get("closed_at")?)?,
-        source_deleted_at: optional_millis(row.try_get("source_deleted_at")?)?,
-        thread_ts: row.try_get("thread_ts")?,
-        severity_score: row
-            .try_get::<Option<i32>, _>("severity_score")?
-            .and_then(|score| u8::try_from(score).ok()),
-        customer_impact: row.try_get("customer_impact")?,
-        five_whys: row
-            .try_get::<Option<String>, _>("five_whys")?
-            .map(|whys| whys.lines().map(str::to_string).collect())
-            .unwrap_or_default(),
-        root_cause: row.try_get("root_cause")?,
-        reply_ts: row.try_get("reply_ts")?,
-    })
-}
-
-fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
-    Ok(Timer {
-        id: row.try_get("id")?,
-        kind: parse_timer_kind(row.try_get("kind")?)?,
-        incident_id: row.try_get("incident_id")?,
-        subject: row.try_get("subject_id")?,
-        due_at: from_millis(row.try_get("due_at")?)?,
-        every: every_from_millis(row.try_get("every_ms")?),
-        fired: row.try_get("fired")?,
-    })
-}
-
-fn captured_from_row(row: &SqliteRow) -> StoreResult<CapturedMessage> {
-    Ok(CapturedMessage {
-        id: row.try_get("id")?,
-        incident_id: row.try_get("incident_id")?,
-        channel_id: row.try_get("channel_id")?,
-        ts: row.try_get("ts")?,
-        text: row.try_get("body")?,
-        author: row.try_get("author")?,
-        permalink: row.try_get("permalink")?,
-        captured_by: row.try_get("captured_by")?,
-        captured_at: from_millis(row.try_get("captured_at")?)?,
-        source: row.try_get("source")?,
-        deleted_at: optional_millis(row.try_get("deleted_at")?)?,
-    })
-}
-
-fn optional_millis(ms: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    ms.map(from_millis).transpose()
 }
 
 #[async_trait]

@@ -1,0 +1,113 @@
+//! How Postgres rows become domain values.
+
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::domain::Incident;
+use crate::domain::capture::CapturedMessage;
+use crate::domain::failure::Ticket;
+use crate::store::*;
+
+pub(super) fn incident_from_row(row: &PgRow) -> StoreResult<Incident> {
+    Ok(Incident {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        severity: parse_severity(row.try_get("severity")?)?,
+        status: parse_status(row.try_get::<&str, _>("status")?)?,
+        private: row.try_get("private")?,
+        declared_by: row.try_get("declared_by")?,
+        lead: row.try_get("lead")?,
+        declared_at: row.try_get("declared_at")?,
+        channel_id: row.try_get("channel_id")?,
+        channel_name: row.try_get("channel_name")?,
+        card_ts: row.try_get("card_ts")?,
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        mitigated_at: row.try_get("mitigated_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        reopened_at: row.try_get("reopened_at")?,
+        summary: row.try_get("summary")?,
+        postmortem_done_at: row.try_get("postmortem_done_at")?,
+        postmortem_link: row.try_get("postmortem_link")?,
+        cadence_anchor_at: row.try_get("cadence_anchor_at")?,
+    })
+}
+
+pub(super) fn action_item_from_row(row: &PgRow) -> StoreResult<StoredActionItem> {
+    Ok(StoredActionItem {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        text: row.try_get("body")?,
+        owner: row.try_get("owner")?,
+        due_at: row.try_get("due_at")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        done_at: row.try_get("done_at")?,
+    })
+}
+
+pub(super) fn ticket_from_row(row: &PgRow) -> StoreResult<Ticket> {
+    let tags: Option<String> = row.try_get("tags")?;
+    let mut tags: Vec<String> = tags
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    tags.sort();
+    Ok(Ticket {
+        id: row.try_get("id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        reporter: row.try_get("reporter")?,
+        captured_at: row.try_get("captured_at")?,
+        incident_id: row.try_get("incident_id")?,
+        status: parse_ticket_status(row.try_get("status")?)?,
+        owner: row.try_get("owner")?,
+        tags,
+        lesson: row.try_get("lesson")?,
+        closed_at: row.try_get("closed_at")?,
+        source_deleted_at: row.try_get("source_deleted_at")?,
+        thread_ts: row.try_get("thread_ts")?,
+        severity_score: row
+            .try_get::<Option<i32>, _>("severity_score")?
+            .and_then(|score| u8::try_from(score).ok()),
+        customer_impact: row.try_get("customer_impact")?,
+        five_whys: row
+            .try_get::<Option<String>, _>("five_whys")?
+            .map(|whys| whys.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
+        root_cause: row.try_get("root_cause")?,
+        reply_ts: row.try_get("reply_ts")?,
+    })
+}
+
+pub(super) fn timer_from_row(row: &PgRow) -> StoreResult<Timer> {
+    Ok(Timer {
+        id: row.try_get("id")?,
+        kind: parse_timer_kind(row.try_get("kind")?)?,
+        incident_id: row.try_get("incident_id")?,
+        subject: row.try_get("subject_id")?,
+        due_at: row.try_get("due_at")?,
+        every: every_from_millis(row.try_get("every_ms")?),
+        fired: row.try_get("fired")?,
+    })
+}
+
+pub(super) fn captured_from_row(row: &PgRow) -> StoreResult<CapturedMessage> {
+    Ok(CapturedMessage {
+        id: row.try_get("id")?,
+        incident_id: row.try_get("incident_id")?,
+        channel_id: row.try_get("channel_id")?,
+        ts: row.try_get("ts")?,
+        text: row.try_get("body")?,
+        author: row.try_get("author")?,
+        permalink: row.try_get("permalink")?,
+        captured_by: row.try_get("captured_by")?,
+        captured_at: row.try_get("captured_at")?,
+        source: row.try_get("source")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
