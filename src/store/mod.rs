@@ -42,8 +42,11 @@ macro_rules! select_incidents {
     };
 }
 
+mod housekeeping;
 mod postgres;
 mod sqlite;
+
+pub use housekeeping::run_housekeeping;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -491,57 +494,6 @@ pub trait UnitOfWork: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
-/// How many rows one prune statement deletes at most, so a large backlog
-/// never holds SQLite's writer for long.
-const PRUNE_BATCH: i64 = 1000;
-
-/// Runs [`Store::housekeeping`] every second, and prunes delivered work older
-/// than `keep_delivered` every `keep_delivered / 2` (at most every 10
-/// minutes), until `shutdown`.
-pub async fn run_housekeeping(
-    store: Arc<dyn Store>,
-    keep_delivered: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let prune_every = (keep_delivered / 2).clamp(Duration::from_secs(1), Duration::from_secs(600));
-    let mut last_prune: Option<tokio::time::Instant> = None;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
-        if let Err(error) = store.housekeeping().await {
-            tracing::warn!(%error, "database housekeeping failed");
-        }
-        if last_prune.is_none_or(|at| at.elapsed() >= prune_every) {
-            last_prune = Some(tokio::time::Instant::now());
-            prune(store.as_ref(), keep_delivered).await;
-        }
-    }
-}
-
-async fn prune(store: &dyn Store, keep_delivered: Duration) {
-    let done_before = Utc::now() - chrono::Duration::from_std(keep_delivered).unwrap_or(chrono::Duration::MAX);
-    let mut total = 0;
-    loop {
-        match store.prune(done_before, PRUNE_BATCH).await {
-            Ok(deleted) => {
-                total += deleted;
-                if deleted < PRUNE_BATCH as u64 {
-                    break;
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "pruning delivered work failed");
-                break;
-            }
-        }
-    }
-    if total > 0 {
-        tracing::info!(rows = total, "pruned delivered inbox items and Slack calls");
-    }
-}
-
 /// Opens (and for SQLite creates) the database named by `url`.
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
@@ -574,6 +526,29 @@ fn parse_after_send(text: &str) -> StoreResult<AfterSend> {
 fn parse_severity(text: Option<String>) -> StoreResult<Option<crate::domain::Severity>> {
     text.map(|s| s.parse().map_err(|()| StoreError::Corrupt(format!("severity {s:?}"))))
         .transpose()
+}
+
+/// A ticket's tags as one comma-separated column (folded by the query), sorted.
+fn split_tags(tags: Option<String>) -> Vec<String> {
+    let mut tags: Vec<String> = tags
+        .unwrap_or_default()
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    tags.sort();
+    tags
+}
+
+/// A ticket's five whys, stored one per line.
+fn split_whys(whys: Option<String>) -> Vec<String> {
+    whys.map(|w| w.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// A stored severity score, if it is one.
+fn severity_score(score: Option<i32>) -> Option<u8> {
+    score.and_then(|s| u8::try_from(s).ok())
 }
 
 fn required_severity(text: String) -> StoreResult<crate::domain::Severity> {

@@ -46,6 +46,23 @@ fn rows(section: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The post-mortem summary posted on resolve, once it reached Slack.
+async fn postmortem_summary(app: &TestApp) -> crate::fake_slack::RecordedCall {
+    let is_summary = |c: &crate::fake_slack::RecordedCall| {
+        c.ok()
+            && c.args["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("post-mortem draft is ready")
+    };
+    app.fake
+        .wait_for("the post-mortem summary", |f| {
+            f.calls("chat.postMessage").iter().any(is_summary)
+        })
+        .await;
+    app.fake.calls("chat.postMessage").into_iter().find(is_summary).unwrap()
+}
+
 fn bullets(section: &str) -> Vec<&str> {
     section.lines().filter(|l| l.starts_with("- ")).collect()
 }
@@ -112,28 +129,12 @@ both_backends!(
     config = CONFIG,
     |app: TestApp| async move {
         let channel = script_incident(&app).await;
-        app.fake
-            .wait_for("the post-mortem summary", |f| {
-                f.calls("chat.postMessage").iter().any(|c| {
-                    c.args["channel"] == channel.as_str()
-                        && c.args["text"]
-                            .as_str()
-                            .unwrap_or("")
-                            .contains("post-mortem draft is ready")
-                })
-            })
-            .await;
-        let summary = app
-            .fake
-            .calls("chat.postMessage")
-            .into_iter()
-            .find(|c| {
-                c.args["text"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("post-mortem draft is ready")
-            })
-            .unwrap();
+        let summary = postmortem_summary(&app).await;
+        assert_eq!(
+            summary.args["channel"],
+            channel.as_str(),
+            "posted in the incident channel"
+        );
         let summary = summary.args["text"].as_str().unwrap();
         assert!(
             summary.contains("<https://rebound.example.com/incidents/1/postmortem|Read the draft>")
@@ -242,27 +243,7 @@ both_backends!(
         let page = app.get("/incidents/1/postmortem.md").await;
         assert_eq!(page.status(), 403);
         assert!(page.text().await.unwrap().contains("rebound postmortem 1"));
-        app.fake
-            .wait_for("the summary", |f| {
-                f.calls("chat.postMessage").iter().any(|c| {
-                    c.args["text"]
-                        .as_str()
-                        .unwrap_or("")
-                        .contains("post-mortem draft is ready")
-                })
-            })
-            .await;
-        let summary = app
-            .fake
-            .calls("chat.postMessage")
-            .into_iter()
-            .find(|c| {
-                c.args["text"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("post-mortem draft is ready")
-            })
-            .unwrap();
+        let summary = postmortem_summary(&app).await;
         assert!(
             !summary.args["text"].as_str().unwrap().contains("https://"),
             "no link for a private incident"

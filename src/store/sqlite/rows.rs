@@ -58,14 +58,6 @@ pub(super) fn action_item_from_row(row: &SqliteRow) -> StoreResult<StoredActionI
 }
 
 pub(super) fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
-    let tags: Option<String> = row.try_get("tags")?;
-    let mut tags: Vec<String> = tags
-        .unwrap_or_default()
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
-    tags.sort();
     Ok(Ticket {
         id: row.try_get("id")?,
         channel_id: row.try_get("channel_id")?,
@@ -78,19 +70,14 @@ pub(super) fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
         incident_id: row.try_get("incident_id")?,
         status: parse_ticket_status(row.try_get("status")?)?,
         owner: row.try_get("owner")?,
-        tags,
+        tags: split_tags(row.try_get("tags")?),
         lesson: row.try_get("lesson")?,
         closed_at: optional_millis(row.try_get("closed_at")?)?,
         source_deleted_at: optional_millis(row.try_get("source_deleted_at")?)?,
         thread_ts: row.try_get("thread_ts")?,
-        severity_score: row
-            .try_get::<Option<i32>, _>("severity_score")?
-            .and_then(|score| u8::try_from(score).ok()),
+        severity_score: severity_score(row.try_get("severity_score")?),
         customer_impact: row.try_get("customer_impact")?,
-        five_whys: row
-            .try_get::<Option<String>, _>("five_whys")?
-            .map(|whys| whys.lines().map(str::to_string).collect())
-            .unwrap_or_default(),
+        five_whys: split_whys(row.try_get("five_whys")?),
         root_cause: row.try_get("root_cause")?,
         reply_ts: row.try_get("reply_ts")?,
     })
