@@ -100,7 +100,7 @@ async fn run(pending: usize, due: usize) -> (f64, f64, f64, f64) {
     };
     let (stop, stopped) = watch::channel(false);
     let started = Instant::now();
-    let task = tokio::spawn(scheduler.run(stopped));
+    let task = tokio::spawn(std::sync::Arc::new(scheduler).run(stopped));
     while !all_fired(store.as_ref(), due).await {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -26,6 +26,8 @@ pub struct Settings {
     pub slack_api_url: String,
     pub database_url: SecretString,
     pub addr: SocketAddr,
+    /// The operators' listener (`/metrics`, post-mortem pages); `None` when `off`.
+    pub internal_addr: Option<SocketAddr>,
     pub file: FileSettings,
 }
 
@@ -321,6 +323,13 @@ impl Settings {
                 name: "REBOUND_ADDR",
                 message: format!("{e} (expected HOST:PORT)"),
             })?,
+            internal_addr: match env.var("REBOUND_INTERNAL_ADDR").as_deref().unwrap_or("127.0.0.1:3001") {
+                "off" => None,
+                other => Some(other.parse().map_err(|e| ConfigError::BadValue {
+                    name: "REBOUND_INTERNAL_ADDR",
+                    message: format!("{e} (expected HOST:PORT or off)"),
+                })?),
+            },
             file,
         };
         settings.validate()?;

@@ -14,6 +14,8 @@
 //! | [`scheduler`] | durable timers, the manager digest | keep timers in memory only |
 //! | [`reports`] | post-mortem drafts, stats and exports read from the store | write anything |
 //! | [`store`] | SQL for SQLite and Postgres behind one trait | contain rules |
+//! | [`text`] | the one rule for people's text: unescape at ingress, escape per output (mrkdwn, CSV) | let user text ping groups or disguise links |
+//! | [`supervisor`] | restarts background workers that stop; which are alive, for `/readyz` | hide a dead worker |
 //! | [`views`] | Block Kit rendering, pure functions from state to blocks | exceed Slack's limits |
 //! | [`web`] | `/healthz`, `/readyz`, `/metrics`, post-mortem pages | expose secrets or private incidents |
 //! | [`manifest`] | the Slack app manifest for a public URL | drift from the routes |
@@ -35,6 +37,8 @@ pub mod scheduler;
 pub mod slack;
 pub mod startup;
 pub mod store;
+pub mod supervisor;
 pub mod telemetry;
+pub mod text;
 pub mod views;
 pub mod web;

@@ -28,6 +28,12 @@ pub struct SlackCallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabels {
+    /// `dispatcher`, `outbox`, `scheduler`, `housekeeping`.
+    pub worker: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MonthLabels {
     /// `YYYY-MM` (UTC).
     pub month: String,
@@ -83,6 +89,12 @@ pub struct Metrics {
     pub weekly_mttr_seconds: Family<WeekLabels, RatioGauge>,
     /// On-time share of customer-update gaps over the last 30 days.
     pub comms_slo_adherence: RatioGauge,
+    /// Inbox items that could never be applied and were set aside (kept, author told).
+    pub inbox_set_aside: Counter,
+    /// Slack calls and timers whose handling panicked and were set aside.
+    pub work_set_aside: Family<WorkerLabels, Counter>,
+    /// Times a background worker stopped unexpectedly and was restarted.
+    pub worker_restarts: Family<WorkerLabels, Counter>,
 }
 
 fn ack_histogram() -> Histogram {
@@ -172,8 +184,29 @@ impl Metrics {
             "Share of customer-update gaps within the promised cadence, last 30 days",
             comms_slo_adherence.clone(),
         );
+        let inbox_set_aside = Counter::default();
+        let work_set_aside = Family::<WorkerLabels, Counter>::default();
+        let worker_restarts = Family::<WorkerLabels, Counter>::default();
+        registry.register(
+            "inbox_set_aside",
+            "Inbox items that could not be applied and were set aside with their error",
+            inbox_set_aside.clone(),
+        );
+        registry.register(
+            "work_set_aside",
+            "Slack calls and timers whose handling panicked and were set aside",
+            work_set_aside.clone(),
+        );
+        registry.register(
+            "worker_restarts",
+            "Background workers that stopped unexpectedly and were restarted",
+            worker_restarts.clone(),
+        );
         Arc::new(Self {
             registry,
+            inbox_set_aside,
+            work_set_aside,
+            worker_restarts,
             failure_tickets,
             failure_recurrence_rate,
             incidents,

@@ -10,19 +10,21 @@
 //! early when a change may have added an earlier timer; the sleep is capped at
 //! a second so timers created by other replicas are not missed for long.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde_json::json;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::domain::Incident;
 use crate::domain::digest::DigestSchedule;
-use crate::domain::recurrence;
 use crate::domain::timers::TimerKind;
-use crate::metrics::Metrics;
+use crate::domain::{clock, recurrence};
+use crate::metrics::{Metrics, WorkerLabels};
 use crate::store::{AfterSend, NewOutboxCall, Store, StoreResult, StoredActionItem, TicketFilter, Timer, UnitOfWork};
 use crate::views::{digest, reminders};
 
@@ -47,7 +49,7 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Runs until `shutdown`; timers not yet fired stay in the database.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         if let Some(first) = self.digest.next_after(Utc::now(), None)
             && let Err(error) = self
                 .store
@@ -57,8 +59,10 @@ impl Scheduler {
             tracing::error!(%error, "could not plan the manager digest");
         }
         loop {
-            if let Err(error) = self.fire_digest().await {
-                tracing::error!(%error, "sending the manager digest failed; retrying");
+            match AssertUnwindSafe(self.fire_digest()).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "sending the manager digest failed; retrying"),
+                Err(_) => tracing::error!("building the manager digest panicked; retrying"),
             }
             match self.fire_due().await {
                 Ok(0) => {}
@@ -88,10 +92,10 @@ impl Scheduler {
             return Ok(());
         };
         let open = self.store.open_incidents().await?;
-        let due_after = chrono::Duration::from_std(self.settings.file.timers.postmortem_due_after).unwrap_or_default();
-        let postmortems = self.store.overdue_postmortems(now - due_after).await?;
+        let due_after = self.settings.file.timers.postmortem_due_after;
+        let postmortems = self.store.overdue_postmortems(clock::earlier(now, due_after)).await?;
         let actions = self.store.overdue_action_items(now).await?;
-        let since = last_fired.unwrap_or(now - chrono::Duration::days(7));
+        let since = last_fired.unwrap_or(clock::earlier(now, Duration::from_secs(7 * 86_400)));
         let breaches = self.store.comms_breaches_since(since).await?;
         let failures = self.failure_backlog(now).await?;
         let message = digest::digest(
@@ -114,8 +118,8 @@ impl Scheduler {
 
     async fn failure_backlog(&self, now: DateTime<Utc>) -> StoreResult<digest::FailureBacklog> {
         let untriaged_after = self.settings.file.failures.untriaged_after;
-        let cutoff = now - chrono::Duration::from_std(untriaged_after).unwrap_or_default();
-        let months_ago = now - chrono::Duration::days(100);
+        let cutoff = clock::earlier(now, untriaged_after);
+        let months_ago = clock::earlier(now, Duration::from_secs(100 * 86_400));
         Ok(digest::FailureBacklog {
             open: self.store.tickets(&TicketFilter::Open).await?.len(),
             untriaged: self.store.untriaged_tickets(cutoff).await?,
@@ -123,6 +127,20 @@ impl Scheduler {
             owners: self.store.open_ticket_owners(5).await?,
             months: recurrence::by_month(&self.store.ticket_recurrence_since(months_ago).await?),
         })
+    }
+
+    /// A timer whose firing panics would panic every round: it is ended.
+    async fn set_aside(&self, timer: &Timer) -> StoreResult<()> {
+        tracing::error!(timer = timer.id, kind = ?timer.kind, incident = timer.incident_id, "firing a timer panicked; it is set aside");
+        self.metrics
+            .work_set_aside
+            .get_or_create(&WorkerLabels {
+                worker: "scheduler".into(),
+            })
+            .inc();
+        let mut uow = self.store.begin().await?;
+        uow.timer_fired(timer.id, None).await?;
+        uow.commit().await
     }
 
     async fn until_next(&self) -> Duration {
@@ -138,7 +156,16 @@ impl Scheduler {
         let mut uow = self.store.begin().await?;
         let timers = uow.claim_due_timers(BATCH, now).await?;
         for timer in &timers {
-            fire(uow.as_mut(), &self.settings, timer, now).await?;
+            let fired = AssertUnwindSafe(fire(uow.as_mut(), &self.settings, timer, now))
+                .catch_unwind()
+                .await;
+            if fired.is_err() {
+                // The batch rolls back; the others fire next round.
+                drop(uow);
+                self.set_aside(timer).await?;
+                return Ok(1);
+            }
+            fired.unwrap_or(Ok(()))?;
         }
         uow.commit().await?;
         for timer in &timers {
@@ -169,7 +196,7 @@ async fn fire(uow: &mut dyn UnitOfWork, settings: &Settings, timer: &Timer, now:
     let next = timer
         .every
         .filter(|_| still_wanted)
-        .map(|every| now + chrono::Duration::from_std(every).unwrap_or_default());
+        .map(|every| clock::later(now, every));
     uow.timer_fired(timer.id, next).await
 }
 

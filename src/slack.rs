@@ -83,6 +83,20 @@ type Connector =
 pub struct SlackApi {
     client: Arc<SlackClient<Connector>>,
     token: SlackApiToken,
+    /// Besides `https://hooks.slack.com`, the one origin `response_url`
+    /// posts may go to: the overridden `SLACK_API_URL` (tests, the fake).
+    response_origin: Option<url::Origin>,
+}
+
+/// Where Slack's `response_url`s point in production.
+pub const RESPONSE_URL_HOST: &str = "hooks.slack.com";
+
+/// True when a `response_url` may be posted to: `https://hooks.slack.com/…`,
+/// or the origin of an overridden `SLACK_API_URL`. A request can name any
+/// URL it likes, so anything else is refused rather than sent.
+pub fn response_url_allowed(url: &url::Url, overridden_api: Option<&url::Origin>) -> bool {
+    let slack_hooks = url.scheme() == "https" && url.host_str() == Some(RESPONSE_URL_HOST) && url.port().is_none();
+    slack_hooks || overridden_api.is_some_and(|origin| &url.origin() == origin)
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -104,9 +118,14 @@ impl SlackApi {
         let connector =
             SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url.trim_end_matches('/'));
         let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose_secret().to_string()));
+        let response_origin = url::Url::parse(api_url)
+            .ok()
+            .filter(|url| url.host_str() != Some("slack.com"))
+            .map(|url| url.origin());
         Self {
             client: Arc::new(SlackClient::new(connector)),
             token,
+            response_origin,
         }
     }
 
@@ -151,15 +170,30 @@ impl SlackApi {
             .map_err(SlackCallError::from_client)
     }
 
-    /// Posts a message to a slash command's `response_url`.
+    /// Posts a message to a slash command's `response_url`, without the bot
+    /// token (the URL is its own credential) and only to Slack's host.
     pub async fn respond(&self, response_url: &str, body: &serde_json::Value) -> Result<(), SlackCallError> {
         let url: url::Url = response_url
             .parse()
-            .map_err(|e| SlackCallError::Api(format!("invalid response_url: {e}")))?;
-        let session = self.client.open_session(&self.token);
-        session
-            .http_session_api
-            .http_post_uri::<serde_json::Value, serde_json::Value>(url, body, None)
+            .map_err(|_| SlackCallError::Api("invalid_response_url".into()))?;
+        if !response_url_allowed(&url, self.response_origin.as_ref()) {
+            tracing::warn!(
+                host = url.host_str().unwrap_or_default(),
+                "refused a response_url outside Slack"
+            );
+            return Err(SlackCallError::Api("response_url_not_slack".into()));
+        }
+        let span = tracing::debug_span!("Slack response_url");
+        let context = SlackClientApiCallContext {
+            rate_control_params: None,
+            token: None,
+            tracing_span: &span,
+            is_sensitive_url: true,
+        };
+        self.client
+            .http_api
+            .connector
+            .http_post_uri::<serde_json::Value, serde_json::Value>(url, body, context)
             .await
             .map(|_| ())
             .map_err(SlackCallError::from_client)
@@ -201,5 +235,29 @@ impl SlackApi {
                 return Ok(None);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(url: &str, api: Option<&str>) -> bool {
+        let origin = api.map(|api| url::Url::parse(api).unwrap().origin());
+        response_url_allowed(&url::Url::parse(url).unwrap(), origin.as_ref())
+    }
+
+    #[test]
+    fn response_urls_go_to_slack_only() {
+        assert!(allowed("https://hooks.slack.com/commands/T1/2/abc", None));
+        assert!(!allowed("http://hooks.slack.com/commands/T1/2/abc", None));
+        assert!(!allowed("https://hooks.slack.com.evil.example/x", None));
+        assert!(!allowed("https://evil.example/hooks.slack.com", None));
+        assert!(!allowed("https://hooks.slack.com:8443/x", None));
+        assert!(allowed("http://127.0.0.1:9/respond/1", Some("http://127.0.0.1:9/api")));
+        assert!(!allowed(
+            "http://127.0.0.1:10/respond/1",
+            Some("http://127.0.0.1:9/api")
+        ));
     }
 }

@@ -27,6 +27,7 @@ use crate::outbox::OutboxWorker;
 use crate::scheduler::Scheduler;
 use crate::slack::SlackApi;
 use crate::store::{self, Store};
+use crate::supervisor::{self, Health};
 use crate::{ingress, web};
 
 /// What every HTTP handler can reach.
@@ -37,6 +38,8 @@ pub struct AppState {
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
     pub verifier: SlackEventSignatureVerifier,
+    /// Which background workers run; `/readyz` is 503 while one is down.
+    pub health: Arc<Health>,
 }
 
 /// Which background workers to run. Tests turn them off to simulate a
@@ -56,12 +59,13 @@ impl Default for Workers {
     }
 }
 
-/// A running Rebound: HTTP server plus workers.
+/// A running Rebound: HTTP servers plus workers.
 pub struct Application {
     addr: SocketAddr,
+    internal_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
     /// Owns the workers' runtime; dropping it stops them.
     _background: BackgroundRuntime,
 }
@@ -74,19 +78,23 @@ impl Application {
             .await
             .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .with_context(|| format!("binding {}", settings.addr))?;
-        Self::start_on(settings, store, listener, workers)
+        let listener = bind(settings.addr).await?;
+        let internal = match settings.internal_addr {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        Self::start_on(settings, store, listener, internal, workers)
     }
 
     fn start_on(
         settings: Settings,
         store: Arc<dyn Store>,
         listener: TcpListener,
+        internal: Option<TcpListener>,
         workers: Workers,
     ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
+        let internal_addr = internal.as_ref().map(TcpListener::local_addr).transpose()?;
         let settings = Arc::new(settings);
         let metrics = Metrics::new();
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -104,25 +112,35 @@ impl Application {
             }
             None => anyhow::bail!("SLACK_SIGNING_SECRET is required"),
         };
+        let health = Health::new();
         let state = AppState {
             store: store.clone(),
             settings: settings.clone(),
             inbox,
             metrics: metrics.clone(),
             verifier,
+            health: health.clone(),
         };
 
         let background = BackgroundRuntime::new().context("starting the background runtime")?;
         let mut tasks = vec![inbox_task];
+        // Every worker runs under the supervisor: restarted if it ever stops.
+        let watch = Supervision {
+            health: health.clone(),
+            metrics: metrics.clone(),
+            shutdown: shutdown_rx.clone(),
+        };
         if workers.dispatcher {
-            let dispatcher = Dispatcher {
+            let dispatcher = Arc::new(Dispatcher {
                 store: store.clone(),
                 settings: settings.clone(),
+                metrics: metrics.clone(),
                 inbox_stored,
                 outbox_ready: outbox_ready.clone(),
                 timers_changed: timers_changed.clone(),
-            };
-            tasks.push(background.spawn(dispatcher.run(shutdown_rx.clone())));
+            });
+            let stop = shutdown_rx.clone();
+            tasks.push(background.spawn(watch.run("dispatcher", move || dispatcher.clone().run(stop.clone()))));
         }
         if workers.outbox {
             let token = settings.bot_token.as_ref().context("SLACK_BOT_TOKEN is required")?;
@@ -134,23 +152,28 @@ impl Application {
                 metrics.clone(),
                 outbox_ready.clone(),
             );
-            tasks.push(background.spawn(worker.run(shutdown_rx.clone())));
+            let stop = shutdown_rx.clone();
+            tasks.push(background.spawn(watch.run("outbox", move || worker.clone().run(stop.clone()))));
         }
         let digest = settings.file.digest_schedule()?;
-        let scheduler = Scheduler {
+        let scheduler = Arc::new(Scheduler {
             store: store.clone(),
             settings: settings.clone(),
             digest,
             metrics: metrics.clone(),
             timers_changed: timers_changed.clone(),
             outbox_ready: outbox_ready.clone(),
-        };
-        tasks.push(background.spawn(scheduler.run(shutdown_rx.clone())));
-        tasks.push(background.spawn(store::run_housekeeping(
+        });
+        let stop = shutdown_rx.clone();
+        tasks.push(background.spawn(watch.run("scheduler", move || scheduler.clone().run(stop.clone()))));
+        let (housekeeping_store, keep_delivered, stop) = (
             store.clone(),
             settings.file.retention.keep_delivered,
             shutdown_rx.clone(),
-        )));
+        );
+        tasks.push(background.spawn(watch.run("housekeeping", move || {
+            store::run_housekeeping(housekeeping_store.clone(), keep_delivered, stop.clone())
+        })));
 
         if settings.socket_mode {
             let (token, app_token) = (
@@ -164,40 +187,47 @@ impl Application {
                 crate::ingress::socket_mode::run(state, slack, &app_token, shutdown).await;
             }));
         }
-        let app = router(state);
-        let mut server_shutdown = shutdown_rx;
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = server_shutdown.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let mut servers = vec![serve(listener, public_router(state.clone()), shutdown_rx.clone())];
         tracing::info!("listening on {addr}");
+        if let Some(internal) = internal {
+            servers.push(serve(internal, internal_router(state), shutdown_rx));
+            tracing::info!(
+                "internal listener (metrics, post-mortems) on {}",
+                internal_addr.unwrap_or(addr)
+            );
+        }
         Ok(Self {
             addr,
+            internal_addr,
             shutdown,
             tasks,
-            server,
+            servers,
             _background: background,
         })
     }
 
+    /// The public listener's address (Slack, probes).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The operators' listener's address, unless it is `off`.
+    pub fn internal_addr(&self) -> Option<SocketAddr> {
+        self.internal_addr
     }
 
     /// Stops accepting requests, finishes in-flight ones, and stops workers.
     /// Unfinished work stays in the database for the next start.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        if let Err(error) = self
-            .server
-            .await
-            .map_err(anyhow::Error::from)
-            .and_then(|r| r.map_err(anyhow::Error::from))
-        {
-            tracing::error!(%error, "HTTP server stopped with an error");
+        for server in self.servers {
+            if let Err(error) = server
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r.map_err(anyhow::Error::from))
+            {
+                tracing::error!(%error, "HTTP server stopped with an error");
+            }
         }
         for task in self.tasks {
             // The inbox writer ends once the router (holding its sender) is gone.
@@ -214,11 +244,56 @@ impl Application {
     }
 }
 
-/// The whole HTTP surface.
-pub fn router(state: AppState) -> Router {
+/// What the supervisor of every worker shares.
+struct Supervision {
+    health: Arc<Health>,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Supervision {
+    fn run<F, W>(&self, name: &'static str, start: F) -> impl std::future::Future<Output = ()> + Send + 'static
+    where
+        F: Fn() -> W + Send + 'static,
+        W: std::future::Future<Output = ()> + Send + 'static,
+    {
+        supervisor::supervise(
+            name,
+            self.health.clone(),
+            self.metrics.clone(),
+            self.shutdown.clone(),
+            start,
+        )
+    }
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))
+}
+
+fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    })
+}
+
+/// What the internet reaches: Slack's routes and the probes.
+pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(ingress::router())
-        .merge(web::router())
+        .merge(web::public_routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), track_requests))
+        .with_state(state)
+}
+
+/// What operators reach: metrics and the post-mortem pages.
+pub fn internal_router(state: AppState) -> Router {
+    Router::new()
+        .merge(web::internal_routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), track_requests))
         .with_state(state)
 }

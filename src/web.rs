@@ -1,5 +1,10 @@
 //! Operational routes (`/healthz`, `/readyz`, `/metrics`) and the post-mortem
 //! drafts (`/incidents/{id}/postmortem` as HTML, `…/postmortem.md` as Markdown).
+//!
+//! Two listeners: [`public_routes`] is what the internet (Slack) reaches and
+//! has nothing readable without a signature but the probes; [`internal_routes`]
+//! (`REBOUND_INTERNAL_ADDR`, loopback by default) has `/metrics` and the
+//! post-mortem pages, which have no login of their own yet.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,18 +16,31 @@ use crate::domain::recurrence;
 use crate::startup::AppState;
 use crate::{reports, views};
 
-pub fn router() -> Router<AppState> {
+/// The probes, on both listeners.
+pub fn public_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+}
+
+/// What only operators (and, behind a proxy, signed-in people) may read.
+pub fn internal_routes() -> Router<AppState> {
+    public_routes()
         .route("/metrics", get(metrics))
         .route("/incidents/{id}/postmortem", get(postmortem_html))
         .route("/incidents/{id}/postmortem.md", get(postmortem_markdown))
 }
 
+/// The page runs no script and loads nothing but its own inline style and
+/// the images its links allow; browsers must not guess another content type.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; \
+                           base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The draft of a public incident, or the reason there is none.
 async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (StatusCode, String)> {
-    let not_found = || (StatusCode::NOT_FOUND, format!("There is no incident {id}.\n"));
+    // Private incidents answer exactly like missing ones, so nobody can
+    // learn which ids exist.
+    let not_found = || (StatusCode::NOT_FOUND, "There is no such public incident.\n".to_string());
     let id: i64 = id.trim_start_matches("INC-").parse().map_err(|_| not_found())?;
     let store = state.store.as_ref();
     let unavailable = |error: crate::store::StoreError| {
@@ -34,10 +52,7 @@ async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (Sta
     };
     let incident = store.incident(id).await.map_err(unavailable)?.ok_or_else(not_found)?;
     if incident.private {
-        return Err((
-            StatusCode::FORBIDDEN,
-            format!("INC-{id} is private: its post-mortem is only printed by `rebound postmortem {id}`.\n"),
-        ));
+        return Err(not_found());
     }
     let markdown = reports::postmortem_markdown(store, &state.settings.file, id, chrono::Utc::now())
         .await
@@ -52,7 +67,14 @@ async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (Sta
 /// `GET /incidents/{id}/postmortem.md`: the draft as Markdown, to paste into a wiki.
 async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match postmortem(&state, &id).await {
-        Ok((_, markdown)) => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown).into_response(),
+        Ok((_, markdown)) => (
+            [
+                (header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            markdown,
+        )
+            .into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -60,7 +82,14 @@ async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<Strin
 /// `GET /incidents/{id}/postmortem`: the draft as a readable page.
 async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match postmortem(&state, &id).await {
-        Ok((title, markdown)) => Html(views::markdown::html(&title, &markdown)).into_response(),
+        Ok((title, markdown)) => (
+            [
+                (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            Html(views::markdown::html(&title, &markdown)),
+        )
+            .into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -70,14 +99,22 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// 200 when the database answers and is fully migrated, else 503.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// 200 when the database answers and is fully migrated and every worker
+/// runs, else 503.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    let dead = state.health.dead();
+    if !dead.is_empty() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("worker not running: {}\n", dead.join(", ")),
+        );
+    }
     match state.store.check_ready().await {
-        Ok(true) => (StatusCode::OK, "ready\n"),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database not migrated\n"),
+        Ok(true) => (StatusCode::OK, "ready\n".into()),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database not migrated\n".into()),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n".into())
         }
     }
 }
@@ -92,7 +129,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(error) => tracing::warn!(%error, "could not read queue depths for /metrics"),
     }
-    let year_ago = chrono::Utc::now() - chrono::Duration::days(366);
+    let year_ago = crate::domain::clock::earlier(chrono::Utc::now(), std::time::Duration::from_secs(366 * 86_400));
     match state.store.ticket_recurrence_since(year_ago).await {
         Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
         Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),

@@ -2,19 +2,22 @@
 //! domain what they mean, and writes the outcome (state, timeline, outbox
 //! calls, inbox done) in one transaction. It never calls Slack itself.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde_json::json;
 use slack_morphism::prelude::SlackCommandEvent;
 use tokio::sync::{Notify, watch};
 
 use crate::config::Settings;
 use crate::domain::lifecycle::ActionItem;
-use crate::domain::{Change, ChannelName, Command, IncidentDraft, command, timers};
-use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError, TimelineEntry, UnitOfWork};
+use crate::domain::{Change, ChannelName, Command, CommandError, IncidentDraft, command, timers};
+use crate::metrics::Metrics;
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, TimelineEntry, UnitOfWork};
 use crate::views;
 use crate::views::modals::{self, FormContext};
 
@@ -22,14 +25,18 @@ mod changes;
 mod events;
 pub(crate) mod failures;
 mod interactions;
+mod set_aside;
 
 use interactions::open_view;
+use set_aside::Failure;
 
 pub use changes::{CARD_OF, set_topic};
 
-/// The lifecycle change a parsed command asks for at `now`, if it is one.
-pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
-    Some(match command {
+/// The lifecycle change a parsed command asks for, if it is one; relative
+/// times count from `received` (when ingress acknowledged the command), so
+/// the answer is the same at ingress and in the dispatcher, however late.
+pub fn incident_change(command: Command, received: DateTime<Utc>) -> Result<Option<Change>, CommandError> {
+    Ok(Some(match command {
         Command::Severity(severity) => Change::Severity(severity),
         Command::Status(status) => Change::Status(status),
         Command::Lead { user } => Change::Lead(user),
@@ -42,7 +49,7 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         Command::Action { text, owner, due } => Change::ActionItem(ActionItem {
             text,
             owner,
-            due_at: due.map(|d| d.at(now)),
+            due_at: due.map(|d| d.at(received)).transpose()?,
         }),
         Command::Open { .. }
         | Command::OpenForm { .. }
@@ -53,15 +60,15 @@ pub fn incident_change(command: Command, now: DateTime<Utc>) -> Option<Change> {
         | Command::Failure { .. }
         | Command::List
         | Command::Help => {
-            return None;
+            return Ok(None);
         }
-    })
+    }))
 }
 
 /// A batch that did not commit: its items are untouched in the inbox.
 struct BatchFailed {
     items: Vec<InboxItem>,
-    error: anyhow::Error,
+    failure: Failure,
 }
 
 /// Items taken per transaction: small enough that an acknowledgement waiting
@@ -74,6 +81,7 @@ const MAX_ATTEMPTS: i32 = 12;
 pub struct Dispatcher {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
     /// Woken by the inbox writer after each commit.
     pub inbox_stored: Arc<Notify>,
     /// Woken after outbox calls were recorded.
@@ -84,9 +92,9 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Runs until `shutdown` flips to true; unfinished items stay in the inbox.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         // After a failed batch, items go one per transaction until the
-        // culprit has been found and set back.
+        // culprit has been found and set aside or back.
         let mut one_by_one = 0;
         loop {
             let limit = if one_by_one > 0 { 1 } else { BATCH };
@@ -95,19 +103,14 @@ impl Dispatcher {
                     one_by_one = (one_by_one - count as i64).max(0);
                     count > 0
                 }
-                Err(BatchFailed { items, error }) => {
-                    tracing::error!(
-                        error = format!("{error:#}"),
-                        items = items.len(),
-                        "dispatcher batch failed"
-                    );
-                    if let [item] = items.as_slice()
-                        && let Err(error) = self.set_back(item, &error).await
-                    {
-                        tracing::error!(%error, "could not record the failure");
+                Err(BatchFailed { items, failure }) => {
+                    tracing::error!(error = %failure, items = items.len(), "dispatcher batch failed");
+                    if let [item] = items.as_slice() {
+                        self.handle_failed_item(item, &failure).await;
                     }
                     one_by_one = items.len() as i64;
-                    false
+                    // A failed batch of several is retried one by one at once.
+                    items.len() > 1
                 }
             };
             if worked {
@@ -126,17 +129,22 @@ impl Dispatcher {
 
     /// Takes up to `limit` items and processes them in one transaction
     /// (one commit for the batch keeps the writer free for acknowledgements).
+    /// Each item runs under `catch_unwind`: a panic fails the batch like any
+    /// error, so the transaction rolls back and the item can be set aside.
     async fn process_batch(&self, limit: i64) -> Result<usize, BatchFailed> {
         let now = Utc::now();
         let mut items = Vec::new();
-        let result: anyhow::Result<()> = async {
-            let mut uow = self.store.begin().await?;
-            items = uow.claim_inbox(limit, now).await?;
+        let result: Result<(), Failure> = async {
+            let mut uow = self.store.begin().await.map_err(Failure::store)?;
+            items = uow.claim_inbox(limit, now).await.map_err(Failure::store)?;
             for item in &items {
-                self.process(uow.as_mut(), item, now).await?;
-                uow.finish_inbox(item.id, now).await?;
+                let applied = AssertUnwindSafe(self.process(uow.as_mut(), item, now))
+                    .catch_unwind()
+                    .await;
+                applied.map_err(Failure::panicked)??;
+                uow.finish_inbox(item.id, now).await.map_err(Failure::store)?;
             }
-            uow.commit().await?;
+            uow.commit().await.map_err(Failure::store)?;
             Ok(())
         }
         .await;
@@ -148,59 +156,56 @@ impl Dispatcher {
                 }
                 Ok(items.len())
             }
-            Err(error) => Err(BatchFailed { items, error }),
+            Err(failure) => Err(BatchFailed { items, failure }),
         }
     }
 
-    async fn set_back(&self, item: &InboxItem, error: &anyhow::Error) -> anyhow::Result<()> {
-        let message = format!("{error:#}");
-        if item.attempts + 1 >= MAX_ATTEMPTS {
+    /// A single item failed on its own: retry it later if the database was
+    /// the trouble, otherwise (or after [`MAX_ATTEMPTS`]) set it aside.
+    async fn handle_failed_item(&self, item: &InboxItem, failure: &Failure) {
+        let result = if failure.is_transient() && item.attempts + 1 < MAX_ATTEMPTS {
+            self.set_back(item, failure).await
+        } else {
+            self.metrics.inbox_set_aside.inc();
+            set_aside::record(self.store.as_ref(), item, &failure.to_string(), Utc::now()).await
+        };
+        if let Err(error) = result {
             tracing::error!(
                 inbox_id = item.id,
-                error = message,
-                "giving up on inbox item; it stays stored for inspection"
+                error = format!("{error:#}"),
+                "could not record the failure"
             );
-            self.store.release_inbox(item.id, &message, Utc::now()).await?;
-            let mut uow = self.store.begin().await?;
-            uow.finish_inbox(item.id, Utc::now()).await?;
-            uow.commit().await?;
-        } else {
-            let backoff = Duration::from_secs(1 << item.attempts.clamp(0, 8));
-            tracing::warn!(
-                inbox_id = item.id,
-                error = message,
-                ?backoff,
-                "inbox item failed; will retry"
-            );
-            self.store
-                .release_inbox(item.id, &message, Utc::now() + backoff)
-                .await?;
         }
+    }
+
+    async fn set_back(&self, item: &InboxItem, failure: &Failure) -> anyhow::Result<()> {
+        let backoff = Duration::from_secs(1 << item.attempts.clamp(0, 8));
+        tracing::warn!(inbox_id = item.id, error = %failure, ?backoff, "inbox item failed; will retry");
+        let retry_at = crate::domain::clock::later(Utc::now(), backoff);
+        self.store
+            .release_inbox(item.id, &failure.to_string(), retry_at)
+            .await?;
         Ok(())
     }
 
-    /// Applies one item. Database errors fail the batch; a payload that can
-    /// never be processed is logged and counted as done.
-    async fn process(&self, uow: &mut dyn UnitOfWork, item: &InboxItem, now: DateTime<Utc>) -> anyhow::Result<()> {
+    /// Applies one item. Database errors are transient; anything else means
+    /// the item itself can never be applied.
+    async fn process(&self, uow: &mut dyn UnitOfWork, item: &InboxItem, now: DateTime<Utc>) -> Result<(), Failure> {
         let outcome = match item.kind {
-            InboxKind::Command => self.command(uow, &item.payload, now).await,
+            InboxKind::Command => self.command(uow, &item.payload, item.received_at, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
             InboxKind::Interaction => self.interaction(uow, &item.payload, now).await,
         };
-        match outcome {
-            Err(error) if error.downcast_ref::<StoreError>().is_none() => {
-                tracing::error!(
-                    inbox_id = item.id,
-                    error = format!("{error:#}"),
-                    "unprocessable inbox item skipped"
-                );
-                Ok(())
-            }
-            other => other,
-        }
+        outcome.map_err(Failure::classify)
     }
 
-    async fn command(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn command(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        payload: &str,
+        received: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         let invocation: SlackCommandEvent =
             serde_urlencoded::from_str(payload).context("stored slash command is not a form")?;
         match command::parse(invocation.text.as_deref().unwrap_or_default()) {
@@ -241,8 +246,17 @@ impl Dispatcher {
                 };
                 Ok(uow.enqueue(&call, now).await?)
             }
-            Ok(command) => match incident_change(command, now) {
-                Some(change) => {
+            Ok(command) => match incident_change(command, received) {
+                Err(refusal) => {
+                    let reply = NewOutboxCall {
+                        ordering_key: format!("respond:{}", invocation.user_id),
+                        method: crate::store::RESPONSE_URL_METHOD.into(),
+                        args: json!({ "url": invocation.response_url.0.as_str(), "body": views::ephemeral(&refusal.reply()) }),
+                        after_send: AfterSend::Nothing,
+                    };
+                    Ok(uow.enqueue(&reply, now).await?)
+                }
+                Ok(Some(change)) => {
                     let request = changes::Request {
                         channel_id: invocation.channel_id.as_ref(),
                         actor: invocation.user_id.as_ref(),
@@ -254,7 +268,7 @@ impl Dispatcher {
                     Ok(changes::apply(uow, &self.settings, request, now).await?)
                 }
                 // Read-only commands were answered at ingress and never stored.
-                None => Ok(()),
+                Ok(None) => Ok(()),
             },
             Err(error) => anyhow::bail!("stored command no longer parses: {error}"),
         }

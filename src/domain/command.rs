@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use super::clock;
 use super::failure::TicketChange;
 use super::{Severity, Status};
 
@@ -92,14 +93,19 @@ pub enum Due {
 }
 
 impl Due {
-    /// The moment it is due: a date means 17:00 UTC that day.
-    pub fn at(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        match self {
-            Due::Date(date) => date.and_hms_opt(17, 0, 0).map(|t| t.and_utc()).unwrap_or(now),
-            Due::In(duration) => now + chrono::Duration::from_std(*duration).unwrap_or(chrono::Duration::MAX),
-        }
+    /// The moment it is due (a date means 17:00 UTC that day), or an error
+    /// naming the problem when that is more than ten years after `now`.
+    pub fn at(&self, now: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, CommandError> {
+        let at = match self {
+            Due::Date(date) => date.and_hms_opt(17, 0, 0).map(|t| t.and_utc()),
+            Due::In(duration) => clock::ahead(now, *duration),
+        };
+        at.filter(|at| clock::within_reach(now, *at))
+            .ok_or_else(|| CommandError::new(TOO_FAR_AHEAD, usage::ACTION))
     }
 }
+
+const TOO_FAR_AHEAD: &str = "a due date can be at most 10 years ahead";
 
 /// Why a command could not be parsed, with the usage line to show the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -407,6 +413,7 @@ fn parse_due(value: &str) -> Result<Due, CommandError> {
         return Ok(Due::Date(date));
     }
     match humantime::parse_duration(value) {
+        Ok(duration) if duration > clock::MAX_AHEAD => Err(CommandError::new(TOO_FAR_AHEAD, usage::ACTION)),
         Ok(duration) if !duration.is_zero() => Ok(Due::In(duration)),
         _ => Err(CommandError::new(
             format!(

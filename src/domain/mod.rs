@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod channel_name;
+pub mod clock;
 pub mod command;
 pub mod comms;
 pub mod digest;

@@ -121,7 +121,11 @@ async fn answer_incident_command(
             now,
         ))));
     }
-    if let Some(change) = dispatcher::incident_change(command, now) {
+    let change = match dispatcher::incident_change(command, now) {
+        Ok(change) => change,
+        Err(refusal) => return Ok(Json(views::ephemeral(&refusal.reply()))),
+    };
+    if let Some(change) = change {
         let policy = state.settings.file.permissions.resolve;
         if let Err(refusal) = lifecycle::decide(&incident, invocation.user_id.as_ref(), change, policy, now) {
             return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));

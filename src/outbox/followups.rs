@@ -9,6 +9,30 @@ use crate::domain::Incident;
 use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreError, TimelineEntry, UnitOfWork};
 use crate::views::{self, card, replies};
 
+/// When a declaration's channel can never be created (`restricted_action`,
+/// no free name), the message that tells the declarer why.
+pub fn declaration_failed(call: &crate::store::OutboxCall, error: &str) -> Option<NewOutboxCall> {
+    let AfterSend::IncidentChannelCreated {
+        incident_id,
+        response_url: Some(url),
+        ..
+    } = &call.after_send
+    else {
+        return None;
+    };
+    let reply = format!(
+        ":x: Rebound could not create the channel for INC-{incident_id}: {}. \
+         The incident is recorded; ask a Slack admin whether the app may create channels, then declare again.",
+        crate::text::mrkdwn(error)
+    );
+    Some(NewOutboxCall {
+        ordering_key: format!("incident:{incident_id}:notice"),
+        method: RESPONSE_URL_METHOD.into(),
+        args: json!({ "url": url, "body": views::ephemeral(&reply) }),
+        after_send: AfterSend::Nothing,
+    })
+}
+
 /// Applies `after_send` for a call that Slack answered with `response`.
 pub async fn apply(
     uow: &mut dyn UnitOfWork,

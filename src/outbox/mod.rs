@@ -13,17 +13,19 @@
 pub mod followups;
 pub mod pacing;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, OnceCell, watch};
 
 use crate::config::Settings;
 use crate::dispatcher::CARD_OF;
-use crate::domain::ChannelName;
-use crate::metrics::Metrics;
+use crate::domain::{ChannelName, clock};
+use crate::metrics::{Metrics, WorkerLabels};
 use crate::slack::{QUERY_ONLY_METHODS, SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
 use crate::views::card;
@@ -128,7 +130,12 @@ impl OutboxWorker {
         for call in calls {
             let worker = self.clone();
             tasks.spawn(async move {
-                let settle = worker.deliver(&call).await;
+                // A call whose handling panics would panic on every retry:
+                // it is set aside like a final error, and the rest go on.
+                let settle = AssertUnwindSafe(worker.deliver(&call))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| worker.panicked("delivering", &panic));
                 (call, settle)
             });
         }
@@ -136,21 +143,67 @@ impl OutboxWorker {
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok(outcome) => outcomes.push(outcome),
-                Err(panic) => tracing::error!(%panic, "outbox task panicked; its lease will expire and it is retried"),
+                Err(error) => {
+                    tracing::error!(%error, "outbox task ended abnormally; its lease will expire and it is retried")
+                }
             }
         }
         for chunk in outcomes.chunks(SETTLE_CHUNK) {
-            if let Err(error) = self.settle_all(chunk).await {
+            if self.settle_safely(chunk).await.is_err() {
                 // One bad outcome must not hold up the others: record them one by one.
-                tracing::warn!(%error, "settling calls together failed; settling them one by one");
                 for outcome in chunk {
-                    if let Err(error) = self.settle_all(std::slice::from_ref(outcome)).await {
-                        tracing::error!(call = outcome.0.id, %error, "could not record an outbox result; it is retried when its lease expires");
+                    if self.settle_safely(std::slice::from_ref(outcome)).await.is_err() {
+                        self.set_aside(&outcome.0).await;
                     }
                 }
             }
         }
         Ok(count)
+    }
+
+    /// Records outcomes, turning a panic in the follow-up work into an error.
+    async fn settle_safely(&self, outcomes: &[(OutboxCall, Settle)]) -> Result<(), ()> {
+        match AssertUnwindSafe(self.settle_all(outcomes)).catch_unwind().await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, calls = outcomes.len(), "could not record outbox results");
+                Err(())
+            }
+            Err(panic) => {
+                self.panicked("recording the result of", &panic);
+                Err(())
+            }
+        }
+    }
+
+    /// A call whose result cannot be recorded even on its own: when the
+    /// database is the trouble this fails too and the lease brings it back.
+    async fn set_aside(&self, call: &OutboxCall) {
+        let result = async {
+            let mut uow = self.store.begin().await?;
+            uow.fail_outbox(call.id, "rebound: could not record the result").await?;
+            uow.commit().await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::error!(call = call.id, %error, "could not set a Slack call aside; it is retried when its lease expires");
+        }
+    }
+
+    fn panicked(&self, doing: &str, panic: &Box<dyn std::any::Any + Send>) -> Settle {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic = message, "panicked while {doing} a Slack call; it is set aside");
+        self.metrics
+            .work_set_aside
+            .get_or_create(&WorkerLabels {
+                worker: "outbox".into(),
+            })
+            .inc();
+        Settle::Fail(format!("rebound internal error (panic: {message})"))
     }
 
     async fn deliver(&self, call: &OutboxCall) -> Settle {
@@ -303,18 +356,20 @@ impl OutboxWorker {
                     uow.mark_outbox_sent(call.id, now, response).await?;
                 }
                 Settle::Defer(wait) => {
-                    uow.defer_outbox(call.id, now + chrono::Duration::from_std(*wait).unwrap_or_default())
-                        .await?;
+                    uow.defer_outbox(call.id, clock::later(now, *wait)).await?;
                 }
                 Settle::Retry { after, error, rewrite } => {
                     tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
-                    let at = now + chrono::Duration::from_std(*after).unwrap_or_default();
+                    let at = clock::later(now, *after);
                     uow.retry_outbox(call.id, at, error, rewrite.as_ref().map(|(a, s)| (a, s)))
                         .await?;
                 }
                 Settle::Fail(error) => {
                     tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
                     uow.fail_outbox(call.id, error).await?;
+                    if let Some(notice) = followups::declaration_failed(call, error) {
+                        uow.enqueue(&notice, now).await?;
+                    }
                 }
             }
         }

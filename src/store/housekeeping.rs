@@ -38,7 +38,7 @@ pub async fn run_housekeeping(
 }
 
 async fn prune(store: &dyn Store, keep_delivered: Duration) {
-    let done_before = Utc::now() - chrono::Duration::from_std(keep_delivered).unwrap_or(chrono::Duration::MAX);
+    let done_before = crate::domain::clock::earlier(Utc::now(), keep_delivered);
     let mut total = 0;
     loop {
         match store.prune(done_before, PRUNE_BATCH).await {

@@ -131,6 +131,9 @@ pub struct InboxItem {
     pub kind: InboxKind,
     pub payload: String,
     pub attempts: i32,
+    /// When ingress stored it: relative times in the request (`due 3d`) count from here,
+    /// so a retried or delayed item means what it meant when it was acknowledged.
+    pub received_at: DateTime<Utc>,
 }
 
 /// One entry of an incident's history.
@@ -478,6 +481,9 @@ pub trait UnitOfWork: Send {
     async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()>;
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends an item that can never be applied: it keeps `error` for
+    /// inspection, is not retried and is not pruned by retention.
+    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
     async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
     /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
     async fn retry_outbox(
@@ -562,5 +568,16 @@ fn parse_status(text: &str) -> StoreResult<crate::domain::Status> {
 }
 
 fn lease_until(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30))
+    crate::domain::clock::later(now, lease)
+}
+
+/// Text both engines can store: Postgres refuses NUL in `text` columns, so
+/// it is dropped (ingress already strips it from user text; this covers
+/// text Rebound writes itself, such as error messages).
+fn storable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        text.replace('\0', "").into()
+    } else {
+        text.into()
+    }
 }

@@ -63,6 +63,7 @@ pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) ->
         ("SLACK_API_URL", fake.api_url()),
         ("DATABASE_URL", database_url.to_string()),
         ("REBOUND_ADDR", "127.0.0.1:0".to_string()),
+        ("REBOUND_INTERNAL_ADDR", "127.0.0.1:0".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -76,7 +77,10 @@ pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) ->
 /// A running Rebound with its fake Slack and database.
 pub struct TestApp {
     pub app: Option<Application>,
+    /// The public listener (Slack, probes).
     pub base: String,
+    /// The operators' listener (metrics, post-mortem pages).
+    pub internal: String,
     pub fake: FakeSlack,
     pub database_url: String,
     pub http: reqwest::Client,
@@ -114,15 +118,21 @@ async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>, env: &[(&
     let app = Application::start(settings(&database_url, &fake, &extra), workers)
         .await
         .unwrap();
-    let base = format!("http://{}", app.addr());
+    let (base, internal) = bases(&app);
     Some(TestApp {
         app: Some(app),
         base,
+        internal,
         fake,
         database_url,
         http: reqwest::Client::new(),
         _dir: dir,
     })
+}
+
+fn bases(app: &Application) -> (String, String) {
+    let internal = app.internal_addr().expect("tests run the internal listener");
+    (format!("http://{}", app.addr()), format!("http://{internal}"))
 }
 
 impl TestApp {
@@ -148,7 +158,7 @@ impl TestApp {
         let config = self._dir_config(toml);
         let settings = settings(&self.database_url, &self.fake, &[("REBOUND_CONFIG", config.as_str())]);
         let app = Application::start(settings, Workers::default()).await.unwrap();
-        self.base = format!("http://{}", app.addr());
+        (self.base, self.internal) = bases(&app);
         self.app = Some(app);
     }
 
@@ -160,7 +170,7 @@ impl TestApp {
         let app = Application::start(settings(&self.database_url, &self.fake, &[]), workers)
             .await
             .unwrap();
-        self.base = format!("http://{}", app.addr());
+        (self.base, self.internal) = bases(&app);
         self.app = Some(app);
     }
 
@@ -213,13 +223,19 @@ impl TestApp {
             .await
     }
 
+    /// GET on the public listener.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
+    /// GET on the operators' listener.
+    pub async fn get_internal(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.internal)).send().await.unwrap()
+    }
+
     /// A metric's value from `/metrics`, e.g. `rebound_inbox_depth`.
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self.get("/metrics").await.text().await.unwrap();
+        let text = self.get_internal("/metrics").await.text().await.unwrap();
         text.lines()
             .find(|line| line.starts_with(name) && line[name.len()..].starts_with([' ', '{']))
             .and_then(|line| line.rsplit(' ').next())

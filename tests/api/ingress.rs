@@ -178,7 +178,7 @@ both_backends!(interactions_are_stored_once_per_trigger, |app: TestApp| async mo
         assert_eq!(response.status(), 200);
     }
     app.wait_until_inbox_empty().await;
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.get_internal("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("rebound_http_requests_total{route=\"/slack/interactions\",status=\"200\"} 2"),
         "{metrics}"

@@ -12,7 +12,7 @@ both_backends!(health_readiness_and_metrics_report_the_app, |app: TestApp| async
     app.fake
         .wait_for("receipt", |f| !f.calls("response_url").is_empty())
         .await;
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.get_internal("/metrics").await.text().await.unwrap();
     for expected in [
         "rebound_http_requests_total{route=\"/slack/commands\",status=\"200\"} 1",
         "rebound_ack_latency_seconds_count{route=\"/slack/commands\"} 1",

@@ -123,7 +123,7 @@ impl Store for PostgresStore {
     async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
             .bind(retry_at)
-            .bind(error)
+            .bind(storable(error))
             .bind(id)
             .execute(&self.pool)
             .await?;

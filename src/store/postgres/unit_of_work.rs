@@ -24,7 +24,7 @@ pub(super) struct PostgresUnitOfWork {
 impl UnitOfWork for PostgresUnitOfWork {
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
         let rows = sqlx::query(
-            "SELECT id, kind, payload, attempts FROM inbox WHERE processed_at IS NULL AND available_at <= $1 \
+            "SELECT id, kind, payload, attempts, received_at FROM inbox WHERE processed_at IS NULL AND available_at <= $1 \
              ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
@@ -38,6 +38,7 @@ impl UnitOfWork for PostgresUnitOfWork {
                     kind: InboxKind::parse(row.try_get("kind")?)?,
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
+                    received_at: row.try_get("received_at")?,
                 })
             })
             .collect()
@@ -583,8 +584,20 @@ impl UnitOfWork for PostgresUnitOfWork {
     }
 
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET processed_at = $1 WHERE id = $2")
+        // A success clears the errors of earlier attempts: only items that
+        // ended in an error keep one (and so escape retention).
+        sqlx::query("UPDATE inbox SET processed_at = $1, last_error = NULL WHERE id = $2")
             .bind(now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET processed_at = $1, last_error = $2 WHERE id = $3")
+            .bind(now)
+            .bind(storable(error))
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
@@ -616,7 +629,7 @@ impl UnitOfWork for PostgresUnitOfWork {
              args = COALESCE($3, args), after_send = COALESCE($4, after_send) WHERE id = $5",
         )
         .bind(at)
-        .bind(error)
+        .bind(storable(error))
         .bind(rewrite.map(|(args, _)| args))
         .bind(rewrite.map(|(_, after_send)| Json(after_send)))
         .bind(id)
@@ -627,7 +640,7 @@ impl UnitOfWork for PostgresUnitOfWork {
 
     async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2")
-            .bind(error)
+            .bind(storable(error))
             .bind(id)
             .execute(&mut *self.tx)
             .await?;

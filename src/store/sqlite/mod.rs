@@ -215,7 +215,7 @@ impl Store for SqliteStore {
         self.gate.wait_for_inbox().await;
         sqlx::query("UPDATE inbox SET available_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(millis(retry_at))
-            .bind(error)
+            .bind(storable(error))
             .bind(id)
             .execute(&self.writer)
             .await?;

@@ -24,7 +24,7 @@ pub(super) struct SqliteUnitOfWork {
 impl UnitOfWork for SqliteUnitOfWork {
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
         let rows = sqlx::query(
-            "SELECT id, kind, payload, attempts FROM inbox WHERE processed_at IS NULL AND available_at <= ? \
+            "SELECT id, kind, payload, attempts, received_at FROM inbox WHERE processed_at IS NULL AND available_at <= ? \
              ORDER BY id LIMIT ?",
         )
         .bind(millis(now))
@@ -38,6 +38,7 @@ impl UnitOfWork for SqliteUnitOfWork {
                     kind: InboxKind::parse(row.try_get("kind")?)?,
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
+                    received_at: from_millis(row.try_get("received_at")?)?,
                 })
             })
             .collect()
@@ -582,8 +583,20 @@ impl UnitOfWork for SqliteUnitOfWork {
     }
 
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET processed_at = ? WHERE id = ?")
+        // A success clears the errors of earlier attempts: only items that
+        // ended in an error keep one (and so escape retention).
+        sqlx::query("UPDATE inbox SET processed_at = ?, last_error = NULL WHERE id = ?")
             .bind(millis(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET processed_at = ?, last_error = ? WHERE id = ?")
+            .bind(millis(now))
+            .bind(storable(error))
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
@@ -617,7 +630,7 @@ impl UnitOfWork for SqliteUnitOfWork {
              args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
         )
         .bind(millis(at))
-        .bind(error)
+        .bind(storable(error))
         .bind(rewrite.map(|(args, _)| args.to_string()))
         .bind(after_send)
         .bind(id)
@@ -628,7 +641,7 @@ impl UnitOfWork for SqliteUnitOfWork {
 
     async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
-            .bind(error)
+            .bind(storable(error))
             .bind(id)
             .execute(&mut *self.tx)
             .await?;

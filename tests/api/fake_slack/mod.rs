@@ -259,11 +259,20 @@ async fn api(
     slack_json(status, response)
 }
 
-async fn response_url(State(fake): State<FakeSlack>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn response_url(
+    State(fake): State<FakeSlack>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let args: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let error = (!args.is_object()).then(|| "invalid_payload".to_string());
     let mut record = args.clone();
     record["response_url_id"] = json!(id);
+    // Slack needs no token here; the tests check that none is sent.
+    if let Some(authorization) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        record["authorization"] = json!(authorization);
+    }
     fake.state.lock().unwrap().calls.push(RecordedCall {
         method: "response_url".into(),
         args: record,
