@@ -61,20 +61,36 @@ async fn write_batches(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pendi
     // Ends when every InboxWriter handle is dropped, after the last batch.
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let items: Vec<NewInboxItem> = batch.iter().map(|p| p.item.clone()).collect();
-        let result = store.insert_inbox(&items, chrono::Utc::now()).await;
-        match result {
+        match store.insert_inbox(&items, chrono::Utc::now()).await {
             Ok(outcomes) => {
                 for (pending, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = pending.done.send(Ok(outcome));
                 }
-                stored.notify_one();
+            }
+            // One item the database refuses must not fail the others that
+            // happened to share its commit: each is tried on its own.
+            Err(error) if batch.len() > 1 => {
+                tracing::warn!(%error, items = batch.len(), "inbox batch failed; storing its items one by one");
+                for pending in batch.drain(..) {
+                    let outcome = store
+                        .insert_inbox(std::slice::from_ref(&pending.item), chrono::Utc::now())
+                        .await;
+                    let outcome = outcome.map(|mut outcomes| outcomes.remove(0));
+                    let _ = pending.done.send(outcome.map_err(refused));
+                }
             }
             Err(error) => {
-                tracing::error!(%error, items = batch.len(), "inbox batch failed; requests get 503 and Slack retries");
+                let error = refused(error);
                 for pending in batch.drain(..) {
-                    let _ = pending.done.send(Err(InboxError::Store(error.to_string())));
+                    let _ = pending.done.send(Err(error.clone()));
                 }
             }
         }
+        stored.notify_one();
     }
+}
+
+fn refused(error: crate::store::StoreError) -> InboxError {
+    tracing::error!(%error, "inbox write failed; the request gets 503 and Slack retries");
+    InboxError::Store(error.to_string())
 }

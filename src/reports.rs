@@ -165,7 +165,7 @@ pub async fn stats(
     window: std::time::Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<crate::views::stats::Stats> {
-    let since = now - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+    let since = crate::domain::clock::earlier(now, window);
     let measured = measured_since(store, since, now).await?;
     let zone = team_zone(settings);
     let captures = store.ticket_recurrence_since(since).await?;

@@ -19,6 +19,35 @@ pub fn from_slack(text: &str) -> String {
     clean(&text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 }
 
+/// A slash command's form body as Rebound reads it: `text` unescaped to
+/// plain text, every field cleaned of what the databases cannot store.
+pub fn slash_command_form(raw: &str) -> Result<String, serde_urlencoded::de::Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)?;
+    let cleaned: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(key, value)| {
+            let value = if key == "text" {
+                from_slack(&value)
+            } else {
+                clean(&value)
+            };
+            (key, value)
+        })
+        .collect();
+    Ok(serde_urlencoded::to_string(cleaned).unwrap_or_default())
+}
+
+/// Cleans every string in a JSON payload (events, interactions) of what the
+/// databases cannot store; the JSON escape `\u0000` decodes to a NUL.
+pub fn clean_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if needs_cleaning(text) => *text = clean(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(clean_json),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(clean_json),
+        _ => {}
+    }
+}
+
 /// Plain text from a form value, which Slack sends unescaped.
 pub fn from_form(text: &str) -> String {
     clean(text)
@@ -76,6 +105,11 @@ fn render_token(out: &mut String, token: &str) {
         out.push_str(&format!("<#{id}>"));
     } else if let Some(special) = target.strip_prefix('!') {
         escape_into(out, &special_as_words(special, label));
+    } else if !has_scheme(target) {
+        // `<v42>` is not a link anyone meant: shown as typed.
+        out.push_str("&lt;");
+        escape_into(out, token);
+        out.push_str("&gt;");
     } else {
         match label.filter(|label| !label.trim().is_empty()) {
             Some(label) => {
@@ -100,6 +134,14 @@ fn special_as_words(special: &str, label: Option<&str>) -> String {
         "date" => "a date".to_string(),
         other => format!("@{other}"),
     }
+}
+
+/// `https:`, `mailto:` …: what Slack would turn into a link.
+fn has_scheme(target: &str) -> bool {
+    target.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    })
 }
 
 fn is_slack_id(id: &str, prefixes: &[char]) -> bool {
@@ -179,6 +221,7 @@ mod tests {
         assert_eq!(mrkdwn("a < b & c > d"), "a &lt; b &amp; c &gt; d");
         assert_eq!(mrkdwn("<<!channel>"), "&lt;@channel");
         assert_eq!(mrkdwn("R&D"), "R&amp;D");
+        assert_eq!(mrkdwn("rolled back <v42>"), "rolled back &lt;v42&gt;");
     }
 
     #[test]

@@ -144,9 +144,10 @@ fn post(ordering_key: &str, channel: &str, text: &str) -> NewOutboxCall {
 
 fn announcement(incident: &Incident, channel_id: &str, happened: &Happened) -> String {
     let reference = incident.reference();
-    let title = views::escape(&incident.title);
+    let title = crate::text::mrkdwn(&incident.title);
     match happened {
         Happened::CustomerUpdate(text) => {
+            let text = crate::text::mrkdwn(text);
             format!(":loudspeaker: *{reference}* {title} — update: {text} (<#{channel_id}>)")
         }
         Happened::Resolved { .. } => format!(

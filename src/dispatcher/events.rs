@@ -59,11 +59,12 @@ async fn pin(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> any
     let Some(incident) = uow.incident_by_channel(channel).await? else {
         return Ok(());
     };
+    let message_text = message["text"].as_str().map(crate::text::from_slack);
     let capture = NewCapture {
         incident_id: incident.id,
         channel_id: channel,
         ts,
-        text: message["text"].as_str(),
+        text: message_text.as_deref(),
         author: message["user"].as_str().or(event["item_user"].as_str()),
         captured_by: text(&event["user"], "user")?,
         source: "pin",
@@ -145,12 +146,13 @@ async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
 async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["message"]["ts"], "message.ts")?;
-    let after = event["message"]["text"].as_str().unwrap_or_default();
+    let after = &crate::text::from_slack(event["message"]["text"].as_str().unwrap_or_default());
     uow.ticket_source_edited(channel, ts, after, now).await?;
     let Some(captured) = uow.captured_at(channel, ts).await? else {
         return Ok(());
     };
-    let before = event["previous_message"]["text"].as_str().or(captured.text.as_deref());
+    let previous = event["previous_message"]["text"].as_str().map(crate::text::from_slack);
+    let before = previous.as_deref().or(captured.text.as_deref());
     let line = capture::edit_line(before, after);
     uow.set_captured_text(captured.id, after, None).await?;
     follow(uow, &captured, event, "message_edited", line, now).await

@@ -34,7 +34,7 @@ pub(super) async fn change(
     uow.save_ticket(&next).await?;
     let mut line = format!("<@{actor}> {verb} {}", failures::summary(&next));
     if let Some(lesson) = next.lesson.as_deref().filter(|_| next.closed_at.is_some()) {
-        line.push_str(&format!("\n*Lesson learned:* {}", crate::views::escape(lesson)));
+        line.push_str(&format!("\n*Lesson learned:* {}", crate::text::mrkdwn(lesson)));
     }
     if next.tags != ticket.tags {
         let earlier = flag_recurrences(uow, &next, now).await?;

@@ -5,6 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::{Dispatcher, changes, failures};
+use crate::domain::command::is_user_id;
 use crate::domain::timers::{self, TimerChange, TimerKind};
 use crate::domain::{Change, IncidentDraft};
 use crate::store::TimelineEntry;
@@ -20,7 +21,8 @@ impl Dispatcher {
         payload: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
+        let mut payload: serde_json::Value = serde_json::from_str(payload).context("stored interaction is not JSON")?;
+        crate::text::clean_json(&mut payload);
         if payload["type"] == "view_submission" {
             return self.submission(uow, &payload, now).await;
         }
@@ -168,10 +170,10 @@ async fn action_item_control(
                 now,
             )
             .await?;
-            format!("completed action item #{id}: {}", item.text)
+            format!("completed action item #{id}: {}", crate::text::mrkdwn(&item.text))
         }
         reminders::ACTION_SNOOZE => {
-            let due = now + chrono::Duration::days(1);
+            let due = crate::domain::clock::later(now, timers::ACTION_REMINDER_EVERY);
             uow.retime_timer(item.incident_id, TimerKind::ActionReminder, id, due)
                 .await?;
             format!("snoozed action item #{id} for a day")
@@ -179,7 +181,8 @@ async fn action_item_control(
         _ => {
             let owner = payload["actions"][0]["selected_user"]
                 .as_str()
-                .context("reassign without selected_user")?;
+                .filter(|u| is_user_id(u))
+                .context("reassign without a valid selected_user")?;
             uow.reassign_action_item(id, owner).await?;
             format!("reassigned action item #{id} to <@{owner}>")
         }
@@ -216,12 +219,17 @@ async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: Date
     let (Some(channel), Some(actor)) = (channel, payload["user"]["id"].as_str()) else {
         anyhow::bail!("snooze without channel or user");
     };
+    // A button's value comes back from the client: only the choices the
+    // nudge offered are accepted.
     let choice = payload["actions"][0]["value"].as_str().unwrap_or_default();
+    if !reminders::SNOOZE_CHOICES.contains(&choice) {
+        anyhow::bail!("{:?} is not one of the snooze choices", views::clip(choice, 40));
+    }
     let wait = humantime::parse_duration(choice).with_context(|| format!("snooze for {choice:?}"))?;
     let Some(incident) = uow.incident_by_channel(channel).await? else {
         return Ok(());
     };
-    let due = now + chrono::Duration::from_std(wait).unwrap_or_default();
+    let due = crate::domain::clock::ahead(now, wait).context("snooze beyond ten years")?;
     if !uow
         .retime_timer(incident.id, TimerKind::UpdateNudge, timers::INCIDENT, due)
         .await?
@@ -277,7 +285,7 @@ fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
         card::SET_STATUS_ACTION => {
             Change::Status(selected.parse().map_err(|()| anyhow::anyhow!("status {selected:?}"))?)
         }
-        card::SET_LEAD_ACTION => match action["selected_user"].as_str() {
+        card::SET_LEAD_ACTION => match action["selected_user"].as_str().filter(|u| is_user_id(u)) {
             Some(user) => Change::Lead(user.to_string()),
             None => anyhow::bail!("lead picker without selected_user"),
         },

@@ -207,7 +207,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let invocation: SlackCommandEvent =
-            serde_urlencoded::from_str(payload).context("stored slash command is not a form")?;
+            crate::ingress::commands::parse_invocation(payload).context("stored slash command is not a form")?;
         match command::parse(invocation.text.as_deref().unwrap_or_default()) {
             Ok(Command::Open {
                 title,
@@ -326,7 +326,8 @@ impl Dispatcher {
     }
 
     async fn event(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let envelope: serde_json::Value = serde_json::from_str(payload).context("stored event is not JSON")?;
+        let mut envelope: serde_json::Value = serde_json::from_str(payload).context("stored event is not JSON")?;
+        crate::text::clean_json(&mut envelope);
         events::handle(uow, &self.settings, &envelope["event"], now).await
     }
 }

@@ -27,7 +27,7 @@ pub struct CapturedMessage {
 const EXCERPT_CHARS: usize = 500;
 
 fn excerpt(text: &str) -> String {
-    let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+    let mut excerpt = crate::text::mrkdwn(&text.chars().take(EXCERPT_CHARS).collect::<String>());
     if text.chars().count() > EXCERPT_CHARS {
         excerpt.push('…');
     }

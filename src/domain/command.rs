@@ -384,8 +384,13 @@ fn parse_lead(rest: &str) -> Result<Command, CommandError> {
 pub fn parse_user_mention(token: &str) -> Option<String> {
     let inner = token.trim().strip_prefix("<@")?.strip_suffix('>')?;
     let id = inner.split('|').next()?;
-    let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) && id.starts_with(['U', 'W']);
-    valid.then(|| id.to_string())
+    is_user_id(id).then(|| id.to_string())
+}
+
+/// A Slack user id (`U…` or `W…`, letters and digits), as every user id
+/// that comes back from a select or a mention must be.
+pub fn is_user_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric()) && id.starts_with(['U', 'W'])
 }
 
 fn parse_action(rest: &str) -> Result<Command, CommandError> {

@@ -62,16 +62,18 @@ impl Happened {
         }
     }
 
-    /// One line for the timeline and the incident channel (Slack mrkdwn).
+    /// One line of Slack mrkdwn; people's text in it goes through
+    /// [`crate::text::mrkdwn`], so it can neither ping a group nor disguise a link.
     pub fn describe(&self) -> String {
+        use crate::text::mrkdwn;
         match self {
             Happened::SeverityChanged { from: None, to } => format!("set severity to *{to}*"),
             Happened::SeverityChanged { from: Some(from), to } => format!("changed severity from {from} to *{to}*"),
             Happened::StatusChanged { from, to } => format!("moved status from {from} to *{to}*"),
             Happened::LeadChanged { to, .. } => format!("made <@{to}> the incident lead"),
-            Happened::Noted(text) => format!("noted: {text}"),
-            Happened::Decided(text) => format!("decided: {text}"),
-            Happened::CustomerUpdate(text) => format!("sent a customer update: {text}"),
+            Happened::Noted(text) => format!("noted: {}", mrkdwn(text)),
+            Happened::Decided(text) => format!("decided: {}", mrkdwn(text)),
+            Happened::CustomerUpdate(text) => format!("sent a customer update: {}", mrkdwn(text)),
             Happened::ActionAdded(item) => {
                 let owner = item
                     .owner
@@ -82,13 +84,13 @@ impl Happened {
                     .due_at
                     .map(|d| format!(", due {}", d.format("%Y-%m-%d %H:%M UTC")))
                     .unwrap_or_default();
-                format!("added action item: {}{owner}{due}", item.text)
+                format!("added action item: {}{owner}{due}", mrkdwn(&item.text))
             }
-            Happened::Resolved { summary: Some(summary) } => format!("resolved the incident: {summary}"),
+            Happened::Resolved { summary: Some(summary) } => format!("resolved the incident: {}", mrkdwn(summary)),
             Happened::Resolved { summary: None } => "resolved the incident".into(),
-            Happened::Reopened { reason: Some(reason) } => format!("reopened the incident: {reason}"),
+            Happened::Reopened { reason: Some(reason) } => format!("reopened the incident: {}", mrkdwn(reason)),
             Happened::Reopened { reason: None } => "reopened the incident".into(),
-            Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {link}"),
+            Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {}", mrkdwn(link)),
             Happened::PostmortemDone { link: None } => "marked the post-mortem done".into(),
         }
     }

@@ -86,7 +86,7 @@ pub trait Cadence {
 }
 
 fn after(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+    super::clock::later(now, wait)
 }
 
 fn schedule(kind: TimerKind, every: Duration, now: DateTime<Utc>) -> TimerChange {

@@ -54,7 +54,7 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
                 FailureList::Mine => (TicketFilter::OwnedBy(user), "open failure tickets of yours".to_string()),
                 FailureList::Tagged(tag) => (
                     TicketFilter::Tagged(tag.clone()),
-                    format!("open failure tickets tagged `{tag}`"),
+                    format!("open failure tickets tagged `{}`", crate::text::mrkdwn(&tag)),
                 ),
             };
             let tickets = state.store.tickets(&filter).await?;
@@ -139,7 +139,13 @@ async fn answer_incident_command(
 }
 
 fn parse_form(text: &str) -> Result<SlackCommandEvent, IngressError> {
-    serde_urlencoded::from_str(text).map_err(|e| IngressError::Malformed(format!("slash command form: {e}")))
+    parse_invocation(text).map_err(|e| IngressError::Malformed(format!("slash command form: {e}")))
+}
+
+/// A slash command as Rebound reads it, at ingress and in the dispatcher
+/// alike: its `text` plain (Slack's escaping undone once), NUL-free.
+pub fn parse_invocation(raw: &str) -> Result<SlackCommandEvent, serde_urlencoded::de::Error> {
+    serde_urlencoded::from_str(&crate::text::slash_command_form(raw)?)
 }
 
 async fn store_invocation(state: &AppState, invocation: &SlackCommandEvent, raw: &str) -> Result<(), IngressError> {

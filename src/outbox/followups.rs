@@ -110,7 +110,7 @@ async fn captured_text(
         .find(|m| m["ts"] == captured.ts.as_str())
         .or(messages.first());
     if let Some(message) = message {
-        let text = message["text"].as_str().unwrap_or_default();
+        let text = &crate::text::from_slack(message["text"].as_str().unwrap_or_default());
         uow.set_captured_text(captured_id, text, message["user"].as_str())
             .await?;
     }
@@ -131,7 +131,7 @@ async fn failure_text(
     let message = messages.iter().find(|m| m["ts"] == ts).or(messages.first());
     let thread_ts = message.and_then(|m| m["thread_ts"].as_str()).unwrap_or(ts).to_string();
     if let Some(message) = message {
-        let text = message["text"].as_str().unwrap_or_default();
+        let text = &crate::text::from_slack(message["text"].as_str().unwrap_or_default());
         uow.set_ticket_source(ticket_id, text, message["user"].as_str(), message["thread_ts"].as_str())
             .await?;
     }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 
-use super::{HEADER_MAX, clip, escape, slack_date};
+use super::{HEADER_MAX, clip, slack_date};
 use crate::domain::{Incident, Severity, Status};
 
 /// `action_id` of the card's severity select.
@@ -49,7 +49,7 @@ pub fn incident_card(incident: &Incident) -> Value {
         let summary = incident
             .summary
             .as_deref()
-            .map(|s| format!(" — {}", escape(s)))
+            .map(|s| format!(" — {}", crate::text::mrkdwn(s)))
             .unwrap_or_default();
         let text = clip(
             &format!(":white_check_mark: *Resolved* {}{summary}", slack_date(resolved_at)),
@@ -148,7 +148,7 @@ fn card_fallback(incident: &Incident) -> String {
     format!(
         "{} {} — severity {}, {}",
         incident.reference(),
-        incident.title,
+        crate::text::mrkdwn(&incident.title),
         incident
             .severity
             .map(|s| s.to_string())
@@ -164,7 +164,7 @@ pub fn announcement(incident: &Incident, channel_id: &str) -> Value {
         ":rotating_light: *{}* declared by <@{}>: *{}*{} — join <#{}>",
         incident.reference(),
         incident.declared_by,
-        escape(&incident.title),
+        crate::text::mrkdwn(&incident.title),
         severity,
         channel_id
     );

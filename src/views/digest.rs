@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::{clip, escape};
+use super::clip;
 use crate::domain::failure::Ticket;
 use crate::domain::recurrence::MonthlyRecurrence;
 use crate::domain::{Incident, Severity};
@@ -55,7 +55,11 @@ fn failure_section(backlog: &FailureBacklog, now: DateTime<Utc>) -> String {
         backlog.untriaged.len()
     );
     for ticket in backlog.untriaged.iter().take(10) {
-        let text = ticket.text.as_deref().map(|t| clip(&escape(t), 80)).unwrap_or_default();
+        let text = ticket
+            .text
+            .as_deref()
+            .map(|t| clip(&crate::text::mrkdwn(t), 80))
+            .unwrap_or_default();
         let link = ticket
             .permalink
             .as_deref()
@@ -97,7 +101,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         let title = if incident.private {
             "(private)".to_string()
         } else {
-            escape(&incident.title)
+            crate::text::mrkdwn(&incident.title)
         };
         let severity = incident
             .severity
@@ -122,7 +126,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         part.push_str(&format!(
             "\n• *{}* {} — resolved {resolved} ago{lead}",
             incident.reference(),
-            escape(&incident.title)
+            crate::text::mrkdwn(&incident.title)
         ));
     }
     sections.push(part);
@@ -140,7 +144,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         part.push_str(&format!(
             "\n• #{} {} — {owner}, due {due}, INC-{}",
             item.id,
-            escape(&item.text),
+            crate::text::mrkdwn(&item.text),
             item.incident_id
         ));
     }

@@ -44,7 +44,7 @@ fn header(ticket: &Ticket) -> Value {
     let text = ticket
         .text
         .as_deref()
-        .map(|t| super::clip(&super::escape(t), 300))
+        .map(|t| super::clip(&crate::text::mrkdwn(t), 300))
         .unwrap_or_else(|| "(text pending)".into());
     json!({ "type": "section", "text": { "type": "mrkdwn", "text": format!("*Failure #{}*\n>{text}", ticket.id) } })
 }

@@ -15,12 +15,12 @@ pub fn summary(ticket: &Ticket) -> String {
     let tags = if ticket.tags.is_empty() {
         String::new()
     } else {
-        format!(" [{}]", ticket.tags.join(", "))
+        format!(" [{}]", crate::text::mrkdwn(&ticket.tags.join(", ")))
     };
     let text = ticket
         .text
         .as_deref()
-        .map(|t| super::clip(&super::escape(t), 80))
+        .map(|t| super::clip(&crate::text::mrkdwn(t), 80))
         .unwrap_or_else(|| "(text pending)".into());
     let link = match (&ticket.source_deleted_at, ticket.permalink.as_deref()) {
         (Some(_), _) => " (source deleted)".to_string(),
@@ -53,25 +53,28 @@ pub fn detail(ticket: &Ticket, history: &[String], earlier: &[Ticket]) -> String
     );
     field("Incident", ticket.incident_id.map(|id| format!("INC-{id}")));
     field("Severity score", ticket.severity_score.map(|s| format!("{s} of 5")));
-    field("Customer impact", ticket.customer_impact.as_deref().map(super::escape));
+    field(
+        "Customer impact",
+        ticket.customer_impact.as_deref().map(crate::text::mrkdwn),
+    );
     let whys: Vec<String> = ticket
         .five_whys
         .iter()
         .enumerate()
-        .map(|(n, why)| format!("{}. {}", n + 1, super::escape(why)))
+        .map(|(n, why)| format!("{}. {}", n + 1, crate::text::mrkdwn(why)))
         .collect();
     field(
         "Five whys",
         (!whys.is_empty()).then(|| format!("\n{}", whys.join("\n"))),
     );
-    field("Root cause", ticket.root_cause.as_deref().map(super::escape));
-    field("Lesson learned", ticket.lesson.as_deref().map(super::escape));
+    field("Root cause", ticket.root_cause.as_deref().map(crate::text::mrkdwn));
+    field("Lesson learned", ticket.lesson.as_deref().map(crate::text::mrkdwn));
     field(
         "Earlier text",
         (!history.is_empty()).then(|| {
             history
                 .iter()
-                .map(|h| super::clip(&super::escape(h), 200))
+                .map(|h| super::clip(&crate::text::mrkdwn(h), 200))
                 .collect::<Vec<_>>()
                 .join(" → ")
         }),
@@ -162,7 +165,7 @@ pub fn ticket_card(ticket: &Ticket) -> Value {
         facts.push(format!("owner <@{owner}>"));
     }
     if !ticket.tags.is_empty() {
-        facts.push(format!("tags {}", ticket.tags.join(", ")));
+        facts.push(format!("tags {}", crate::text::mrkdwn(&ticket.tags.join(", "))));
     }
     if let Some(score) = ticket.severity_score {
         facts.push(format!("severity {score}/5"));
@@ -186,7 +189,7 @@ pub fn ticket_card(ticket: &Ticket) -> Value {
             ]
         });
     };
-    text.push_str(&format!("\n*Lesson learned:* {}", super::escape(lesson)));
+    text.push_str(&format!("\n*Lesson learned:* {}", crate::text::mrkdwn(lesson)));
     json!({
         "text": text,
         "blocks": [{ "type": "section", "text": { "type": "mrkdwn", "text": super::clip(&text, super::SECTION_MAX) } }]

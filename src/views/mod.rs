@@ -32,11 +32,6 @@ pub fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
-/// Escapes the three characters Slack's mrkdwn treats as control characters.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// A `<!date^…>` token that Slack shows in each reader's own time zone.
 pub fn slack_date(at: chrono::DateTime<chrono::Utc>) -> String {
     format!(

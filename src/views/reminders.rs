@@ -101,7 +101,7 @@ pub fn postmortem_escalation(incident: &Incident, reminders_sent: u32) -> Value 
     let text = format!(
         ":warning: The post-mortem for *{}* {} is overdue: {reminders_sent} reminders{lead} so far.",
         incident.reference(),
-        super::escape(&incident.title)
+        crate::text::mrkdwn(&incident.title)
     );
     json!({ "text": text })
 }
@@ -113,7 +113,7 @@ pub fn action_reminder(incident: &Incident, item: &StoredActionItem) -> Value {
         "{who}:white_check_mark: Action item #{} from *{}* is due: {}",
         item.id,
         incident.reference(),
-        super::escape(&item.text)
+        crate::text::mrkdwn(&item.text)
     );
     json!({
         "text": text,

@@ -34,7 +34,7 @@ pub fn list(incidents: &[Incident], now: DateTime<Utc>) -> String {
         let title = if incident.private {
             "(private)".to_string()
         } else {
-            super::escape(&incident.title)
+            crate::text::mrkdwn(&incident.title)
         };
         text.push_str(&format!(
             "• *{}* {} — {}, {}, open {} — {}\n",
@@ -65,7 +65,7 @@ fn age(elapsed: chrono::Duration) -> String {
 pub fn declaring(title: &str) -> String {
     format!(
         ":hourglass_flowing_sand: Declaring *{}*… I'll reply here with the channel in a moment.",
-        super::escape(title)
+        crate::text::mrkdwn(title)
     )
 }
 
