@@ -152,7 +152,7 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
                 ExportFormat::Csv => {
                     let mut writer = csv::Writer::from_writer(stdout);
                     for row in &rows {
-                        writer.serialize(row)?;
+                        writer.serialize(row.for_spreadsheet())?;
                     }
                     writer.flush()?;
                 }

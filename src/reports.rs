@@ -121,6 +121,15 @@ pub struct ExportRow {
 }
 
 impl ExportRow {
+    /// The row as a CSV cell writer must write it: a title that a
+    /// spreadsheet would run as a formula is defused ([`crate::text::csv_cell`]).
+    pub fn for_spreadsheet(&self) -> Self {
+        Self {
+            title: crate::text::csv_cell(&self.title).into_owned(),
+            ..self.clone()
+        }
+    }
+
     pub fn new(incident: &Incident, metrics: &IncidentMetrics, settings: &FileSettings) -> Self {
         let secs = |d: Option<std::time::Duration>| d.map(|d| d.as_secs());
         Self {

@@ -38,7 +38,7 @@ pub async fn apply(
         )
         .await;
     };
-    let policy = settings.file.permissions.resolve;
+    let policy = &settings.file.permissions;
     match lifecycle::decide(&incident, request.actor, request.change.clone(), policy, now) {
         Ok((next, happened)) => {
             let promised = |severity| settings.file.update_every(severity);

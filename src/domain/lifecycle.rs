@@ -124,6 +124,38 @@ pub enum ResolvePolicy {
     Lead,
 }
 
+/// Who may steer an incident (`[permissions]` in the config). With
+/// `resolve = "lead"`, resolving, reopening and changing the lead are for
+/// the lead, the declarer and the `admins`; everything else is for anyone
+/// in the incident channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Permissions {
+    pub resolve: ResolvePolicy,
+    /// User ids (`U…`/`W…`) who may always steer.
+    pub admins: Vec<String>,
+}
+
+impl Permissions {
+    /// Anyone may do anything (the default).
+    pub const ANYONE: Permissions = Permissions {
+        resolve: ResolvePolicy::Anyone,
+        admins: Vec::new(),
+    };
+
+    /// True when `actor` may make `change` to `incident`.
+    pub fn allow(&self, incident: &Incident, actor: &str, change: &Change) -> bool {
+        let steering = matches!(
+            change,
+            Change::Resolve(_) | Change::Reopen(_) | Change::Status(Status::Resolved) | Change::Lead(_)
+        );
+        let steers = incident.lead.as_deref() == Some(actor)
+            || incident.declared_by == actor
+            || self.admins.iter().any(|admin| admin == actor);
+        !steering || self.resolve == ResolvePolicy::Anyone || steers
+    }
+}
+
 /// Why a change was refused, worded for the person who asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {
@@ -135,7 +167,9 @@ pub enum LifecycleError {
     PostmortemTooEarly(String),
     #[error("nothing to change: {0}")]
     Unchanged(String),
-    #[error("only the incident lead or the person who declared {0} can resolve or reopen it")]
+    #[error(
+        "only the incident lead, the person who declared {0} or an admin can resolve, reopen or hand over the lead"
+    )]
     NotAllowed(String),
 }
 
@@ -144,16 +178,11 @@ pub fn decide(
     incident: &Incident,
     actor: &str,
     change: Change,
-    policy: ResolvePolicy,
+    policy: &Permissions,
     now: DateTime<Utc>,
 ) -> Result<(Incident, Happened), LifecycleError> {
     let reference = incident.reference();
-    let resolving = matches!(
-        change,
-        Change::Resolve(_) | Change::Reopen(_) | Change::Status(Status::Resolved)
-    );
-    let leads = incident.lead.as_deref() == Some(actor) || incident.declared_by == actor;
-    if resolving && policy == ResolvePolicy::Lead && !leads {
+    if !policy.allow(incident, actor, &change) {
         return Err(LifecycleError::NotAllowed(reference));
     }
     if !incident.is_open() && !matches!(change, Change::Reopen(_) | Change::PostmortemDone(_)) {
@@ -240,6 +269,11 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LEAD_ONLY: Permissions = Permissions {
+        resolve: ResolvePolicy::Lead,
+        admins: Vec::new(),
+    };
     use crate::domain::IncidentDraft;
     use chrono::Duration;
 
@@ -254,7 +288,7 @@ mod tests {
             &incident(),
             "U2",
             Change::Severity(Severity::Sev2),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
@@ -270,7 +304,7 @@ mod tests {
             &next,
             "U3",
             Change::Note("x".into()),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now + Duration::minutes(1),
         )
         .unwrap();
@@ -284,7 +318,7 @@ mod tests {
             &incident(),
             "U1",
             Change::Status(Status::Monitoring),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
@@ -293,7 +327,7 @@ mod tests {
             &monitoring,
             "U1",
             Change::Status(Status::Identified),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now + Duration::minutes(1),
         )
         .unwrap();
@@ -301,7 +335,7 @@ mod tests {
             &back,
             "U1",
             Change::Status(Status::Monitoring),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now + Duration::minutes(2),
         )
         .unwrap();
@@ -315,7 +349,7 @@ mod tests {
             &incident(),
             "U1",
             Change::Status(Status::Resolved),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
@@ -327,7 +361,7 @@ mod tests {
             Change::Resolve(None),
         ] {
             assert_eq!(
-                decide(&resolved, "U1", change, ResolvePolicy::Anyone, now),
+                decide(&resolved, "U1", change, &Permissions::ANYONE, now),
                 Err(LifecycleError::Resolved("INC-1".into()))
             );
         }
@@ -335,7 +369,7 @@ mod tests {
             &resolved,
             "U1",
             Change::Reopen(Some("errors back".into())),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
@@ -344,7 +378,7 @@ mod tests {
             (Status::Investigating, Some(now), None)
         );
         assert_eq!(
-            decide(&reopened, "U1", Change::Reopen(None), ResolvePolicy::Anyone, now),
+            decide(&reopened, "U1", Change::Reopen(None), &Permissions::ANYONE, now),
             Err(LifecycleError::NotResolved("INC-1".into()))
         );
     }
@@ -353,15 +387,15 @@ mod tests {
     fn the_post_mortem_is_done_after_resolution_once() {
         let now = Utc::now();
         let open = incident();
-        let early = decide(&open, "U1", Change::PostmortemDone(None), ResolvePolicy::Anyone, now);
+        let early = decide(&open, "U1", Change::PostmortemDone(None), &Permissions::ANYONE, now);
         assert_eq!(early, Err(LifecycleError::PostmortemTooEarly("INC-1".into())));
-        let (resolved, _) = decide(&open, "U1", Change::Resolve(None), ResolvePolicy::Anyone, now).unwrap();
+        let (resolved, _) = decide(&open, "U1", Change::Resolve(None), &Permissions::ANYONE, now).unwrap();
         let link = Some("https://docs/pm-1".to_string());
         let (done, happened) = decide(
             &resolved,
             "U2",
             Change::PostmortemDone(link.clone()),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
@@ -371,7 +405,7 @@ mod tests {
         );
         assert_eq!(happened, Happened::PostmortemDone { link });
         assert!(matches!(
-            decide(&done, "U2", Change::PostmortemDone(None), ResolvePolicy::Anyone, now),
+            decide(&done, "U2", Change::PostmortemDone(None), &Permissions::ANYONE, now),
             Err(LifecycleError::Unchanged(_))
         ));
     }
@@ -383,22 +417,16 @@ mod tests {
             &incident(),
             "U1",
             Change::Severity(Severity::Sev1),
-            ResolvePolicy::Anyone,
+            &Permissions::ANYONE,
             now,
         )
         .unwrap();
         assert!(matches!(
-            decide(
-                &sev1,
-                "U1",
-                Change::Severity(Severity::Sev1),
-                ResolvePolicy::Anyone,
-                now
-            ),
+            decide(&sev1, "U1", Change::Severity(Severity::Sev1), &Permissions::ANYONE, now),
             Err(LifecycleError::Unchanged(_))
         ));
         assert!(matches!(
-            decide(&sev1, "U1", Change::Lead("U1".into()), ResolvePolicy::Anyone, now),
+            decide(&sev1, "U1", Change::Lead("U1".into()), &Permissions::ANYONE, now),
             Err(LifecycleError::Unchanged(_))
         ));
         assert!(matches!(
@@ -406,7 +434,7 @@ mod tests {
                 &sev1,
                 "U1",
                 Change::Status(Status::Investigating),
-                ResolvePolicy::Anyone,
+                &Permissions::ANYONE,
                 now
             ),
             Err(LifecycleError::Unchanged(_))
@@ -418,15 +446,31 @@ mod tests {
         let now = Utc::now();
         let mut led = incident();
         led.lead = Some("ULEAD".into());
-        let refused = decide(&led, "UOTHER", Change::Resolve(None), ResolvePolicy::Lead, now);
+        let refused = decide(&led, "UOTHER", Change::Resolve(None), &LEAD_ONLY, now);
         assert_eq!(refused, Err(LifecycleError::NotAllowed("INC-1".into())));
-        assert!(decide(&led, "UOTHER", Change::Note("ok".into()), ResolvePolicy::Lead, now).is_ok());
-        assert!(decide(&led, "ULEAD", Change::Resolve(None), ResolvePolicy::Lead, now).is_ok());
+        assert!(decide(&led, "UOTHER", Change::Note("ok".into()), &LEAD_ONLY, now).is_ok());
+        assert!(decide(&led, "ULEAD", Change::Resolve(None), &LEAD_ONLY, now).is_ok());
         assert!(
-            decide(&led, "U1", Change::Status(Status::Resolved), ResolvePolicy::Lead, now).is_ok(),
+            decide(&led, "U1", Change::Status(Status::Resolved), &LEAD_ONLY, now).is_ok(),
             "the declarer may"
         );
-        assert!(decide(&led, "UOTHER", Change::Resolve(None), ResolvePolicy::Anyone, now).is_ok());
+        assert!(decide(&led, "UOTHER", Change::Resolve(None), &Permissions::ANYONE, now).is_ok());
+    }
+
+    #[test]
+    fn with_the_lead_policy_nobody_else_takes_the_lead_to_resolve() {
+        let now = Utc::now();
+        let mut led = incident();
+        led.lead = Some("ULEAD".into());
+        let grab = decide(&led, "UOTHER", Change::Lead("UOTHER".into()), &LEAD_ONLY, now);
+        assert_eq!(grab, Err(LifecycleError::NotAllowed("INC-1".into())));
+        assert!(decide(&led, "ULEAD", Change::Lead("UNEXT".into()), &LEAD_ONLY, now).is_ok());
+        let admins = Permissions {
+            resolve: ResolvePolicy::Lead,
+            admins: vec!["UADMIN".into()],
+        };
+        assert!(decide(&led, "UADMIN", Change::Lead("UADMIN".into()), &admins, now).is_ok());
+        assert!(decide(&led, "UADMIN", Change::Resolve(None), &admins, now).is_ok());
     }
 
     #[test]

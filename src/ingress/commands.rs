@@ -126,7 +126,7 @@ async fn answer_incident_command(
         Err(refusal) => return Ok(Json(views::ephemeral(&refusal.reply()))),
     };
     if let Some(change) = change {
-        let policy = state.settings.file.permissions.resolve;
+        let policy = &state.settings.file.permissions;
         if let Err(refusal) = lifecycle::decide(&incident, invocation.user_id.as_ref(), change, policy, now) {
             return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
         }

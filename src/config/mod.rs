@@ -12,6 +12,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+mod bounds;
+
 use crate::domain::digest::DigestSchedule;
 use crate::domain::{Severity, channel_name};
 
@@ -109,12 +111,8 @@ impl Default for TimelineSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PermissionSettings {
-    /// `anyone` (default) or `lead`: who may resolve and reopen.
-    pub resolve: crate::domain::lifecycle::ResolvePolicy,
-}
+/// `[permissions]`: `resolve = "anyone" | "lead"` and `admins = ["U…"]`.
+pub type PermissionSettings = crate::domain::lifecycle::Permissions;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -342,6 +340,19 @@ impl Settings {
             message: e.to_string(),
         })?;
         self.file.digest_schedule()?;
+        bounds::check(&self.file)?;
+        if let Some(admin) = self
+            .file
+            .permissions
+            .admins
+            .iter()
+            .find(|id| !crate::domain::command::is_user_id(id))
+        {
+            return Err(ConfigError::BadValue {
+                name: "permissions.admins",
+                message: format!("{admin:?} is not a Slack user id (U… or W…; user groups are not supported)"),
+            });
+        }
         let prefix = &self.file.slack.channel_prefix;
         if !channel_name::is_valid(prefix) || prefix.len() > 20 {
             return Err(ConfigError::BadValue {
@@ -397,15 +408,31 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     })
 }
 
-/// Hides the password of a database URL for display.
+/// Hides the password of a database URL for display: the user-info part
+/// and the `password` / `sslpassword` query parameters.
 pub fn redact_database_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("REDACTED"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("REDACTED"));
     }
+    let secret = |key: &str| key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("sslpassword");
+    if parsed.query_pairs().any(|(key, _)| secret(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if secret(&key) {
+                    "REDACTED".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -507,5 +534,8 @@ mod tests {
             "postgres://u:REDACTED@h/db"
         );
         assert_eq!(redact_database_url("sqlite://rebound.db"), "sqlite://rebound.db");
+        let query = redact_database_url("postgres://h/db?user=u&password=pw1&sslmode=require&sslpassword=pw2");
+        assert!(!query.contains("pw1") && !query.contains("pw2"), "{query}");
+        assert!(query.contains("sslmode=require") && query.contains("user=u"), "{query}");
     }
 }
