@@ -62,7 +62,8 @@ pub async fn supervise<F, W>(
     loop {
         health.set(name, true);
         let ended = tokio::spawn(start()).await;
-        if *shutdown.borrow() {
+        // A dropped sender means the app is gone: that is a shutdown too.
+        if *shutdown.borrow() || shutdown.has_changed().is_err() {
             return;
         }
         health.set(name, false);

@@ -88,6 +88,19 @@ pub fn mrkdwn(text: &str) -> String {
     out
 }
 
+/// Plain user text for `plain_text` fields (headers, labels), which Slack
+/// shows as typed: tokens become the same words as in [`mrkdwn`]
+/// (`<!here>` → `@here`, `<@U1>` → `@U1`), and nothing is escaped.
+pub fn plain(text: &str) -> String {
+    mrkdwn(text)
+        .replace("<@", "@")
+        .replace("<#", "#")
+        .replace('>', "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// One `<…>` token of user text.
 fn render_token(out: &mut String, token: &str) {
     let (target, label) = match token.split_once('|') {
@@ -180,7 +193,7 @@ pub fn risky_tokens(mrkdwn: &str) -> Vec<String> {
         let token = &after[..end];
         let broadcast = token.starts_with('!') && !token.starts_with("!date^");
         let labelled_link = !token.starts_with(['@', '#', '!']) && token.contains('|');
-        let bare_link = !token.starts_with(['@', '#', '!']);
+        let bare_link = !token.starts_with(['@', '#', '!']) && has_scheme(token);
         if broadcast || labelled_link || bare_link {
             found.push(token.to_string());
         }
@@ -222,6 +235,11 @@ mod tests {
         assert_eq!(mrkdwn("<<!channel>"), "&lt;@channel");
         assert_eq!(mrkdwn("R&D"), "R&amp;D");
         assert_eq!(mrkdwn("rolled back <v42>"), "rolled back &lt;v42&gt;");
+    }
+
+    #[test]
+    fn plain_text_shows_words_not_tokens() {
+        assert_eq!(plain("R&D <!here> down <@U1> a<b"), "R&D @here down @U1 a<b");
     }
 
     #[test]

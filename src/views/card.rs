@@ -22,7 +22,7 @@ pub const RESOLVE_ACTION: &str = "incident_resolve";
 pub fn incident_card(incident: &Incident) -> Value {
     let mut blocks: Vec<SlackBlock> = vec![
         SlackHeaderBlock::new(pt!(clip(
-            &format!("{} {}", incident.reference(), incident.title),
+            &format!("{} {}", incident.reference(), crate::text::plain(&incident.title)),
             HEADER_MAX
         )))
         .into(),

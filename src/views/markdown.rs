@@ -49,12 +49,41 @@ pub fn markdown(text: &str) -> String {
         .replace('\n', " ")
 }
 
+/// Link targets a page may carry: `http`, `https` and `mailto` only, so no
+/// `javascript:` or `data:` URL from someone's text can run.
+fn safe_target(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
 /// The draft as a standalone HTML page. Raw HTML in the Markdown (which can
 /// only come from people's text) is shown as text, never run.
 pub fn html(title: &str, markdown: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser};
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    // Links keep only http, https and mailto targets; images become links
+    // (nothing remote loads when the page is opened).
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        })
+        | Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: if safe_target(&dest_url) { dest_url } else { "".into() },
+            title,
+            id,
+        }),
+        Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
         other => other,
     });
     let mut body = String::new();
@@ -99,6 +128,16 @@ mod tests {
         );
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("&lt;script&gt;"), "{page}");
+        let links = html(
+            "x",
+            "[a](javascript:alert(1)) [b](JaVaScRiPt:x) [c](data:text/html,x) ![d](https://img.example/t.png) [e](https://ok.example)",
+        );
+        assert!(
+            !links.to_lowercase().contains("javascript:") && !links.contains("data:"),
+            "{links}"
+        );
+        assert!(!links.contains("<img"), "no remote image loads: {links}");
+        assert!(links.contains("href=\"https://ok.example\""), "{links}");
         assert!(
             page.contains("<table>") && page.contains("<title>INC-1 &lt;b&gt;</title>"),
             "{page}"

@@ -15,6 +15,9 @@ pub mod reminders;
 pub mod replies;
 pub mod stats;
 
+#[cfg(test)]
+mod safety_tests;
+
 use serde_json::{Value, json};
 
 /// Slack's header block limit.

@@ -1,0 +1,127 @@
+//! The property behind the mention rule: whatever people type, no view
+//! Rebound posts to Slack carries a broadcast (`<!channel>`, `<!here>`,
+//! `<!everyone>`, `<!subteam^…>`) or a link whose label hides its target.
+
+use chrono::Utc;
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::domain::lifecycle::ActionItem;
+use crate::domain::{Happened, IncidentDraft, Severity, failure::Ticket};
+use crate::store::StoredActionItem;
+use crate::text::{from_slack, risky_tokens};
+
+use super::{card, digest, failures, postmortem, reminders, replies};
+
+/// Every string in a rendered message that Slack parses for tokens
+/// (`plain_text` objects are shown exactly as written, so they cannot ping).
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) if fields.get("type").and_then(Value::as_str) == Some("plain_text") => {}
+        Value::String(text) => out.push(text.clone()),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(fields) => fields.values().for_each(|field| strings(field, out)),
+        _ => {}
+    }
+}
+
+/// Everything Rebound can say about an incident whose every text is `text`.
+fn rendered(text: &str) -> Vec<String> {
+    let now = Utc::now();
+    let mut incident = IncidentDraft::declare(text, Some(Severity::Sev1), false, "U1", now).into_incident(7);
+    incident.summary = Some(text.to_string());
+    let item = StoredActionItem {
+        id: 1,
+        incident_id: 7,
+        text: text.to_string(),
+        owner: Some("U2".into()),
+        due_at: Some(now),
+        created_by: "U1".into(),
+        created_at: now,
+        done_at: None,
+    };
+    let mut ticket = Ticket::example(3, text);
+    ticket.tags = vec![text.to_string()];
+    ticket.lesson = Some(text.to_string());
+    ticket.root_cause = Some(text.to_string());
+    ticket.customer_impact = Some(text.to_string());
+    let mut messages = vec![
+        card::incident_card(&incident),
+        card::announcement(&incident, "C1"),
+        reminders::severity_prompt(&incident),
+        reminders::update_nudge(&incident, std::time::Duration::from_secs(60)),
+        reminders::postmortem_reminder(&incident),
+        reminders::postmortem_escalation(&incident, 3),
+        reminders::action_reminder(&incident, &item),
+        failures::ticket_card(&ticket),
+        digest::digest(
+            &digest::DigestContent {
+                open: vec![incident.clone()],
+                postmortems: vec![incident.clone()],
+                actions: vec![item.clone()],
+                breaches: vec![],
+                failures: digest::FailureBacklog {
+                    open: 1,
+                    untriaged: vec![ticket.clone()],
+                    ..Default::default()
+                },
+            },
+            now,
+        ),
+    ];
+    let lines = [
+        replies::declaring(text),
+        replies::declared(&incident, "C1"),
+        replies::list(std::slice::from_ref(&incident), now),
+        failures::summary(&ticket),
+        failures::detail(&ticket, &[text.to_string()], std::slice::from_ref(&ticket)),
+        // The caller renders the title (ingress does, for a tag someone typed).
+        failures::list(&crate::text::mrkdwn(text), std::slice::from_ref(&ticket)),
+        postmortem::resolved_summary(&incident, None),
+    ];
+    let happenings = [
+        Happened::Noted(text.into()),
+        Happened::Decided(text.into()),
+        Happened::CustomerUpdate(text.into()),
+        Happened::ActionAdded(ActionItem {
+            text: text.into(),
+            owner: None,
+            due_at: None,
+        }),
+        Happened::Resolved {
+            summary: Some(text.into()),
+        },
+        Happened::Reopened {
+            reason: Some(text.into()),
+        },
+        Happened::PostmortemDone {
+            link: Some(text.into()),
+        },
+    ];
+    messages.extend(
+        lines
+            .iter()
+            .chain(&happenings.map(|h| h.describe()))
+            .map(|l| Value::String(l.clone())),
+    );
+    let mut out = Vec::new();
+    messages.iter().for_each(|message| strings(message, &mut out));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn no_user_text_through_any_view_broadcasts_or_disguises_a_link(
+        text in "(<|>|!|@|#|&|\\||\\^|channel|here|everyone|subteam|https://evil\\.example|mailto:x|javascript:x|U1|C1|amp;|lt;|gt;|[a-z ]){1,30}"
+    ) {
+        for raw in [text.clone(), from_slack(&text)] {
+            for rendered in rendered(&raw) {
+                // Rebound's own links (none here: no permalinks) would be fine;
+                // every token Slack acts on must come from Rebound, not the text.
+                let risky = risky_tokens(&rendered);
+                prop_assert!(risky.is_empty(), "{raw:?} rendered as {rendered:?}: {risky:?}");
+            }
+        }
+    }
+}
