@@ -8,6 +8,7 @@
 //! | [`config`] | settings from defaults → TOML file → environment; secrets | log secrets |
 //! | [`domain`] | incident rules, `/incident` grammar, channel names (pure, time passed in) | do I/O |
 //! | [`ingress`] | Slack HTTP routes: signature check, inbox write, fast ack | do slow work before the ack |
+//! | [`http_server`] | the accept loop: header/body timeouts, connection and in-flight caps | let slow clients starve acks |
 //! | [`inbox`] | group-committed durable inbox writes | lose an acknowledged request |
 //! | [`dispatcher`] | turns inbox items into domain decisions and one store transaction | call Slack directly |
 //! | [`outbox`] | sends recorded Slack Web API calls: retries, 429, per-channel order | decide anything |
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatcher;
 pub mod domain;
+pub mod http_server;
 pub mod inbox;
 pub mod ingress;
 pub mod manifest;

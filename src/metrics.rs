@@ -95,6 +95,11 @@ pub struct Metrics {
     pub work_set_aside: Family<WorkerLabels, Counter>,
     /// Times a background worker stopped unexpectedly and was restarted.
     pub worker_restarts: Family<WorkerLabels, Counter>,
+    /// Bumped by every worker commit, so `/metrics` knows whether its
+    /// aggregates can still be right.
+    changes: std::sync::atomic::AtomicU64,
+    /// When the aggregates were last computed, and at which change.
+    aggregates_at: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
 
 fn ack_histogram() -> Histogram {
@@ -207,6 +212,8 @@ impl Metrics {
             inbox_set_aside,
             work_set_aside,
             worker_restarts,
+            changes: std::sync::atomic::AtomicU64::new(0),
+            aggregates_at: std::sync::Mutex::new(None),
             failure_tickets,
             failure_recurrence_rate,
             incidents,
@@ -223,6 +230,27 @@ impl Metrics {
             timers_pending,
             timer_lateness,
         })
+    }
+
+    /// Records that the database changed (a worker committed).
+    pub fn changed(&self) {
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// True (and marked as refreshed) when the aggregates must be computed
+    /// again: something changed since, or they are older than `max_age`
+    /// (the windows move). Scrapes of an unchanged database cost nothing.
+    pub fn aggregates_stale(&self, max_age: std::time::Duration) -> bool {
+        let now = self.changes.load(std::sync::atomic::Ordering::Relaxed);
+        let mut at = self
+            .aggregates_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stale = at.is_none_or(|(when, seen)| seen != now || when.elapsed() >= max_age);
+        if stale {
+            *at = Some((std::time::Instant::now(), now));
+        }
+        stale
     }
 
     pub fn record_slack_call(&self, method: &str, result: &str) {

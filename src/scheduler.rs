@@ -173,6 +173,7 @@ impl Scheduler {
             self.metrics.timer_lateness.observe(late.as_secs_f64());
         }
         if !timers.is_empty() {
+            self.metrics.changed();
             self.outbox_ready.notify_one();
         }
         Ok(timers.len())

@@ -271,14 +271,8 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))
 }
 
-fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) -> JoinHandle<std::io::Result<()>> {
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-    })
+fn serve(listener: TcpListener, app: Router, shutdown: watch::Receiver<bool>) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(crate::http_server::serve(listener, app, shutdown))
 }
 
 /// What the internet reaches: Slack's routes and the probes.

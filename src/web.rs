@@ -119,6 +119,22 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     }
 }
 
+/// Longest the incident and failure aggregates on `/metrics` are reused
+/// while nothing changes.
+const AGGREGATES_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn refresh_aggregates(state: &AppState) {
+    let year_ago = crate::domain::clock::earlier(chrono::Utc::now(), std::time::Duration::from_secs(366 * 86_400));
+    match state.store.ticket_recurrence_since(year_ago).await {
+        Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
+        Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),
+    }
+    match reports::metric_figures(state.store.as_ref(), &state.settings.file, chrono::Utc::now()).await {
+        Ok(figures) => state.metrics.set_incident_aggregates(&figures),
+        Err(error) => tracing::warn!(%error, "could not read incident aggregates for /metrics"),
+    }
+}
+
 /// Prometheus text format; queue depths are read from the database at scrape time.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.depths().await {
@@ -129,14 +145,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(error) => tracing::warn!(%error, "could not read queue depths for /metrics"),
     }
-    let year_ago = crate::domain::clock::earlier(chrono::Utc::now(), std::time::Duration::from_secs(366 * 86_400));
-    match state.store.ticket_recurrence_since(year_ago).await {
-        Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
-        Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),
-    }
-    match reports::metric_figures(state.store.as_ref(), &state.settings.file, chrono::Utc::now()).await {
-        Ok(figures) => state.metrics.set_incident_aggregates(&figures),
-        Err(error) => tracing::warn!(%error, "could not read incident aggregates for /metrics"),
+    // The aggregates read whole histories: recomputed only after a change
+    // (or every 30 s), so a scraper hammering the port cannot keep the
+    // database busy. Queue depths above stay live.
+    if state.metrics.aggregates_stale(AGGREGATES_FOR) {
+        refresh_aggregates(&state).await;
     }
     (
         [(

@@ -151,6 +151,7 @@ impl Dispatcher {
         match result {
             Ok(()) => {
                 if !items.is_empty() {
+                    self.metrics.changed();
                     self.outbox_ready.notify_one();
                     self.timers_changed.notify_one();
                 }

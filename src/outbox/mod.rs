@@ -164,7 +164,10 @@ impl OutboxWorker {
     /// Records outcomes, turning a panic in the follow-up work into an error.
     async fn settle_safely(&self, outcomes: &[(OutboxCall, Settle)]) -> Result<(), ()> {
         match AssertUnwindSafe(self.settle_all(outcomes)).catch_unwind().await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                self.metrics.changed();
+                Ok(())
+            }
             Ok(Err(error)) => {
                 tracing::warn!(%error, calls = outcomes.len(), "could not record outbox results");
                 Err(())

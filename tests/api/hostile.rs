@@ -403,3 +403,31 @@ async fn sqlx_row(app: &TestApp, sql: &str) -> (Option<String>,) {
             .unwrap()
     }
 }
+
+both_backends!(
+    slow_and_idle_clients_cannot_starve_acknowledgements,
+    |app: TestApp| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = app.base.trim_start_matches("http://").to_string();
+        // A client that never finishes its headers is cut off.
+        let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+        slow.write_all(b"POST /slack/commands HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buffer = [0u8; 256];
+        let closed = tokio::time::timeout(Duration::from_secs(13), slow.read(&mut buffer)).await;
+        assert!(
+            matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+            "an incomplete request must be answered or closed within ~10 s"
+        );
+        assert!(started.elapsed() < Duration::from_secs(12));
+        // Hundreds of idle connections do not keep Slack waiting.
+        let mut idle = Vec::new();
+        for _ in 0..300 {
+            idle.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+        }
+        let acked = std::time::Instant::now();
+        app.command("open Still answering sev3", DECLARER, "CGENERAL").await;
+        assert!(acked.elapsed() < Duration::from_secs(2), "ack took {:?}", acked.elapsed());
+        drop(idle);
+    }
+);

@@ -241,10 +241,13 @@ async fn three_replicas_on_one_postgres_fire_each_timer_once() {
             "{channel}: {} prompts in 3.5 s at one per second",
             times.len()
         );
+        // Fired a second apart; delivery through three replicas' outboxes
+        // (each woken only by its own scheduler) adds up to ~0.5 s of jitter
+        // under load. A timer fired twice shows as two posts at once.
         for pair in times.windows(2) {
             let gap = pair[1].duration_since(pair[0]);
             assert!(
-                gap >= Duration::from_millis(800),
+                gap >= Duration::from_millis(300),
                 "{channel}: two prompts {gap:?} apart — a timer fired twice"
             );
         }
