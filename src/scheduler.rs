@@ -98,6 +98,16 @@ impl Scheduler {
         let since = last_fired.unwrap_or(clock::earlier(now, Duration::from_secs(7 * 86_400)));
         let breaches = self.store.comms_breaches_since(since).await?;
         let failures = self.failure_backlog(now).await?;
+        let mut private_incidents = std::collections::BTreeSet::new();
+        for id in actions
+            .iter()
+            .map(|a| a.incident_id)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            if self.store.incident(id).await?.is_some_and(|i| i.private) {
+                private_incidents.insert(id);
+            }
+        }
         let message = digest::digest(
             &digest::DigestContent {
                 open,
@@ -105,6 +115,7 @@ impl Scheduler {
                 actions,
                 breaches,
                 failures,
+                private_incidents,
             },
             now,
         );

@@ -15,17 +15,23 @@ use crate::views::{failure_forms, failures};
 /// How many earlier tickets a new one is compared with (the most recent).
 const RECURRENCE_WINDOW: i64 = 2000;
 
-/// Applies a change to ticket `id` and tells its thread; the answer for the actor.
+/// Applies a change to ticket `id` and tells its thread; the answer for the
+/// actor. A command run in `from_channel` may only change a private ticket
+/// when that is the ticket's own channel (forms come from its thread).
 pub(super) async fn change(
     uow: &mut dyn UnitOfWork,
     id: i64,
     change: TicketChange,
     actor: &str,
+    from_channel: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<Ticket, String>> {
     let Some(ticket) = uow.ticket(id).await? else {
         return Ok(Err(format!("There is no failure #{id}.")));
     };
+    if from_channel.is_some_and(|channel| !ticket.visible_in(channel)) {
+        return Ok(Err(private_refusal(id)));
+    }
     let verb = verb(&change);
     let next = match failure::apply(&ticket, change, now) {
         Ok(next) => next,
@@ -74,6 +80,14 @@ fn card_update(ticket: &Ticket) -> Option<NewOutboxCall> {
     })
 }
 
+/// Why a private ticket cannot be changed from elsewhere.
+pub(crate) fn private_refusal(id: i64) -> String {
+    format!(
+        "Failure #{id} is {}: change it from that channel.",
+        crate::domain::failure::PRIVATE_TICKET
+    )
+}
+
 /// A message in the ticket's thread.
 pub(crate) fn thread_note(ticket: &Ticket, text: &str) -> NewOutboxCall {
     NewOutboxCall {
@@ -94,7 +108,13 @@ pub(crate) async fn flag_recurrences(
     let earlier = uow.earlier_tickets(ticket.id, RECURRENCE_WINDOW).await?;
     let found = recurrence::recurrences(ticket, &earlier);
     let added = uow.add_recurrences(ticket.id, &found, now).await?;
-    let mut repeated: Vec<Ticket> = earlier.into_iter().filter(|e| added.contains(&e.id)).collect();
+    // Posted in this ticket's thread: earlier tickets from another private
+    // channel show their number only.
+    let mut repeated: Vec<Ticket> = earlier
+        .into_iter()
+        .filter(|e| added.contains(&e.id))
+        .map(|e| e.seen_from(&ticket.channel_id))
+        .collect();
     repeated.sort_by_key(|t| t.id);
     Ok(repeated)
 }
@@ -149,7 +169,7 @@ pub(super) async fn submission(
         }
         _ => return Ok(false),
     };
-    if let Err(refusal) = change(uow, id, ticket_change, user, now).await? {
+    if let Err(refusal) = change(uow, id, ticket_change, user, None, now).await? {
         // The form was valid but the ticket moved on (closed meanwhile): say so in its thread.
         if let Some(ticket) = uow.ticket(id).await? {
             uow.enqueue(&thread_note(&ticket, &format!("<@{user}> {refusal}")), now)

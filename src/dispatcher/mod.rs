@@ -235,7 +235,8 @@ impl Dispatcher {
                 .await?)
             }
             Ok(Command::Failure { id, change }) => {
-                let reply = match failures::change(uow, id, change, invocation.user_id.as_ref(), now).await? {
+                let from = Some(invocation.channel_id.as_ref());
+                let reply = match failures::change(uow, id, change, invocation.user_id.as_ref(), from, now).await? {
                     Ok(ticket) => format!(":white_check_mark: {}", views::failures::summary(&ticket)),
                     Err(refusal) => format!(":warning: {refusal}"),
                 };

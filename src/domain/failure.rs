@@ -69,6 +69,37 @@ pub struct Ticket {
     pub root_cause: Option<String>,
     /// `ts` of Rebound's own message about the ticket, in the thread.
     pub reply_ts: Option<String>,
+    /// Captured in a private incident's channel: only that channel may see
+    /// or change what it says.
+    pub private: bool,
+}
+
+/// What a private ticket shows outside its channel.
+pub const PRIVATE_TICKET: &str = "a ticket in a private channel";
+
+impl Ticket {
+    /// True when someone in `channel_id` may see and change this ticket.
+    pub fn visible_in(&self, channel_id: &str) -> bool {
+        !self.private || self.channel_id == channel_id
+    }
+
+    /// The ticket as seen from `channel_id`: a private one seen from
+    /// elsewhere keeps its number, status and owner, and nothing it says.
+    pub fn seen_from(&self, channel_id: &str) -> Ticket {
+        if self.visible_in(channel_id) {
+            return self.clone();
+        }
+        Ticket {
+            text: Some(PRIVATE_TICKET.into()),
+            permalink: None,
+            tags: vec![],
+            lesson: None,
+            customer_impact: None,
+            five_whys: vec![],
+            root_cause: None,
+            ..self.clone()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +128,7 @@ impl Ticket {
             five_whys: vec![],
             root_cause: None,
             reply_ts: None,
+            private: false,
         }
     }
 }

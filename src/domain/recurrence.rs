@@ -30,9 +30,20 @@ const STOP_WORDS: &[&str] = &[
     "on", "or", "the", "this", "that", "to", "was", "were", "with", "www",
 ];
 
-/// The comparable words of a message: lowercase, no digits, no stop words.
+/// Only the start of a message is compared: what identifies an alert or an
+/// error is its first lines, and a 40 KB stack trace must not cost the
+/// writer 40 KB of tokenising per earlier ticket.
+pub const MAX_COMPARED_CHARS: usize = 2000;
+
+/// The comparable words of a message: lowercase, no digits, no stop words,
+/// from its first [`MAX_COMPARED_CHARS`] characters.
 pub fn words(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+    let end = text
+        .char_indices()
+        .nth(MAX_COMPARED_CHARS)
+        .map_or(text.len(), |(at, _)| at);
+    text[..end]
+        .split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
         .filter(|w| w.chars().count() >= 2 && !w.chars().any(|c| c.is_ascii_digit()))
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))
@@ -42,12 +53,15 @@ pub fn words(text: &str) -> BTreeSet<String> {
 /// Jaccard similarity of two texts' word sets, 0.0 to 1.0. Texts with fewer
 /// than two comparable words are too short to judge and score 0.
 pub fn text_similarity(a: &str, b: &str) -> f64 {
-    let (a, b) = (words(a), words(b));
+    similarity(&words(a), &words(b))
+}
+
+fn similarity(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     if a.len() < 2 || b.len() < 2 {
         return 0.0;
     }
-    let shared = a.intersection(&b).count();
-    let all = a.union(&b).count();
+    let shared = a.intersection(b).count();
+    let all = a.union(b).count();
     shared as f64 / all as f64
 }
 
@@ -78,11 +92,13 @@ pub struct Recurrence {
 /// The earlier tickets `ticket` repeats, oldest first. Only tickets captured
 /// before it count; shared tags win over text when both apply.
 pub fn recurrences(ticket: &Ticket, earlier: &[Ticket]) -> Vec<Recurrence> {
+    // The new ticket is tokenised once, not once per earlier ticket.
+    let own_words = ticket.text.as_deref().map(words);
     let mut found: Vec<Recurrence> = earlier
         .iter()
         .filter(|e| e.id < ticket.id)
         .filter_map(|e| {
-            reason(ticket, e).map(|reason| Recurrence {
+            reason(ticket, own_words.as_ref(), e).map(|reason| Recurrence {
                 earlier_id: e.id,
                 reason,
             })
@@ -92,7 +108,7 @@ pub fn recurrences(ticket: &Ticket, earlier: &[Ticket]) -> Vec<Recurrence> {
     found
 }
 
-fn reason(ticket: &Ticket, earlier: &Ticket) -> Option<Reason> {
+fn reason(ticket: &Ticket, own_words: Option<&BTreeSet<String>>, earlier: &Ticket) -> Option<Reason> {
     let shared: Vec<String> = earlier
         .tags
         .iter()
@@ -102,7 +118,7 @@ fn reason(ticket: &Ticket, earlier: &Ticket) -> Option<Reason> {
     if !shared.is_empty() {
         return Some(Reason::SharedTags(shared));
     }
-    let score = text_similarity(ticket.text.as_deref()?, earlier.text.as_deref()?);
+    let score = similarity(own_words?, &words(earlier.text.as_deref()?));
     (score >= TEXT_SIMILARITY_THRESHOLD).then_some(Reason::SimilarText(score))
 }
 
@@ -178,6 +194,15 @@ mod tests {
     fn too_short_texts_are_never_similar() {
         assert_eq!(text_similarity("down", "down"), 0.0);
         assert_eq!(text_similarity("", "anything at all"), 0.0);
+    }
+
+    #[test]
+    fn only_the_start_of_a_huge_message_is_compared() {
+        let head = "payment gateway timeout upstream checkout service degraded";
+        let huge = format!("{head} {}", "unrelated filler words ".repeat(10_000));
+        assert!(huge.len() > 200_000);
+        let compared = words(&huge);
+        assert!(compared.contains("gateway") && compared.len() < 20, "{compared:?}");
     }
 
     #[test]

@@ -57,7 +57,14 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
                     format!("open failure tickets tagged `{}`", crate::text::mrkdwn(&tag)),
                 ),
             };
-            let tickets = state.store.tickets(&filter).await?;
+            let here = invocation.channel_id.as_ref();
+            let tickets: Vec<_> = state
+                .store
+                .tickets(&filter)
+                .await?
+                .iter()
+                .map(|t| t.seen_from(here))
+                .collect();
             Ok(Json(views::ephemeral(&failures::list(&title, &tickets))))
         }
         Command::Failure { id, ref change } => {
@@ -66,6 +73,10 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
                     ":warning: There is no failure #{id} (see `/incident failures`)."
                 ))));
             };
+            if !ticket.visible_in(invocation.channel_id.as_ref()) {
+                let refusal = dispatcher::failures::private_refusal(id);
+                return Ok(Json(views::ephemeral(&format!(":lock: {refusal}"))));
+            }
             if let Err(refusal) = failure::apply(&ticket, change.clone(), chrono::Utc::now()) {
                 return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
             }
@@ -77,9 +88,14 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
             let reply = match store.ticket(id).await? {
                 None => format!(":warning: There is no failure #{id} (see `/incident failures`)."),
                 Some(ticket) => {
-                    let history = store.ticket_history(id).await?;
-                    let earlier = store.recurrences_of(id).await?;
-                    failures::detail(&ticket, &history, &earlier)
+                    let here = invocation.channel_id.as_ref();
+                    let (history, earlier) = if ticket.visible_in(here) {
+                        (store.ticket_history(id).await?, store.recurrences_of(id).await?)
+                    } else {
+                        (vec![], vec![])
+                    };
+                    let earlier: Vec<_> = earlier.iter().map(|t| t.seen_from(here)).collect();
+                    failures::detail(&ticket.seen_from(here), &history, &earlier)
                 }
             };
             Ok(Json(views::ephemeral(&reply)))

@@ -22,7 +22,8 @@ macro_rules! select_tickets {
         concat!(
             "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
              t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, t.thread_ts, t.severity_score, \
-             t.customer_impact, t.five_whys, t.root_cause, t.reply_ts, ",
+             t.customer_impact, t.five_whys, t.root_cause, t.reply_ts, \
+             EXISTS (SELECT 1 FROM incidents i WHERE i.id = t.incident_id AND i.private) AS private_channel, ",
             $tags,
             " AS tags FROM failure_tickets t ",
             $condition

@@ -27,6 +27,8 @@ pub struct DigestContent {
     /// Comms-SLO breaches since the last digest.
     pub breaches: Vec<CommsBreach>,
     pub failures: FailureBacklog,
+    /// Incidents among the action items' that are private: their items' texts stay out.
+    pub private_incidents: std::collections::BTreeSet<crate::domain::IncidentId>,
 }
 
 /// The failure-ticket part of a digest.
@@ -54,7 +56,8 @@ fn failure_section(backlog: &FailureBacklog, now: DateTime<Utc>) -> String {
         humantime::format_duration(backlog.untriaged_after),
         backlog.untriaged.len()
     );
-    for ticket in backlog.untriaged.iter().take(10) {
+    // The digest channel is not the tickets' channel: private ones say nothing.
+    for ticket in backlog.untriaged.iter().take(10).map(|t| t.seen_from("")) {
         let text = ticket
             .text
             .as_deref()
@@ -98,11 +101,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         .collect();
     let mut part = format!("*Open incidents ({})* — {}", open.len(), by_severity.join(", "));
     for incident in open {
-        let title = if incident.private {
-            "(private)".to_string()
-        } else {
-            crate::text::mrkdwn(&incident.title)
-        };
+        let title = super::public_title(incident);
         let severity = incident
             .severity
             .map(|s| s.to_string())
@@ -126,7 +125,7 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
         part.push_str(&format!(
             "\n• *{}* {} — resolved {resolved} ago{lead}",
             incident.reference(),
-            crate::text::mrkdwn(&incident.title)
+            super::public_title(incident)
         ));
     }
     sections.push(part);
@@ -141,11 +140,14 @@ pub fn digest(content: &DigestContent, now: DateTime<Utc>) -> Value {
             .due_at
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default();
+        let text = if content.private_incidents.contains(&item.incident_id) {
+            "an action item of a private incident".to_string()
+        } else {
+            crate::text::mrkdwn(&item.text)
+        };
         part.push_str(&format!(
-            "\n• #{} {} — {owner}, due {due}, INC-{}",
-            item.id,
-            crate::text::mrkdwn(&item.text),
-            item.incident_id
+            "\n• #{} {text} — {owner}, due {due}, INC-{}",
+            item.id, item.incident_id
         ));
     }
     sections.push(part);
@@ -234,6 +236,7 @@ mod tests {
                     },
                 ],
             },
+            private_incidents: Default::default(),
         };
         let message = digest(&content, now);
         let text = message["blocks"].to_string();

@@ -35,6 +35,16 @@ pub fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
+/// An incident's title for places outside its channel (announce and digest
+/// channels): a private incident is only "a private incident".
+pub fn public_title(incident: &crate::domain::Incident) -> String {
+    if incident.private {
+        "(private)".to_string()
+    } else {
+        crate::text::mrkdwn(&incident.title)
+    }
+}
+
 /// A `<!date^…>` token that Slack shows in each reader's own time zone.
 pub fn slack_date(at: chrono::DateTime<chrono::Utc>) -> String {
     format!(

@@ -101,7 +101,7 @@ pub fn postmortem_escalation(incident: &Incident, reminders_sent: u32) -> Value 
     let text = format!(
         ":warning: The post-mortem for *{}* {} is overdue: {reminders_sent} reminders{lead} so far.",
         incident.reference(),
-        crate::text::mrkdwn(&incident.title)
+        super::public_title(incident)
     );
     json!({ "text": text })
 }

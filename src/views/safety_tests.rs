@@ -65,6 +65,7 @@ fn rendered(text: &str) -> Vec<String> {
                     untriaged: vec![ticket.clone()],
                     ..Default::default()
                 },
+                private_incidents: Default::default(),
             },
             now,
         ),

@@ -68,6 +68,7 @@ pub(super) fn ticket_from_row(row: &PgRow) -> StoreResult<Ticket> {
         five_whys: split_whys(row.try_get("five_whys")?),
         root_cause: row.try_get("root_cause")?,
         reply_ts: row.try_get("reply_ts")?,
+        private: row.try_get("private_channel")?,
     })
 }
 
