@@ -396,3 +396,16 @@ pub fn click(user: &str, channel: &str, message_ts: &str, action_id: &str, trigg
     });
     block_actions(user, channel, message_ts, trigger, action)
 }
+
+/// One number from the app's database, for checks the store has no method for.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if app.database_url.starts_with("postgres") {
+        let mut connection = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut connection).await.unwrap()
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut connection).await.unwrap()
+    }
+}

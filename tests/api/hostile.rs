@@ -267,6 +267,13 @@ both_backends!(
                        "item": { "type": "message", "message": { "ts": "1.000009", "text": "pinned\u{0}text", "user": DECLARER } } }
         });
         assert_eq!(app.event(&event, None).await.status(), 200);
+        // …and in a field Rebound keys on (found by the fuzz test: a 503 forever on Postgres).
+        let action = json!({ "type": "button", "action_id": "x", "block_id": "b", "action_ts": "1.1" });
+        let click = block_actions(DECLARER, &channel, "1.000001", "trigger\u{0}nul", action);
+        assert_eq!(
+            app.post_signed("/slack/interactions", FORM, &click, &[]).await.status(),
+            200
+        );
         app.wait_until_inbox_empty().await;
         assert_eq!(app.metric("rebound_inbox_set_aside_total").await, 0.0);
     }

@@ -10,6 +10,7 @@ mod delivery;
 mod failures;
 mod fake_contract;
 mod forms;
+mod fuzz;
 mod hostile;
 mod ingress;
 mod lifecycle;

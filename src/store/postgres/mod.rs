@@ -104,8 +104,8 @@ impl Store for PostgresStore {
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(item.kind.as_str())
-            .bind(&item.dedupe_key)
-            .bind(&item.payload)
+            .bind(storable(&item.dedupe_key))
+            .bind(storable(&item.payload))
             .bind(now)
             .execute(&mut *tx)
             .await?

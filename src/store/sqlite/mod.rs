@@ -138,8 +138,8 @@ impl SqliteStore {
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(item.kind.as_str())
-            .bind(&item.dedupe_key)
-            .bind(&item.payload)
+            .bind(storable(&item.dedupe_key))
+            .bind(storable(&item.payload))
             .bind(millis(now))
             .bind(millis(now))
             .execute(&mut *tx)
