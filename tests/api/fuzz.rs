@@ -92,7 +92,8 @@ both_backends!(
             !metrics.contains("rebound_work_set_aside_total{"),
             "no Slack call or timer panicked"
         );
-        let panicked = crate::helpers::count(&app, "SELECT COUNT(*) FROM inbox WHERE last_error LIKE '%panic%'").await;
+        let panicked: i64 =
+            crate::helpers::scalar(&app, "SELECT COUNT(*) FROM inbox WHERE last_error LIKE '%panic%'").await;
         assert_eq!(panicked, 0, "no inbox item made the dispatcher panic");
     }
 );

@@ -397,8 +397,13 @@ pub fn click(user: &str, channel: &str, message_ts: &str, action_id: &str, trigg
     block_actions(user, channel, message_ts, trigger, action)
 }
 
-/// One number from the app's database, for checks the store has no method for.
-pub async fn count(app: &TestApp, sql: &str) -> i64 {
+/// One value from the app's database, for checks the store has no method for.
+pub async fn scalar<T>(app: &TestApp, sql: &str) -> T
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
     use sqlx::Connection;
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     if app.database_url.starts_with("postgres") {
@@ -408,4 +413,14 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
         let mut connection = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
         sqlx::query_scalar(sql).fetch_one(&mut connection).await.unwrap()
     }
+}
+
+/// The texts of the successful `chat.postMessage` calls to `channel`.
+pub fn posts_to(app: &TestApp, channel: &str) -> Vec<String> {
+    app.fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.ok() && c.args["channel"] == channel)
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_string())
+        .collect()
 }

@@ -11,18 +11,11 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::fake_slack::{Fault, RecordedCall};
-use crate::helpers::{DECLARER, FORM, SIGNING_SECRET, TestApp, block_actions, command_body, declared_channel, sign};
+use crate::helpers::{
+    DECLARER, FORM, SIGNING_SECRET, TestApp, block_actions, command_body, declared_channel, posts_to, sign,
+};
 
 const OUTSIDER: &str = "U0OUTSIDER";
-
-fn posts(app: &TestApp, channel: &str) -> Vec<String> {
-    app.fake
-        .calls("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.ok() && c.args["channel"] == channel)
-        .map(|c| c.args["text"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
 
 fn replies(app: &TestApp) -> Vec<String> {
     app.fake
@@ -34,9 +27,9 @@ fn replies(app: &TestApp) -> Vec<String> {
 
 async fn wait_for_post(app: &TestApp, channel: &str, needle: &str) -> String {
     app.fake
-        .wait_for(needle, |_| posts(app, channel).iter().any(|t| t.contains(needle)))
+        .wait_for(needle, |_| posts_to(app, channel).iter().any(|t| t.contains(needle)))
         .await;
-    posts(app, channel).into_iter().find(|t| t.contains(needle)).unwrap()
+    posts_to(app, channel).into_iter().find(|t| t.contains(needle)).unwrap()
 }
 
 /// Every text Rebound sent to Slack, with the tokens Slack would act on.
@@ -102,10 +95,10 @@ both_backends!(
             })
             .await;
         assert_eq!(app.metric("rebound_inbox_set_aside_total").await, 1.0);
-        let kept: (Option<String>,) =
-            sqlx_row(&app, "SELECT last_error FROM inbox WHERE dedupe_key = 'command:poison'").await;
+        let kept: Option<String> =
+            crate::helpers::scalar(&app, "SELECT last_error FROM inbox WHERE dedupe_key = 'command:poison'").await;
         assert!(
-            kept.0.unwrap().contains("10 years"),
+            kept.unwrap().contains("10 years"),
             "the error is kept for the operators"
         );
         assert_eq!(app.get("/readyz").await.status(), 200);
@@ -393,120 +386,3 @@ async fn listener_that_records() -> (String, Arc<Mutex<Vec<String>>>) {
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_string()
 }
-
-async fn sqlx_row(app: &TestApp, sql: &str) -> (Option<String>,) {
-    use sqlx::Connection;
-    if app.database_url.starts_with("postgres") {
-        let mut connection = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&mut connection)
-            .await
-            .unwrap()
-    } else {
-        let mut connection = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&mut connection)
-            .await
-            .unwrap()
-    }
-}
-
-both_backends!(
-    slow_and_idle_clients_cannot_starve_acknowledgements,
-    |app: TestApp| async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let address = app.base.trim_start_matches("http://").to_string();
-        // A client that never finishes its headers is cut off.
-        let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
-        slow.write_all(b"POST /slack/commands HTTP/1.1\r\nHost: x\r\n")
-            .await
-            .unwrap();
-        let started = std::time::Instant::now();
-        let mut buffer = [0u8; 256];
-        let closed = tokio::time::timeout(Duration::from_secs(13), slow.read(&mut buffer)).await;
-        assert!(
-            matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
-            "an incomplete request must be answered or closed within ~10 s"
-        );
-        assert!(started.elapsed() < Duration::from_secs(12));
-        // Hundreds of idle connections do not keep Slack waiting.
-        let mut idle = Vec::new();
-        for _ in 0..300 {
-            idle.push(tokio::net::TcpStream::connect(&address).await.unwrap());
-        }
-        let acked = std::time::Instant::now();
-        app.command("open Still answering sev3", DECLARER, "CGENERAL").await;
-        assert!(
-            acked.elapsed() < Duration::from_secs(2),
-            "ack took {:?}",
-            acked.elapsed()
-        );
-        drop(idle);
-    }
-);
-
-both_backends!(
-    a_ticket_from_a_private_incident_is_seen_and_changed_only_from_its_channel,
-    |app: TestApp| async move {
-        let channel = declared_channel(&app, "open --private Leaked key sev1").await;
-        let ts = app
-            .fake
-            .add_message(&channel, "U0AUTHOR", "secret rotation failed for payroll-db");
-        let reaction = json!({
-            "token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "EvPRIV1",
-            "event_time": 1_700_000_000,
-            "event": { "type": "reaction_added", "user": DECLARER, "reaction": "rotating_light", "item_user": "U0AUTHOR",
-                       "item": { "type": "message", "channel": channel, "ts": ts }, "event_ts": "1700000100.000100" }
-        });
-        assert_eq!(app.event(&reaction, None).await.status(), 200);
-        let store = rebound::store::connect(&app.database_url).await.unwrap();
-        for _ in 0..200 {
-            if store.ticket(1).await.unwrap().is_some_and(|t| t.text.is_some()) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let listed = app.command("failures", OUTSIDER, "CGENERAL").await.to_string();
-        assert!(
-            listed.contains("a ticket in a private channel") && !listed.contains("payroll"),
-            "{listed}"
-        );
-        let shown = app.command("failure 1", OUTSIDER, "CGENERAL").await.to_string();
-        assert!(!shown.contains("payroll"), "{shown}");
-        let changed = app
-            .command(&format!("failure 1 assign <@{OUTSIDER}>"), OUTSIDER, "CGENERAL")
-            .await
-            .to_string();
-        assert!(changed.contains("change it from that channel"), "{changed}");
-        let inside = app.command("failures", DECLARER, &channel).await.to_string();
-        assert!(inside.contains("payroll"), "members of the channel see it: {inside}");
-    }
-);
-
-both_backends!(
-    the_digest_names_no_private_incident_or_ticket,
-    config = "[digest]\ncron = \"*/2 * * * * *\"\nchannel = \"incident-managers\"\n",
-    |app: TestApp| async move {
-        let channel = declared_channel(&app, "open --private Payroll breach sev1").await;
-        app.command("action rotate payroll keys due 1s", DECLARER, &channel)
-            .await;
-        let digest_texts = |app: &TestApp| -> Vec<String> {
-            app.fake
-                .calls("chat.postMessage")
-                .iter()
-                .filter(|c| c.args["channel"] == "incident-managers")
-                .flat_map(|c| texts_of(&c.args))
-                .collect()
-        };
-        app.fake
-            .wait_for("a digest with the overdue item", |_| {
-                digest_texts(&app)
-                    .iter()
-                    .any(|t| t.contains("Overdue action items (1)"))
-            })
-            .await;
-        let digest = digest_texts(&app).join("\n");
-        assert!(!digest.to_lowercase().contains("payroll"), "{digest}");
-        assert!(digest.contains("an action item of a private incident"), "{digest}");
-    }
-);

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::fake_slack::RecordedCall;
-use crate::helpers::{DECLARER, FORM, TestApp};
+use crate::helpers::{DECLARER, FORM, TestApp, posts_to};
 
 /// Declares an incident and waits for its card; returns the channel id.
 async fn declare(app: &TestApp, text: &str) -> String {
@@ -34,15 +34,6 @@ fn updates(app: &TestApp) -> Vec<Value> {
         .into_iter()
         .filter(RecordedCall::ok)
         .map(|c| c.args)
-        .collect()
-}
-
-fn posts_to(app: &TestApp, channel: &str) -> Vec<String> {
-    app.fake
-        .calls("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.ok() && c.args["channel"] == channel)
-        .map(|c| c.args["text"].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
