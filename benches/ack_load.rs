@@ -37,7 +37,7 @@ async fn main() {
     let slack = start_ok_slack().await;
     SLACK_URL.set(slack.clone()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base) = start_rebound(&slack, &dir);
+    let (mut server, base, internal) = start_rebound(&slack, &dir);
     let pid = server.id();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss = rss_kib(pid, "VmRSS");
@@ -53,7 +53,7 @@ async fn main() {
     );
     for rate in rates {
         let result = open_loop(&client, &base, rate, Duration::from_secs(seconds)).await;
-        let backlog = backlog(&client, &base).await;
+        let backlog = backlog(&client, &internal).await;
         println!(
             "{:>8} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>13}",
             rate,
@@ -101,7 +101,8 @@ async fn start_ok_slack() -> String {
     format!("http://{addr}")
 }
 
-fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> (Child, String) {
+/// Starts `rebound serve`; returns it with its public and operators' base URLs.
+fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rebound"))
         .arg("serve")
         .env("SLACK_BOT_TOKEN", "xoxb-bench")
@@ -112,20 +113,29 @@ fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> (Child, String) {
             format!("sqlite://{}", dir.path().join("bench.db").display()),
         )
         .env("REBOUND_ADDR", "127.0.0.1:0")
+        .env("REBOUND_INTERNAL_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn,rebound::startup=info")
         .stderr(Stdio::piped())
         .spawn()
         .expect("build rebound first");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
+    let mut address_after = |marker: &str| loop {
         let line = lines.next().expect("rebound exited").unwrap();
-        if let Some(at) = line.find("listening on ") {
-            break line[at + "listening on ".len()..].trim().to_string();
+        if let Some(at) = line.find(marker) {
+            break line[at + marker.len()..].trim().to_string();
         }
     };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, format!("http://{addr}"))
+    let addr = address_after("listening on ");
+    let internal = address_after("post-mortems) on ");
+    std::thread::spawn(move || {
+        lines.map_while(Result::ok).for_each(|l| {
+            if std::env::var("BENCH_LOGS").is_ok() {
+                eprintln!("{l}")
+            }
+        })
+    });
+    (child, format!("http://{addr}"), format!("http://{internal}"))
 }
 
 fn signed_open() -> (String, String, String) {

@@ -202,6 +202,13 @@ fn describe(settings: &Settings) -> String {
             redact_database_url(settings.database_url.expose_secret())
         ),
         format!("REBOUND_ADDR           {}", settings.addr),
+        format!(
+            "REBOUND_INTERNAL_ADDR  {}",
+            settings
+                .internal_addr
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "off".into())
+        ),
         format!("slack.announce_channel {}", file.slack.announce_channel),
         format!("slack.channel_prefix   {}", file.slack.channel_prefix),
     ];
@@ -242,6 +249,11 @@ fn describe(settings: &Settings) -> String {
     lines.push(format!(
         "digest {} ({}) → {}",
         file.digest.cron, file.digest.timezone, file.digest.channel
+    ));
+    lines.push(format!(
+        "permissions.resolve {:?}, admins [{}]",
+        file.permissions.resolve,
+        file.permissions.admins.join(", ")
     ));
     lines.join("\n") + "\n"
 }

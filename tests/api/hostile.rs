@@ -278,31 +278,23 @@ both_backends!(
         let app = app; // the whole app, not just the fields used below, lives to the end
         let body: &[u8] = b"text=\xff\xfe&user_id=U1";
         let timestamp = Utc::now().timestamp().to_string();
-        let response = app
-            .http
-            .post(format!("{}/slack/commands", app.base))
-            .header("Content-Type", FORM)
-            .header("X-Slack-Request-Timestamp", &timestamp)
-            .header("X-Slack-Signature", sign("not-the-secret", &timestamp, "anything"))
-            .body(body.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let send = |signature: String| {
+            app.http
+                .post(format!("{}/slack/commands", app.base))
+                .header("Content-Type", FORM)
+                .header("X-Slack-Request-Timestamp", &timestamp)
+                .header("X-Slack-Signature", signature)
+                .body(body.to_vec())
+                .send()
+        };
+        let forged = send(sign("not-the-secret", &timestamp, "anything")).await.unwrap();
         assert_eq!(
-            response.status(),
+            forged.status(),
             401,
             "verify before parsing: a forged body is unauthorized"
         );
         // Signed with the secret (over the text Rebound checks), it is malformed with a reason.
-        let signed = sign(SIGNING_SECRET, &timestamp, &String::from_utf8_lossy(body));
-        let response = app
-            .http
-            .post(format!("{}/slack/commands", app.base))
-            .header("Content-Type", FORM)
-            .header("X-Slack-Request-Timestamp", &timestamp)
-            .header("X-Slack-Signature", signed)
-            .body(body.to_vec())
-            .send()
+        let response = send(sign(SIGNING_SECRET, &timestamp, &String::from_utf8_lossy(body)))
             .await
             .unwrap();
         assert_eq!(
