@@ -34,6 +34,9 @@ use crate::{ingress, web};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The web routes' own connections (`/metrics`, post-mortem pages), so a
+    /// burst of page loads or scrapes never waits in line with inbox writes.
+    pub web_store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
@@ -78,17 +81,20 @@ impl Application {
             .await
             .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
+        let web_store = store::connect(settings.database_url.expose_secret())
+            .await
+            .context("opening the database for the web routes")?;
         let listener = bind(settings.addr).await?;
         let internal = match settings.internal_addr {
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };
-        Self::start_on(settings, store, listener, internal, workers)
+        Self::start_on(settings, [store, web_store], listener, internal, workers)
     }
 
     fn start_on(
         settings: Settings,
-        store: Arc<dyn Store>,
+        [store, web_store]: [Arc<dyn Store>; 2],
         listener: TcpListener,
         internal: Option<TcpListener>,
         workers: Workers,
@@ -115,6 +121,7 @@ impl Application {
         let health = Health::new();
         let state = AppState {
             store: store.clone(),
+            web_store,
             settings: settings.clone(),
             inbox,
             metrics: metrics.clone(),

@@ -42,7 +42,7 @@ async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (Sta
     // learn which ids exist.
     let not_found = || (StatusCode::NOT_FOUND, "There is no such public incident.\n".to_string());
     let id: i64 = id.trim_start_matches("INC-").parse().map_err(|_| not_found())?;
-    let store = state.store.as_ref();
+    let store = state.web_store.as_ref();
     let unavailable = |error: crate::store::StoreError| {
         tracing::warn!(%error, "could not read a post-mortem");
         (
@@ -109,7 +109,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
             format!("worker not running: {}\n", dead.join(", ")),
         );
     }
-    match state.store.check_ready().await {
+    match state.web_store.check_ready().await {
         Ok(true) => (StatusCode::OK, "ready\n".into()),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database not migrated\n".into()),
         Err(error) => {
@@ -125,11 +125,11 @@ const AGGREGATES_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn refresh_aggregates(state: &AppState) {
     let year_ago = crate::domain::clock::earlier(chrono::Utc::now(), std::time::Duration::from_secs(366 * 86_400));
-    match state.store.ticket_recurrence_since(year_ago).await {
+    match state.web_store.ticket_recurrence_since(year_ago).await {
         Ok(captures) => state.metrics.set_failure_months(&recurrence::by_month(&captures)),
         Err(error) => tracing::warn!(%error, "could not read failure recurrence for /metrics"),
     }
-    match reports::metric_figures(state.store.as_ref(), &state.settings.file, chrono::Utc::now()).await {
+    match reports::metric_figures(state.web_store.as_ref(), &state.settings.file, chrono::Utc::now()).await {
         Ok(figures) => state.metrics.set_incident_aggregates(&figures),
         Err(error) => tracing::warn!(%error, "could not read incident aggregates for /metrics"),
     }
@@ -137,7 +137,7 @@ async fn refresh_aggregates(state: &AppState) {
 
 /// Prometheus text format; queue depths are read from the database at scrape time.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.depths().await {
+    match state.web_store.depths().await {
         Ok(depths) => {
             state.metrics.inbox_depth.set(depths.inbox_pending);
             state.metrics.outbox_depth.set(depths.outbox_pending);
