@@ -4,7 +4,10 @@
 //! accepts every connection, so a few thousand idle sockets (or one client
 //! trickling a byte a minute) could keep Slack's acknowledgements waiting.
 //! Here every connection must send its headers within
-//! [`HEADER_READ_TIMEOUT`] and its body within [`BODY_READ_TIMEOUT`];
+//! [`HEADER_READ_TIMEOUT`] (hyper starts that clock while a keep-alive
+//! connection waits for its next request too, so idle connections close
+//! after it: proxies must keep theirs idle for less) and its body within
+//! [`BODY_READ_TIMEOUT`];
 //! at most [`MAX_CONNECTIONS`] are open at once (more are closed at accept)
 //! and at most [`MAX_IN_FLIGHT`] requests are handled at once (more get 503,
 //! which Slack retries). Shutdown stops accepting, lets in-flight requests

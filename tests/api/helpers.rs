@@ -125,7 +125,12 @@ async fn spawn(backend: Backend, workers: Workers, toml: Option<&str>, env: &[(&
         internal,
         fake,
         database_url,
-        http: reqwest::Client::new(),
+        // Rebound closes a keep-alive connection idle for 10 s (its header
+        // timeout); a client must not reuse one that long, as proxies are told.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
         _dir: dir,
     })
 }
