@@ -11,8 +11,8 @@
 //! `200,500,1000`), `BENCH_SECONDS` per rate (default 10), `BENCH_MAX_CONCURRENCY`
 //! for the closed-loop throughput run (default 64).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::post;
 
-const SECRET: &str = "bench-signing-secret";
+use support::{SECRET, env_or, latency_header, latency_row, rss_kib};
+
 static NEXT: AtomicU64 = AtomicU64::new(0);
 /// Where slash-command receipts (`response_url`) go: the Slack stand-in.
 static SLACK_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -37,7 +38,11 @@ async fn main() {
     let slack = start_ok_slack().await;
     SLACK_URL.set(slack.clone()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base, internal) = start_rebound(&slack, &dir);
+    let support::Rebound {
+        child: mut server,
+        base,
+        internal,
+    } = support::start_rebound(&slack, &dir);
     let pid = server.id();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss = rss_kib(pid, "VmRSS");
@@ -47,24 +52,15 @@ async fn main() {
     let warm_rss = rss_kib(pid, "VmRSS");
 
     println!("rebound ack latency, open loop, {seconds} s per rate, SQLite (synchronous=FULL, WAL)");
-    println!(
-        "{:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>13}",
-        "rate/s", "sent", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "inbox/outbox"
-    );
+    println!("{}", latency_header("inbox/outbox"));
     for rate in rates {
-        let result = open_loop(&client, &base, rate, Duration::from_secs(seconds)).await;
-        let backlog = backlog(&client, &internal).await;
-        println!(
-            "{:>8} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>13}",
-            rate,
-            result.latencies.len() + result.errors,
-            percentile(&result.latencies, 50.0),
-            percentile(&result.latencies, 99.0),
-            percentile(&result.latencies, 99.9),
-            percentile(&result.latencies, 100.0),
-            result.errors,
-            backlog
-        );
+        let result = support::open_loop(rate, Duration::from_secs(seconds), || {
+            let (client, base) = (client.clone(), base.clone());
+            async move { send(&client, &base).await }
+        })
+        .await;
+        let backlog = support::backlog(&client, &internal).await;
+        println!("{}", latency_row(rate, &result, &backlog));
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     let throughput = closed_loop(&client, &base, concurrency, Duration::from_secs(seconds)).await;
@@ -76,10 +72,6 @@ async fn main() {
         rss_kib(pid, "VmHWM") as f64 / 1024.0
     );
     let _ = server.kill();
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
 /// A Slack stand-in that answers every method at once with a plausible `ok`.
@@ -99,43 +91,6 @@ async fn start_ok_slack() -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
-}
-
-/// Starts `rebound serve`; returns it with its public and operators' base URLs.
-fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .arg("serve")
-        .env("SLACK_BOT_TOKEN", "xoxb-bench")
-        .env("SLACK_SIGNING_SECRET", SECRET)
-        .env("SLACK_API_URL", format!("{slack}/api"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-        )
-        .env("REBOUND_ADDR", "127.0.0.1:0")
-        .env("REBOUND_INTERNAL_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn,rebound::startup=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("build rebound first");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut address_after = |marker: &str| loop {
-        let line = lines.next().expect("rebound exited").unwrap();
-        if let Some(at) = line.find(marker) {
-            break line[at + marker.len()..].trim().to_string();
-        }
-    };
-    let addr = address_after("listening on ");
-    let internal = address_after("post-mortems) on ");
-    std::thread::spawn(move || {
-        lines.map_while(Result::ok).for_each(|l| {
-            if std::env::var("BENCH_LOGS").is_ok() {
-                eprintln!("{l}")
-            }
-        })
-    });
-    (child, format!("http://{addr}"), format!("http://{internal}"))
 }
 
 fn signed_open() -> (String, String, String) {
@@ -187,39 +142,6 @@ async fn warm_up(client: &reqwest::Client, base: &str) {
     while tasks.join_next().await.is_some() {}
 }
 
-struct RunResult {
-    latencies: Vec<Duration>,
-    errors: usize,
-}
-
-async fn open_loop(client: &reqwest::Client, base: &str, rate: u64, length: Duration) -> RunResult {
-    let total = rate * length.as_secs();
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let start = tokio::time::Instant::now() + Duration::from_millis(50);
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..total {
-        let scheduled = start + interval * i as u32;
-        tokio::time::sleep_until(scheduled).await;
-        let (client, base) = (client.clone(), base.to_string());
-        tasks.spawn(async move {
-            let ok = send(&client, &base).await;
-            (ok, scheduled.elapsed())
-        });
-    }
-    let mut result = RunResult {
-        latencies: Vec::with_capacity(total as usize),
-        errors: 0,
-    };
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((true, latency)) => result.latencies.push(latency),
-            _ => result.errors += 1,
-        }
-    }
-    result.latencies.sort();
-    result
-}
-
 async fn closed_loop(client: &reqwest::Client, base: &str, concurrency: usize, length: Duration) -> f64 {
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + length;
@@ -236,42 +158,4 @@ async fn closed_loop(client: &reqwest::Client, base: &str, concurrency: usize, l
     }
     while tasks.join_next().await.is_some() {}
     done.load(Ordering::Relaxed) as f64 / length.as_secs_f64()
-}
-
-/// Inbox and outbox depth right after a run: whether background work kept up.
-async fn backlog(client: &reqwest::Client, base: &str) -> String {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let value = |name: &str| {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.rsplit(' ').next())
-            .unwrap_or("?")
-            .to_string()
-    };
-    format!("{}/{}", value("rebound_inbox_depth"), value("rebound_outbox_depth"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse().ok())
-        .unwrap_or(0)
 }

@@ -43,7 +43,7 @@ pub(super) async fn change(
         line.push_str(&format!("\n*Lesson learned:* {}", crate::text::mrkdwn(lesson)));
     }
     if next.tags != ticket.tags {
-        let earlier = flag_recurrences(uow, &next, now).await?;
+        let earlier = flag_tag_recurrences(uow, &next, now).await?;
         if !earlier.is_empty() {
             line.push('\n');
             line.push_str(&failures::recurrence_line(&earlier));
@@ -98,25 +98,53 @@ pub(crate) fn thread_note(ticket: &Ticket, text: &str) -> NewOutboxCall {
     }
 }
 
-/// Compares a ticket with the earlier ones and records the recurrences not
-/// known before; returns those earlier tickets, oldest first.
-pub(crate) async fn flag_recurrences(
+/// A re-tagged ticket repeats the earlier tickets that share a tag (its
+/// text was compared when it was captured): records them, returns those
+/// not known before. A set-based query; no text is read.
+async fn flag_tag_recurrences(
     uow: &mut dyn UnitOfWork,
     ticket: &Ticket,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Ticket>> {
-    let earlier = uow.earlier_tickets(ticket.id, RECURRENCE_WINDOW).await?;
-    let found = recurrence::recurrences(ticket, &earlier);
-    let added = uow.add_recurrences(ticket.id, &found, now).await?;
-    // Posted in this ticket's thread: earlier tickets from another private
-    // channel show their number only.
-    let mut repeated: Vec<Ticket> = earlier
-        .into_iter()
-        .filter(|e| added.contains(&e.id))
-        .map(|e| e.seen_from(&ticket.channel_id))
-        .collect();
+    let pairs = uow.tags_shared_with_earlier(ticket.id, RECURRENCE_WINDOW).await?;
+    let found = recurrence::by_shared_tags(ticket.id, &pairs);
+    record_recurrences(uow, ticket, &found, now).await
+}
+
+/// Records the recurrences found for `ticket`; returns the earlier tickets
+/// not known to repeat before, oldest first, as `ticket`'s channel may see
+/// them (those from another private channel show their number only).
+pub(crate) async fn record_recurrences(
+    uow: &mut dyn UnitOfWork,
+    ticket: &Ticket,
+    found: &[recurrence::Recurrence],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Ticket>> {
+    let mut repeated = Vec::new();
+    for earlier_id in uow.add_recurrences(ticket.id, found, now).await? {
+        if let Some(earlier) = uow.ticket(earlier_id).await? {
+            repeated.push(earlier.seen_from(&ticket.channel_id));
+        }
+    }
     repeated.sort_by_key(|t| t.id);
     Ok(repeated)
+}
+
+/// The earlier tickets ticket `id` repeats, by tags and text: read from the
+/// store and compared outside any write transaction (on a blocking thread:
+/// thousands of word keys are compared per capture).
+pub(crate) async fn find_recurrences(
+    store: &dyn crate::store::Store,
+    id: i64,
+) -> StoreResult<Vec<recurrence::Recurrence>> {
+    let mut candidates = store.recurrence_candidates(id, RECURRENCE_WINDOW).await?;
+    let Some(position) = candidates.iter().position(|c| c.id == id) else {
+        return Ok(vec![]);
+    };
+    let subject = candidates.swap_remove(position);
+    let found = tokio::task::spawn_blocking(move || recurrence::recurrences(&subject, &candidates)).await;
+    // A panic in matching is the caller's to handle (the outbox sets the call aside).
+    Ok(found.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic())))
 }
 
 /// A button on a ticket's thread reply opens its form.

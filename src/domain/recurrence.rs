@@ -50,19 +50,75 @@ pub fn words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A message's comparable words as stored with its ticket at capture:
+/// sorted, distinct, space-separated (words never hold a space). Stored so
+/// that matching a new ticket tokenises nothing but the new ticket.
+pub fn word_key(text: &str) -> String {
+    words(text).into_iter().collect::<Vec<_>>().join(" ")
+}
+
 /// Jaccard similarity of two texts' word sets, 0.0 to 1.0. Texts with fewer
 /// than two comparable words are too short to judge and score 0.
 pub fn text_similarity(a: &str, b: &str) -> f64 {
-    similarity(&words(a), &words(b))
+    similarity(&word_key(a), &word_key(b))
 }
 
-fn similarity(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    if a.len() < 2 || b.len() < 2 {
+/// Jaccard similarity of two [`word_key`]s, by one merge of the sorted words
+/// (no allocation: thousands of earlier tickets are compared per capture).
+fn similarity(a: &str, b: &str) -> f64 {
+    let (a_len, b_len) = (count_words(a), count_words(b));
+    if a_len < 2 || b_len < 2 {
         return 0.0;
     }
-    let shared = a.intersection(b).count();
-    let all = a.union(b).count();
-    shared as f64 / all as f64
+    let shared = shared_words(a, b);
+    shared as f64 / (a_len + b_len - shared) as f64
+}
+
+fn key_words(key: &str) -> impl Iterator<Item = &str> {
+    key.split(' ').filter(|w| !w.is_empty())
+}
+
+fn count_words(key: &str) -> usize {
+    key_words(key).count()
+}
+
+/// Words two sorted keys have in common, by one merge.
+fn shared_words(a: &str, b: &str) -> usize {
+    let (mut left, mut right) = (key_words(a), key_words(b));
+    let (mut x, mut y) = (left.next(), right.next());
+    let mut shared = 0;
+    while let (Some(l), Some(r)) = (x, y) {
+        match l.cmp(r) {
+            std::cmp::Ordering::Less => x = left.next(),
+            std::cmp::Ordering::Greater => y = right.next(),
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                x = left.next();
+                y = right.next();
+            }
+        }
+    }
+    shared
+}
+
+/// What recurrence matching needs of a ticket: no text, only its word key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Candidate {
+    pub id: i64,
+    pub tags: Vec<String>,
+    /// [`word_key`] of its text; empty while the text is unknown.
+    pub words: String,
+}
+
+impl Candidate {
+    /// A ticket as matching sees it (tests and tickets read whole).
+    pub fn of(ticket: &Ticket) -> Self {
+        Candidate {
+            id: ticket.id,
+            tags: ticket.tags.clone(),
+            words: ticket.text.as_deref().map(word_key).unwrap_or_default(),
+        }
+    }
 }
 
 /// Why a ticket counts as a recurrence of an earlier one.
@@ -90,15 +146,14 @@ pub struct Recurrence {
 }
 
 /// The earlier tickets `ticket` repeats, oldest first. Only tickets captured
-/// before it count; shared tags win over text when both apply.
-pub fn recurrences(ticket: &Ticket, earlier: &[Ticket]) -> Vec<Recurrence> {
-    // The new ticket is tokenised once, not once per earlier ticket.
-    let own_words = ticket.text.as_deref().map(words);
+/// before it count; shared tags win over text when both apply. Pure CPU:
+/// callers run it outside any write transaction.
+pub fn recurrences(ticket: &Candidate, earlier: &[Candidate]) -> Vec<Recurrence> {
     let mut found: Vec<Recurrence> = earlier
         .iter()
         .filter(|e| e.id < ticket.id)
         .filter_map(|e| {
-            reason(ticket, own_words.as_ref(), e).map(|reason| Recurrence {
+            reason(ticket, e).map(|reason| Recurrence {
                 earlier_id: e.id,
                 reason,
             })
@@ -108,7 +163,7 @@ pub fn recurrences(ticket: &Ticket, earlier: &[Ticket]) -> Vec<Recurrence> {
     found
 }
 
-fn reason(ticket: &Ticket, own_words: Option<&BTreeSet<String>>, earlier: &Ticket) -> Option<Reason> {
+fn reason(ticket: &Candidate, earlier: &Candidate) -> Option<Reason> {
     let shared: Vec<String> = earlier
         .tags
         .iter()
@@ -118,8 +173,27 @@ fn reason(ticket: &Ticket, own_words: Option<&BTreeSet<String>>, earlier: &Ticke
     if !shared.is_empty() {
         return Some(Reason::SharedTags(shared));
     }
-    let score = similarity(own_words?, &words(earlier.text.as_deref()?));
+    let score = similarity(&ticket.words, &earlier.words);
     (score >= TEXT_SIMILARITY_THRESHOLD).then_some(Reason::SimilarText(score))
+}
+
+/// Recurrences by shared tags alone, from `(earlier ticket, shared tag)`
+/// pairs: what a re-tagged ticket adds (its text was matched at capture).
+pub fn by_shared_tags(ticket_id: i64, pairs: &[(i64, String)]) -> Vec<Recurrence> {
+    let mut tags: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (earlier_id, tag) in pairs.iter().filter(|(id, _)| *id < ticket_id) {
+        tags.entry(*earlier_id).or_default().push(tag.clone());
+    }
+    tags.into_iter()
+        .map(|(earlier_id, mut shared)| {
+            shared.sort();
+            shared.dedup();
+            Recurrence {
+                earlier_id,
+                reason: Reason::SharedTags(shared),
+            }
+        })
+        .collect()
 }
 
 /// Tickets captured in one calendar month (UTC) and how many were recurrences.
@@ -214,11 +288,60 @@ mod tests {
             ticket(3, "Marketing email typo", &[]),
             ticket(7, "Checkout latency above SLO in eu-west", &[]),
         ];
-        let found = recurrences(&new, &earlier);
+        let earlier: Vec<Candidate> = earlier.iter().map(Candidate::of).collect();
+        let found = recurrences(&Candidate::of(&new), &earlier);
         assert_eq!(found.iter().map(|r| r.earlier_id).collect::<Vec<_>>(), [1, 2]);
         assert!(matches!(found[0].reason, Reason::SimilarText(score) if score >= TEXT_SIMILARITY_THRESHOLD));
         assert_eq!(found[1].reason, Reason::SharedTags(vec!["latency".into()]));
         assert_eq!(found[1].reason.describe(), "tag latency");
+    }
+
+    #[test]
+    fn stored_word_keys_are_sorted_distinct_words() {
+        assert_eq!(word_key("Disk full on db-3: disk FULL again"), "again db disk full");
+        assert_eq!(word_key(""), "");
+    }
+
+    #[test]
+    fn re_tagging_repeats_the_earlier_tickets_sharing_a_tag() {
+        let pairs = [
+            (3, "db".to_string()),
+            (1, "latency".into()),
+            (3, "api".into()),
+            (9, "db".into()),
+        ];
+        let found = by_shared_tags(5, &pairs);
+        assert_eq!(
+            found,
+            [
+                Recurrence {
+                    earlier_id: 1,
+                    reason: Reason::SharedTags(vec!["latency".into()])
+                },
+                Recurrence {
+                    earlier_id: 3,
+                    reason: Reason::SharedTags(vec!["api".into(), "db".into()])
+                },
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        /// The merge over stored keys is exactly Jaccard over word sets.
+        #[test]
+        fn similarity_of_stored_keys_is_jaccard_of_word_sets(
+            a in proptest::collection::vec("(alpha|beta|gamma|delta|eps|zeta|eta|theta|[a-z]{2,5})", 0..30),
+            b in proptest::collection::vec("(alpha|beta|gamma|delta|eps|zeta|eta|theta|[a-z]{2,5})", 0..30),
+        ) {
+            let (a, b) = (a.join(" "), b.join(" "));
+            let (x, y) = (words(&a), words(&b));
+            let expected = if x.len() < 2 || y.len() < 2 {
+                0.0
+            } else {
+                x.intersection(&y).count() as f64 / x.union(&y).count() as f64
+            };
+            proptest::prop_assert!((text_similarity(&a, &b) - expected).abs() < 1e-12);
+        }
     }
 
     #[test]

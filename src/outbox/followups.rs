@@ -1,12 +1,15 @@
 //! What follows a successful Slack call, recorded in the same transaction
 //! that marks the call sent (so a crash can neither lose nor repeat them).
+//! Work that would hold that write transaction (recurrence matching) is
+//! [`prepare`]d before it, outside any transaction.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::config::{PrivateAnnouncement, Settings};
 use crate::domain::Incident;
-use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, StoreError, TimelineEntry, UnitOfWork};
+use crate::domain::recurrence::Recurrence;
+use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, Store, StoreError, TimelineEntry, UnitOfWork};
 use crate::views::{self, card, replies};
 
 /// When a declaration's channel can never be created (`restricted_action`,
@@ -33,11 +36,30 @@ pub fn declaration_failed(call: &crate::store::OutboxCall, error: &str) -> Optio
     })
 }
 
+/// What a follow-up needs worked out before its write transaction: reads
+/// and CPU work that must not hold the writer (and so delay every ack).
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// For a captured failure: the earlier tickets it repeats.
+    pub recurrences: Vec<Recurrence>,
+}
+
+/// Prepares the follow-up of a call Slack answered, outside any transaction.
+pub async fn prepare(store: &dyn Store, after_send: &AfterSend) -> Result<Prepared, StoreError> {
+    match after_send {
+        AfterSend::FailurePermalink { ticket_id, .. } => Ok(Prepared {
+            recurrences: crate::dispatcher::failures::find_recurrences(store, *ticket_id).await?,
+        }),
+        _ => Ok(Prepared::default()),
+    }
+}
+
 /// Applies `after_send` for a call that Slack answered with `response`.
 pub async fn apply(
     uow: &mut dyn UnitOfWork,
     after_send: &AfterSend,
     response: &Value,
+    prepared: &Prepared,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -52,7 +74,10 @@ pub async fn apply(
             ticket_id,
             channel,
             thread_ts,
-        } => failure_permalink(uow, *ticket_id, channel, thread_ts, response, now).await,
+        } => {
+            let found = &prepared.recurrences;
+            failure_permalink(uow, *ticket_id, channel, thread_ts, response, found, now).await
+        }
         AfterSend::FailureReplyPosted { ticket_id } => match response["ts"].as_str() {
             Some(ts) => uow.set_ticket_reply(*ticket_id, ts).await,
             None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
@@ -155,6 +180,7 @@ async fn failure_permalink(
     channel: &str,
     thread_ts: &str,
     response: &Value,
+    found: &[Recurrence],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if let Some(permalink) = response["permalink"].as_str() {
@@ -163,7 +189,7 @@ async fn failure_permalink(
     let Some(ticket) = uow.ticket(ticket_id).await? else {
         return Ok(());
     };
-    let earlier = crate::dispatcher::failures::flag_recurrences(uow, &ticket, now).await?;
+    let earlier = crate::dispatcher::failures::record_recurrences(uow, &ticket, found, now).await?;
     let mut args = crate::views::failures::ticket_card(&ticket);
     args["channel"] = json!(channel);
     args["thread_ts"] = json!(thread_ts);

@@ -58,7 +58,7 @@ pub struct OutboxWorker {
 
 /// What to do with a call after trying it.
 enum Settle {
-    Sent(Value),
+    Sent(Value, followups::Prepared),
     /// Over Rebound's own pacing budget: try again later, no attempt counted.
     Defer(Duration),
     Retry {
@@ -217,8 +217,22 @@ impl OutboxWorker {
         let outcome = self.send(call).await;
         self.metrics.record_slack_call(&call.method, &result_label(&outcome));
         match outcome {
-            Ok(response) => Settle::Sent(response),
+            Ok(response) => self.prepared(call, response).await,
             Err(error) => self.on_error(call, error).await,
+        }
+    }
+
+    /// Works out the follow-up's reads and CPU work before the write
+    /// transaction; if the store cannot be read, the (idempotent) call is
+    /// tried again later rather than followed up half.
+    async fn prepared(&self, call: &OutboxCall, response: Value) -> Settle {
+        match followups::prepare(self.store.as_ref(), &call.after_send).await {
+            Ok(prepared) => Settle::Sent(response, prepared),
+            Err(error) => Settle::Retry {
+                after: backoff(call.attempts),
+                error: error.to_string(),
+                rewrite: None,
+            },
         }
     }
 
@@ -263,7 +277,7 @@ impl OutboxWorker {
                 self.on_name_taken(call).await
             }
             (SlackCallError::Api(code), "conversations.invite") if code == "already_in_channel" => {
-                Settle::Sent(json!({ "ok": true }))
+                self.prepared(call, json!({ "ok": true })).await
             }
             (SlackCallError::RateLimited(after), _) => Settle::Retry {
                 after: *after,
@@ -294,7 +308,10 @@ impl OutboxWorker {
         match self.adoptable_channel(&name).await {
             Ok(Some(id)) => {
                 tracing::info!(incident = incident_id, channel = %id, "adopting the channel an earlier attempt created");
-                return Settle::Sent(json!({ "ok": true, "channel": { "id": id, "name": name } }));
+                return Settle::Sent(
+                    json!({ "ok": true, "channel": { "id": id, "name": name } }),
+                    followups::Prepared::default(),
+                );
             }
             Ok(None) => {}
             Err(error) => {
@@ -354,8 +371,9 @@ impl OutboxWorker {
         let mut uow = self.store.begin().await?;
         for (call, settle) in outcomes {
             match settle {
-                Settle::Sent(response) => {
-                    followups::apply(uow.as_mut(), &call.after_send, response, &self.settings, now).await?;
+                Settle::Sent(response, prepared) => {
+                    let after_send = &call.after_send;
+                    followups::apply(uow.as_mut(), after_send, response, prepared, &self.settings, now).await?;
                     uow.mark_outbox_sent(call.id, now, response).await?;
                 }
                 Settle::Defer(wait) => {

@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::{Ticket, TicketStatus};
-use crate::domain::recurrence::Recurrence;
+use crate::domain::recurrence::{self, Candidate, Recurrence};
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
@@ -346,6 +346,10 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
     /// The earlier tickets a ticket repeats, oldest first.
     async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
+    /// Ticket `id` and the `window` tickets captured before it, as
+    /// recurrence matching sees them (word keys, no text), newest first.
+    /// Read outside any write transaction: matching is CPU work.
+    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>>;
     /// The severities an incident had, oldest first, each with when it was set.
     async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>>;
     /// Every measured gap between an incident's customer updates, oldest first.
@@ -443,8 +447,9 @@ pub trait UnitOfWork: Send {
     async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
     /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.
     async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
-    /// The `limit` most recent tickets captured before ticket `before_id`, newest first.
-    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>>;
+    /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
+    /// of the `window` most recent such pairs before it shares.
+    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>>;
     /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
     async fn add_recurrences(
         &mut self,
@@ -545,6 +550,18 @@ fn split_tags(tags: Option<String>) -> Vec<String> {
         .collect();
     tags.sort();
     tags
+}
+
+/// A recurrence candidate from its stored row: the word key stored at
+/// capture, or (tickets from before word keys were stored) the key of the
+/// start of its text.
+fn candidate_from_parts(id: i64, tags: Option<String>, words: Option<String>, head: Option<String>) -> Candidate {
+    let words = words.unwrap_or_else(|| head.as_deref().map(recurrence::word_key).unwrap_or_default());
+    Candidate {
+        id,
+        tags: split_tags(tags),
+        words,
+    }
 }
 
 /// A ticket's five whys, stored one per line.

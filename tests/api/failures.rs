@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::fake_slack::FakeSlack;
-use crate::helpers::{DECLARER, FORM, TestApp, click, opened_view, submission, text_value, unique};
+use crate::helpers::{DECLARER, FORM, TestApp, click, opened_view, scalar, submission, text_value, unique};
 
 fn reaction(channel: &str, ts: &str, user: &str, emoji: &str, event_id: &str) -> Value {
     json!({
@@ -515,6 +515,37 @@ both_backends!(
                     let blocks = c.args["blocks"].to_string();
                     c.args["channel"] == "incident-managers" && wanted.iter().all(|w| blocks.contains(w.as_str()))
                 })
+            })
+            .await;
+    }
+);
+
+both_backends!(
+    word_keys_are_stored_at_capture_and_older_tickets_still_match,
+    |app: TestApp| async move {
+        let channel = app.fake.add_channel("alerts", "UADMIN", false);
+        capture(&app, &channel, "Payments gateway timeout upstream, checkout degraded").await;
+        app.wait_until_outbox_empty().await;
+        let stored: String = scalar(&app, "SELECT words FROM failure_tickets WHERE id = 1").await;
+        assert_eq!(stored, "checkout degraded gateway payments timeout upstream");
+        // A ticket from before word keys were stored has none: its text is read instead.
+        let cleared: i64 = scalar(
+            &app,
+            "UPDATE failure_tickets SET words = NULL WHERE id = 1 RETURNING id",
+        )
+        .await;
+        assert_eq!(cleared, 1);
+        let again = capture(
+            &app,
+            &channel,
+            "payments gateway timeout upstream; checkout degraded again",
+        )
+        .await;
+        app.fake
+            .wait_for("the recurrence flag", |f| {
+                posts_in_thread(f, &again)
+                    .iter()
+                    .any(|t| t.contains("Seen once before"))
             })
             .await;
     }

@@ -9,7 +9,7 @@ use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::Ticket;
-use crate::domain::recurrence::Recurrence;
+use crate::domain::recurrence::{self, Recurrence};
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -313,9 +313,10 @@ impl UnitOfWork for PostgresUnitOfWork {
         thread_ts: Option<&str>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE failure_tickets SET body = $1, author = COALESCE($2, author), thread_ts = $3 WHERE id = $4",
+            "UPDATE failure_tickets SET body = $1, words = $2, author = COALESCE($3, author), thread_ts = $4 WHERE id = $5",
         )
         .bind(text)
+        .bind(recurrence::word_key(text))
         .bind(author)
         .bind(thread_ts)
         .bind(id)
@@ -369,8 +370,9 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(ts)
         .execute(&mut *self.tx)
         .await?;
-        let changed = sqlx::query("UPDATE failure_tickets SET body = $1 WHERE channel_id = $2 AND ts = $3")
+        let changed = sqlx::query("UPDATE failure_tickets SET body = $1, words = $2 WHERE channel_id = $3 AND ts = $4")
             .bind(text)
+            .bind(recurrence::word_key(text))
             .bind(channel_id)
             .bind(ts)
             .execute(&mut *self.tx)
@@ -419,16 +421,20 @@ impl UnitOfWork for PostgresUnitOfWork {
         Ok(())
     }
 
-    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "WHERE t.id < $1 ORDER BY t.id DESC LIMIT $2"
-        ))
-        .bind(before_id)
-        .bind(limit)
+    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT e.ticket_id, e.tag FROM failure_ticket_tags e \
+             JOIN failure_ticket_tags own ON own.tag = e.tag AND own.ticket_id = $1 \
+             WHERE e.ticket_id < $2 ORDER BY e.ticket_id DESC LIMIT $3",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(window)
         .fetch_all(&mut *self.tx)
         .await?;
-        rows.iter().map(ticket_from_row).collect()
+        rows.iter()
+            .map(|row| Ok((row.try_get("ticket_id")?, row.try_get("tag")?)))
+            .collect()
     }
 
     async fn add_recurrences(

@@ -450,6 +450,29 @@ impl Store for SqliteStore {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {
+        let rows = sqlx::query(
+            "SELECT t.id, (SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id) AS tags, t.words, \
+             CASE WHEN t.words IS NULL THEN substr(t.body, 1, ?) END AS head \
+             FROM failure_tickets t WHERE t.id <= ? ORDER BY t.id DESC LIMIT ?",
+        )
+        .bind(recurrence::MAX_COMPARED_CHARS as i32)
+        .bind(id)
+        .bind(window.saturating_add(1))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(super::candidate_from_parts(
+                    row.try_get("id")?,
+                    row.try_get("tags")?,
+                    row.try_get("words")?,
+                    row.try_get("head")?,
+                ))
+            })
+            .collect()
+    }
+
     async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>> {
         let rows = sqlx::query("SELECT at, severity FROM severity_changes WHERE incident_id = ? ORDER BY at, id")
             .bind(id)

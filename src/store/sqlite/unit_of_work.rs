@@ -8,7 +8,7 @@ use super::*;
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::Ticket;
-use crate::domain::recurrence::Recurrence;
+use crate::domain::recurrence::{self, Recurrence};
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
@@ -310,13 +310,16 @@ impl UnitOfWork for SqliteUnitOfWork {
         author: Option<&str>,
         thread_ts: Option<&str>,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE failure_tickets SET body = ?, author = COALESCE(?, author), thread_ts = ? WHERE id = ?")
-            .bind(text)
-            .bind(author)
-            .bind(thread_ts)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE failure_tickets SET body = ?, words = ?, author = COALESCE(?, author), thread_ts = ? WHERE id = ?",
+        )
+        .bind(text)
+        .bind(recurrence::word_key(text))
+        .bind(author)
+        .bind(thread_ts)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
@@ -365,8 +368,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(ts)
         .execute(&mut *self.tx)
         .await?;
-        let changed = sqlx::query("UPDATE failure_tickets SET body = ? WHERE channel_id = ? AND ts = ?")
+        let changed = sqlx::query("UPDATE failure_tickets SET body = ?, words = ? WHERE channel_id = ? AND ts = ?")
             .bind(text)
+            .bind(recurrence::word_key(text))
             .bind(channel_id)
             .bind(ts)
             .execute(&mut *self.tx)
@@ -415,16 +419,20 @@ impl UnitOfWork for SqliteUnitOfWork {
         Ok(())
     }
 
-    async fn earlier_tickets(&mut self, before_id: i64, limit: i64) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "(SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "WHERE t.id < ? ORDER BY t.id DESC LIMIT ?"
-        ))
-        .bind(before_id)
-        .bind(limit)
+    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT e.ticket_id, e.tag FROM failure_ticket_tags e \
+             JOIN failure_ticket_tags own ON own.tag = e.tag AND own.ticket_id = ? \
+             WHERE e.ticket_id < ? ORDER BY e.ticket_id DESC LIMIT ?",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(window)
         .fetch_all(&mut *self.tx)
         .await?;
-        rows.iter().map(ticket_from_row).collect()
+        rows.iter()
+            .map(|row| Ok((row.try_get("ticket_id")?, row.try_get("tag")?)))
+            .collect()
     }
 
     async fn add_recurrences(
