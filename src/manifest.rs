@@ -27,12 +27,13 @@ pub const BOT_SCOPES: [&str; 18] = [
 ];
 
 /// Events the bot subscribes to.
-pub const BOT_EVENTS: [&str; 6] = [
+pub const BOT_EVENTS: [&str; 7] = [
     "app_mention",
     "message.channels",
     "message.groups",
     "reaction_added",
     "member_joined_channel",
+    "member_left_channel",
     "pin_added",
 ];
 

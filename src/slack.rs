@@ -27,8 +27,10 @@ pub enum SlackCallError {
 }
 
 /// Read methods Slack does not accept with a JSON body.
-pub const QUERY_ONLY_METHODS: [&str; 5] = [
+pub const QUERY_ONLY_METHODS: [&str; 7] = [
     "chat.getPermalink",
+    "conversations.info",
+    "conversations.members",
     "conversations.replies",
     "users.info",
     "reactions.get",

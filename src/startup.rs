@@ -81,6 +81,9 @@ impl Application {
             .await
             .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
+        crate::outbox::channels::learn_unknown(store.as_ref())
+            .await
+            .context("asking Slack about channels captured in before privacy was recorded")?;
         let web_store = store::connect(settings.database_url.expose_secret())
             .await
             .context("opening the database for the web routes")?;

@@ -24,9 +24,12 @@ pub struct Rebound {
     pub internal: String,
 }
 
-/// Starts `rebound serve` against the Slack stand-in at `slack` (its base URL).
+/// Starts `rebound serve` against the Slack stand-in at `slack` (its base
+/// URL): the binary this bench was built with, or `REBOUND_BIN` (to compare
+/// two builds with one harness).
 pub fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> Rebound {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rebound"))
+    let binary = std::env::var("REBOUND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rebound").to_string());
+    let mut child = Command::new(binary)
         .arg("serve")
         .env("SLACK_BOT_TOKEN", "xoxb-bench")
         .env("SLACK_SIGNING_SECRET", SECRET)

@@ -1,7 +1,8 @@
 //! Events API events: mentions get help; the failure emoji anywhere makes a
 //! failure ticket; in incident channels, pinned messages and messages marked
 //! with the timeline emoji join the timeline; edits and deletions of captured
-//! and flagged messages are followed.
+//! and flagged messages are followed; members joining and leaving private
+//! channels keep Rebound's view of who may read them current.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -28,6 +29,14 @@ pub async fn handle(
         ("app_mention", _) => mention(uow, event, now).await,
         ("pin_added", _) => pin(uow, event, now).await,
         ("reaction_added", _) => reaction(uow, settings, event, now).await,
+        ("member_joined_channel", _) => {
+            let (channel, user) = (text(&event["channel"], "channel")?, text(&event["user"], "user")?);
+            Ok(uow.member_joined(channel, user).await?)
+        }
+        ("member_left_channel", _) => {
+            let (channel, user) = (text(&event["channel"], "channel")?, text(&event["user"], "user")?);
+            Ok(uow.member_left(channel, user).await?)
+        }
         ("message", Some("message_changed")) => edited(uow, event, now).await,
         ("message", Some("message_deleted")) => deleted(uow, event, now).await,
         _ => Ok(()),
@@ -120,6 +129,7 @@ async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
     let channel = text(&event["item"]["channel"], "item.channel")?;
     let ts = text(&event["item"]["ts"], "item.ts")?;
     let incident = uow.incident_by_channel(channel).await?;
+    let in_incident_channel = incident.is_some();
     let failure = NewFailure {
         channel_id: channel,
         ts,
@@ -128,6 +138,10 @@ async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
         incident_id: incident.map(|i| i.id),
     };
     if let Some(ticket_id) = uow.capture_failure(&failure, now).await? {
+        if !in_incident_channel {
+            // Outside incident channels, Slack says who may read the ticket.
+            crate::outbox::channels::learn(uow, channel, now).await?;
+        }
         let fetch = NewOutboxCall {
             ordering_key: format!("read:{channel}"),
             method: "conversations.replies".into(),

@@ -17,7 +17,8 @@ const RECURRENCE_WINDOW: i64 = 2000;
 
 /// Applies a change to ticket `id` and tells its thread; the answer for the
 /// actor. A command run in `from_channel` may only change a private ticket
-/// when that is the ticket's own channel (forms come from its thread).
+/// when that is the ticket's own channel or the actor is a member of it
+/// (forms come from its thread).
 pub(super) async fn change(
     uow: &mut dyn UnitOfWork,
     id: i64,
@@ -29,7 +30,8 @@ pub(super) async fn change(
     let Some(ticket) = uow.ticket(id).await? else {
         return Ok(Err(format!("There is no failure #{id}.")));
     };
-    if from_channel.is_some_and(|channel| !ticket.visible_in(channel)) {
+    let outsider = from_channel.is_some_and(|channel| !ticket.visible_in(channel));
+    if outsider && !uow.is_member(&ticket.channel_id, actor).await? {
         return Ok(Err(private_refusal(id)));
     }
     let verb = verb(&change);

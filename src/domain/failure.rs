@@ -8,6 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Audience;
+
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketStatus {
@@ -69,8 +71,9 @@ pub struct Ticket {
     pub root_cause: Option<String>,
     /// `ts` of Rebound's own message about the ticket, in the thread.
     pub reply_ts: Option<String>,
-    /// Captured in a private incident's channel: only that channel may see
-    /// or change what it says.
+    /// Captured in a private channel (a private incident's, one Slack says
+    /// is private, or one whose privacy is not known yet): only its members
+    /// may see or change what it says.
     pub private: bool,
 }
 
@@ -78,15 +81,20 @@ pub struct Ticket {
 pub const PRIVATE_TICKET: &str = "a ticket in a private channel";
 
 impl Ticket {
-    /// True when someone in `channel_id` may see and change this ticket.
-    pub fn visible_in(&self, channel_id: &str) -> bool {
-        !self.private || self.channel_id == channel_id
+    /// True when `audience` may see and change this ticket.
+    pub fn visible_to(&self, audience: &Audience) -> bool {
+        !self.private || audience.may_read(&self.channel_id)
     }
 
-    /// The ticket as seen from `channel_id`: a private one seen from
-    /// elsewhere keeps its number, status and owner, and nothing it says.
-    pub fn seen_from(&self, channel_id: &str) -> Ticket {
-        if self.visible_in(channel_id) {
+    /// True when everyone in `channel_id` may see this ticket.
+    pub fn visible_in(&self, channel_id: &str) -> bool {
+        self.visible_to(&Audience::Channel(channel_id))
+    }
+
+    /// The ticket as `audience` may see it: a private one seen from outside
+    /// keeps its number, status and owner, and nothing it says.
+    pub fn seen_by(&self, audience: &Audience) -> Ticket {
+        if self.visible_to(audience) {
             return self.clone();
         }
         Ticket {
@@ -99,6 +107,11 @@ impl Ticket {
             root_cause: None,
             ..self.clone()
         }
+    }
+
+    /// The ticket as posted in `channel_id`.
+    pub fn seen_from(&self, channel_id: &str) -> Ticket {
+        self.seen_by(&Audience::Channel(channel_id))
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Severity, Status};
+use super::{Audience, Severity, Status};
 
 /// The incident's number, as users see it (`INC-42`); also its database key.
 pub type IncidentId = i64;
@@ -47,6 +47,12 @@ impl Incident {
 
     pub fn is_open(&self) -> bool {
         self.status != Status::Resolved
+    }
+
+    /// May `audience` see this incident's title and details? A private
+    /// incident only to its channel and the channel's members.
+    pub fn visible_to(&self, audience: &Audience) -> bool {
+        !self.private || self.channel_id.as_deref().is_some_and(|c| audience.may_read(c))
     }
 }
 

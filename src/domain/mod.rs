@@ -4,6 +4,7 @@
 //! Adapters (ingress, dispatcher, store, outbox) call into this module, never
 //! the other way round.
 
+pub mod audience;
 pub mod capture;
 pub mod channel_name;
 pub mod clock;
@@ -18,6 +19,7 @@ pub mod recurrence;
 pub mod severity;
 pub mod timers;
 
+pub use audience::Audience;
 pub use channel_name::ChannelName;
 pub use command::{Command, CommandError, Due};
 pub use incident::{Incident, IncidentDraft, IncidentId};

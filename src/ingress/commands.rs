@@ -13,7 +13,7 @@ use slack_morphism::prelude::SlackCommandEvent;
 
 use super::{IngressError, verified_body};
 use crate::domain::command::FailureList;
-use crate::domain::{Command, command, failure, lifecycle};
+use crate::domain::{Audience, Command, command, failure, lifecycle};
 use crate::startup::AppState;
 use crate::store::TicketFilter;
 use crate::store::{InboxKind, NewInboxItem};
@@ -36,11 +36,27 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
         Ok(command) => command,
         Err(error) => return Ok(Json(views::ephemeral(&error.reply()))),
     };
+    // Replies are ephemeral: private content is shown to members only.
+    let here = invocation.channel_id.as_ref();
+    let member_of = match command {
+        Command::List | Command::Failures(_) | Command::Failure { .. } | Command::ShowFailure { .. } => {
+            state.store.private_channels_of(invocation.user_id.as_ref()).await?
+        }
+        _ => Default::default(),
+    };
+    let reader = Audience::Person {
+        channel: here,
+        member_of: &member_of,
+    };
     match command {
         Command::Help => Ok(Json(views::ephemeral(&replies::help()))),
         Command::List => {
             let incidents = state.store.open_incidents().await?;
-            Ok(Json(views::ephemeral(&replies::list(&incidents, chrono::Utc::now()))))
+            Ok(Json(views::ephemeral(&replies::list(
+                &incidents,
+                &reader,
+                chrono::Utc::now(),
+            ))))
         }
         Command::Open { ref title, .. } => {
             let reply = replies::declaring(title);
@@ -57,13 +73,12 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
                     format!("open failure tickets tagged `{}`", crate::text::mrkdwn(&tag)),
                 ),
             };
-            let here = invocation.channel_id.as_ref();
             let tickets: Vec<_> = state
                 .store
                 .tickets(&filter)
                 .await?
                 .iter()
-                .map(|t| t.seen_from(here))
+                .map(|t| t.seen_by(&reader))
                 .collect();
             Ok(Json(views::ephemeral(&failures::list(&title, &tickets))))
         }
@@ -73,7 +88,7 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
                     ":warning: There is no failure #{id} (see `/incident failures`)."
                 ))));
             };
-            if !ticket.visible_in(invocation.channel_id.as_ref()) {
+            if !ticket.visible_to(&reader) {
                 let refusal = dispatcher::failures::private_refusal(id);
                 return Ok(Json(views::ephemeral(&format!(":lock: {refusal}"))));
             }
@@ -88,14 +103,13 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
             let reply = match store.ticket(id).await? {
                 None => format!(":warning: There is no failure #{id} (see `/incident failures`)."),
                 Some(ticket) => {
-                    let here = invocation.channel_id.as_ref();
-                    let (history, earlier) = if ticket.visible_in(here) {
+                    let (history, earlier) = if ticket.visible_to(&reader) {
                         (store.ticket_history(id).await?, store.recurrences_of(id).await?)
                     } else {
                         (vec![], vec![])
                     };
-                    let earlier: Vec<_> = earlier.iter().map(|t| t.seen_from(here)).collect();
-                    failures::detail(&ticket.seen_from(here), &history, &earlier)
+                    let earlier: Vec<_> = earlier.iter().map(|t| t.seen_by(&reader)).collect();
+                    failures::detail(&ticket.seen_by(&reader), &history, &earlier)
                 }
             };
             Ok(Json(views::ephemeral(&reply)))

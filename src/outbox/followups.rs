@@ -78,6 +78,10 @@ pub async fn apply(
             let found = &prepared.recurrences;
             failure_permalink(uow, *ticket_id, channel, thread_ts, response, found, now).await
         }
+        AfterSend::ChannelInfo { channel } => super::channels::info_arrived(uow, channel, response, now).await,
+        AfterSend::ChannelMembers { channel, first_page } => {
+            super::channels::members_arrived(uow, channel, *first_page, response, now).await
+        }
         AfterSend::FailureReplyPosted { ticket_id } => match response["ts"].as_str() {
             Some(ts) => uow.set_ticket_reply(*ticket_id, ts).await,
             None => Err(StoreError::Corrupt("chat.postMessage answered without ts".into())),
@@ -105,6 +109,10 @@ pub async fn apply(
                 .ok_or_else(|| StoreError::Corrupt(format!("incident {incident_id} vanished")))?;
             for call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
                 uow.enqueue(&call, now).await?;
+            }
+            if incident.private {
+                // Who may read it elsewhere: the members, once invited.
+                super::channels::known_private(uow, channel_id, true, now).await?;
             }
             uow.append_timeline(&TimelineEntry {
                 incident_id: incident.id,

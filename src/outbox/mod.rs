@@ -10,6 +10,7 @@
 //! is the one a previous attempt made before a crash, and it is adopted
 //! instead of creating a second one.
 
+pub mod channels;
 pub mod followups;
 pub mod pacing;
 

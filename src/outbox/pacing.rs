@@ -29,10 +29,16 @@ pub fn per_minute(method: &str) -> Option<u32> {
         | "conversations.list"
         | "conversations.history"
         | "conversations.replies"
+        | "conversations.info"
         | "chat.update"
         | "reactions.get"
         | "users.lookupByEmail" => 3,
-        "chat.postEphemeral" | "users.info" | "views.open" | "views.update" | "views.push" => 4,
+        "chat.postEphemeral"
+        | "conversations.members"
+        | "users.info"
+        | "views.open"
+        | "views.update"
+        | "views.push" => 4,
         // chat.postMessage: paced per channel (1/s); Slack also caps a workspace
         // at several hundred per minute.
         "chat.postMessage" => return Some(300),

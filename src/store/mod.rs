@@ -17,13 +17,18 @@ macro_rules! select_captured {
 }
 
 /// `SELECT … FROM failure_tickets` with the tags folded into one column.
+/// A ticket is private when its incident is, when Slack says its channel
+/// is, and (failing closed) while Slack has not said yet.
 macro_rules! select_tickets {
     ($tags:literal, $condition:literal) => {
         concat!(
             "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
              t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, t.thread_ts, t.severity_score, \
              t.customer_impact, t.five_whys, t.root_cause, t.reply_ts, \
-             EXISTS (SELECT 1 FROM incidents i WHERE i.id = t.incident_id AND i.private) AS private_channel, ",
+             (EXISTS (SELECT 1 FROM incidents i WHERE i.id = t.incident_id AND i.private) \
+              OR EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id AND c.is_private) \
+              OR (t.incident_id IS NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id))) \
+             AS private_channel, ",
             $tags,
             " AS tags FROM failure_tickets t ",
             $condition
@@ -189,6 +194,15 @@ pub enum AfterSend {
     FailureReplyPosted {
         ticket_id: i64,
     },
+    /// `conversations.info`: keep whether the channel is private.
+    ChannelInfo {
+        channel: String,
+    },
+    /// A page of `conversations.members` for a private channel.
+    ChannelMembers {
+        channel: String,
+        first_page: bool,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.
@@ -346,6 +360,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
     /// The earlier tickets a ticket repeats, oldest first.
     async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
+    /// The private channels `user_id` is a member of, as far as Slack has told us.
+    async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
+    /// Channels with failure tickets (outside incident channels) whose
+    /// privacy Slack has not told us yet, at most `limit`.
+    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>>;
     /// Ticket `id` and the `window` tickets captured before it, as
     /// recurrence matching sees them (word keys, no text), newest first.
     /// Read outside any write transaction: matching is CPU work.
@@ -450,6 +469,18 @@ pub trait UnitOfWork: Send {
     /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
     /// of the `window` most recent such pairs before it shares.
     async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// When Slack last said whether `channel_id` is private; `None` if never.
+    async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Records what `conversations.info` said of a channel.
+    async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Adds a page of `conversations.members`; the first page replaces what was known.
+    async fn add_channel_members(&mut self, channel_id: &str, members: &[String], first_page: bool) -> StoreResult<()>;
+    /// `member_joined_channel`: kept for private channels Rebound knows.
+    async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
+    /// `member_left_channel`.
+    async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
+    async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
     /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
     async fn add_recurrences(
         &mut self,

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::Incident;
 use crate::domain::command::usage;
+use crate::domain::{Audience, Incident};
 
 /// `/incident help`.
 pub fn help() -> String {
@@ -15,8 +15,9 @@ pub fn help() -> String {
     text
 }
 
-/// `/incident list`: open incidents, oldest first.
-pub fn list(incidents: &[Incident], now: DateTime<Utc>) -> String {
+/// `/incident list`: open incidents, oldest first; private ones in full
+/// only to their members.
+pub fn list(incidents: &[Incident], audience: &Audience, now: DateTime<Utc>) -> String {
     if incidents.is_empty() {
         return ":white_check_mark: No open incidents.".into();
     }
@@ -26,15 +27,16 @@ pub fn list(incidents: &[Incident], now: DateTime<Utc>) -> String {
         if incidents.len() == 1 { "" } else { "s" }
     );
     for incident in incidents {
-        let place = match (&incident.channel_id, incident.private) {
-            (_, true) => "private".to_string(),
-            (Some(channel), false) => format!("<#{channel}>"),
-            (None, false) => "channel pending".to_string(),
+        let visible = incident.visible_to(audience);
+        let place = match (&incident.channel_id, visible) {
+            (_, false) => "private".to_string(),
+            (Some(channel), true) => format!("<#{channel}>"),
+            (None, true) => "channel pending".to_string(),
         };
-        let title = if incident.private {
-            "(private)".to_string()
-        } else {
+        let title = if visible {
             crate::text::mrkdwn(&incident.title)
+        } else {
+            "(private)".to_string()
         };
         text.push_str(&format!(
             "• *{}* {} — {}, {}, open {} — {}\n",
@@ -103,13 +105,26 @@ mod tests {
         let mut public =
             IncidentDraft::declare("api slow", None, false, "U1", now - chrono::Duration::minutes(95)).into_incident(1);
         public.channel_id = Some("C1".into());
-        let private = IncidentDraft::declare("secret breach", None, true, "U1", now).into_incident(2);
-        let text = list(&[public, private], now);
+        let mut private = IncidentDraft::declare("secret breach", None, true, "U1", now).into_incident(2);
+        private.channel_id = Some("CSECRET".into());
+        let incidents = [public, private];
+        let nobody = std::collections::BTreeSet::new();
+        let outsider = Audience::Person {
+            channel: "C9",
+            member_of: &nobody,
+        };
+        let text = list(&incidents, &outsider, now);
         assert!(
             text.contains("*INC-1* api slow — no severity, investigating, open 1h35m — <#C1>"),
             "{text}"
         );
-        assert!(!text.contains("secret breach"));
-        assert_eq!(list(&[], now), ":white_check_mark: No open incidents.");
+        assert!(!text.contains("secret breach") && text.contains("(private)"), "{text}");
+        let members = ["CSECRET".to_string()].into();
+        let member = Audience::Person {
+            channel: "C9",
+            member_of: &members,
+        };
+        assert!(list(&incidents, &member, now).contains("*INC-2* secret breach"));
+        assert_eq!(list(&[], &outsider, now), ":white_check_mark: No open incidents.");
     }
 }

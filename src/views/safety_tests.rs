@@ -73,7 +73,11 @@ fn rendered(text: &str) -> Vec<String> {
     let lines = [
         replies::declaring(text),
         replies::declared(&incident, "C1"),
-        replies::list(std::slice::from_ref(&incident), now),
+        replies::list(
+            std::slice::from_ref(&incident),
+            &crate::domain::Audience::Channel("C1"),
+            now,
+        ),
         failures::summary(&ticket),
         failures::detail(&ticket, &[text.to_string()], std::slice::from_ref(&ticket)),
         // The caller renders the title (ingress does, for a tag someone typed).

@@ -16,5 +16,6 @@ mod ingress;
 mod lifecycle;
 mod operations;
 mod postmortems;
+mod privacy;
 mod socket_mode;
 mod timers;

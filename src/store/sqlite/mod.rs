@@ -450,6 +450,27 @@ impl Store for SqliteStore {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
+        let channels: Vec<String> = sqlx::query_scalar(
+            "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.channel_id = m.channel_id \
+             WHERE m.user_id = ? AND c.is_private",
+        )
+        .bind(user_id)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(channels.into_iter().collect())
+    }
+
+    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT t.channel_id FROM failure_tickets t WHERE t.incident_id IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id) ORDER BY t.channel_id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {
         let rows = sqlx::query(
             "SELECT t.id, (SELECT group_concat(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id) AS tags, t.words, \

@@ -184,6 +184,21 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             }
             json!({ "ok": true, "channel": channel_json(channel) })
         }
+        "conversations.info" => match state.channel_by_ref(&text("channel")) {
+            Some(channel) if !channel.is_private || channel.members.iter().any(|m| m == BOT_USER) => {
+                json!({ "ok": true, "channel": channel_json(channel) })
+            }
+            _ => error("channel_not_found"),
+        },
+        "conversations.members" => {
+            let Some(channel) = state.channel_by_ref(&text("channel")) else {
+                return error("channel_not_found");
+            };
+            if channel.is_private && !channel.members.iter().any(|m| m == BOT_USER) {
+                return error("channel_not_found");
+            }
+            members_page(channel, args)
+        }
         "chat.postMessage" | "chat.update" => post_or_update(&mut state, method, args),
         "chat.getPermalink" => {
             let ts = text("message_ts");
@@ -269,6 +284,35 @@ fn post_or_update(state: &mut super::FakeState, method: &str, args: &Value) -> V
     let message = json!({ "ts": ts, "text": args["text"], "blocks": args["blocks"], "thread_ts": args["thread_ts"] });
     channel.messages.push(message.clone());
     json!({ "ok": true, "channel": id, "ts": ts, "message": message })
+}
+
+/// A page of `conversations.members`: `limit` (1–1000, default 100) from
+/// the opaque `cursor`; `next_cursor` is empty on the last page.
+fn members_page(channel: &Channel, args: &Value) -> Value {
+    let limit = match args
+        .get("limit")
+        .map(|l| l.as_str().map(str::to_string).unwrap_or(l.to_string()))
+    {
+        None => 100,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit @ 1..=1000) => limit,
+            _ => return error("invalid_limit"),
+        },
+    };
+    let start = match args.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(cursor) => match cursor.strip_prefix("dXNlcjo").and_then(|n| n.parse::<usize>().ok()) {
+            Some(start) if start <= channel.members.len() => start,
+            _ => return error("invalid_cursor"),
+        },
+    };
+    let end = (start + limit).min(channel.members.len());
+    let next = if end < channel.members.len() {
+        format!("dXNlcjo{end}")
+    } else {
+        String::new()
+    };
+    json!({ "ok": true, "members": channel.members[start..end], "response_metadata": { "next_cursor": next } })
 }
 
 fn channel_json(channel: &Channel) -> Value {

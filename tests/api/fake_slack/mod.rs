@@ -144,6 +144,13 @@ impl FakeSlack {
         id
     }
 
+    /// `user` joins a channel (Slack itself would send `member_joined_channel`).
+    pub fn add_member(&self, channel_id: &str, user: &str) {
+        let mut state = self.state.lock().unwrap();
+        let channel = state.channel_by_ref(channel_id).expect("channel exists");
+        channel.members.push(user.into());
+    }
+
     /// A person's message in a channel, as if posted in Slack; returns its `ts`.
     pub fn add_message(&self, channel_id: &str, user: &str, text: &str) -> String {
         let mut state = self.state.lock().unwrap();
