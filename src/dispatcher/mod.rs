@@ -26,6 +26,8 @@ mod events;
 pub(crate) mod failures;
 mod interactions;
 mod set_aside;
+#[cfg(test)]
+mod properties;
 
 use interactions::open_view;
 use set_aside::Failure;
