@@ -27,10 +27,11 @@ pub enum SlackCallError {
 }
 
 /// Read methods Slack does not accept with a JSON body.
-pub const QUERY_ONLY_METHODS: [&str; 7] = [
+pub const QUERY_ONLY_METHODS: [&str; 8] = [
     "chat.getPermalink",
     "conversations.info",
     "conversations.members",
+    "usergroups.users.list",
     "conversations.replies",
     "users.info",
     "reactions.get",

@@ -165,6 +165,15 @@ impl Application {
             let stop = shutdown_rx.clone();
             tasks.push(background.spawn(watch.run("outbox", move || worker.clone().run(stop.clone()))));
         }
+        let (groups_store, permissions, ready, stop) = (
+            store.clone(),
+            settings.file.permissions.clone(),
+            outbox_ready.clone(),
+            shutdown_rx.clone(),
+        );
+        tasks.push(background.spawn(watch.run("admin_groups", move || {
+            crate::outbox::usergroups::run(groups_store.clone(), permissions.clone(), ready.clone(), stop.clone())
+        })));
         let digest = settings.file.digest_schedule()?;
         let scheduler = Arc::new(Scheduler {
             store: store.clone(),

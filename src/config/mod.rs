@@ -114,7 +114,7 @@ impl Default for TimelineSettings {
     }
 }
 
-/// `[permissions]`: `resolve = "anyone" | "lead"` and `admins = ["U…"]`.
+/// `[permissions]`: `resolve = "anyone" | "lead"` and `admins = ["U…", "S…"]`.
 pub type PermissionSettings = crate::domain::lifecycle::Permissions;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -349,11 +349,11 @@ impl Settings {
             .permissions
             .admins
             .iter()
-            .find(|id| !crate::domain::command::is_user_id(id))
+            .find(|id| !crate::domain::command::is_user_id(id) && !crate::domain::lifecycle::is_usergroup_id(id))
         {
             return Err(ConfigError::BadValue {
                 name: "permissions.admins",
-                message: format!("{admin:?} is not a Slack user id (U… or W…; user groups are not supported)"),
+                message: format!("{admin:?} is not a Slack user id (U… or W…) or user-group id (S…)"),
             });
         }
         let prefix = &self.file.slack.channel_prefix;

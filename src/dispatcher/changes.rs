@@ -39,7 +39,12 @@ pub async fn apply(
         .await;
     };
     let policy = &settings.file.permissions;
-    match lifecycle::decide(&incident, request.actor, request.change.clone(), policy, now) {
+    let groups = match policy.has_admin_groups() {
+        true => uow.usergroups_of(request.actor).await?,
+        false => Default::default(),
+    };
+    let policy = policy.applied_to(request.actor, &groups);
+    match lifecycle::decide(&incident, request.actor, request.change.clone(), &policy, now) {
         Ok((next, happened)) => {
             let promised = |severity| settings.file.update_every(severity);
             if let Some(gap) = comms::closed_gap(&incident, &happened, promised, now) {

@@ -25,9 +25,9 @@ mod changes;
 mod events;
 pub(crate) mod failures;
 mod interactions;
-mod set_aside;
 #[cfg(test)]
 mod properties;
+mod set_aside;
 
 use interactions::open_view;
 use set_aside::Failure;

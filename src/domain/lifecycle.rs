@@ -132,7 +132,7 @@ pub enum ResolvePolicy {
 #[serde(deny_unknown_fields, default)]
 pub struct Permissions {
     pub resolve: ResolvePolicy,
-    /// User ids (`U…`/`W…`) who may always steer.
+    /// User ids (`U…`/`W…`) and user-group ids (`S…`) who may always steer.
     pub admins: Vec<String>,
 }
 
@@ -143,6 +143,27 @@ impl Permissions {
         admins: Vec::new(),
     };
 
+    /// The user groups among the admins: their members, as Slack reports
+    /// them, are admins too.
+    pub fn admin_groups(&self) -> impl Iterator<Item = &str> {
+        self.admins.iter().map(String::as_str).filter(|id| is_usergroup_id(id))
+    }
+
+    /// Whether deciding needs the actor's user groups.
+    pub fn has_admin_groups(&self) -> bool {
+        self.admin_groups().next().is_some()
+    }
+
+    /// The policy as it applies to `actor`, who is in `actor_groups`: a
+    /// member of an admin group counts as an admin.
+    pub fn applied_to(&self, actor: &str, actor_groups: &std::collections::BTreeSet<String>) -> Permissions {
+        let mut applied = self.clone();
+        if self.admin_groups().any(|group| actor_groups.contains(group)) {
+            applied.admins.push(actor.to_string());
+        }
+        applied
+    }
+
     /// True when `actor` may make `change` to `incident`.
     pub fn allow(&self, incident: &Incident, actor: &str, change: &Change) -> bool {
         let steering = matches!(
@@ -151,9 +172,17 @@ impl Permissions {
         );
         let steers = incident.lead.as_deref() == Some(actor)
             || incident.declared_by == actor
-            || self.admins.iter().any(|admin| admin == actor);
+            || self
+                .admins
+                .iter()
+                .any(|admin| admin == actor && !is_usergroup_id(admin));
         !steering || self.resolve == ResolvePolicy::Anyone || steers
     }
+}
+
+/// A Slack user-group id (`S…`, letters and digits).
+pub fn is_usergroup_id(id: &str) -> bool {
+    id.len() > 1 && id.len() <= 32 && id.starts_with('S') && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Why a change was refused, worded for the person who asked.
@@ -471,6 +500,30 @@ mod tests {
         };
         assert!(decide(&led, "UADMIN", Change::Lead("UADMIN".into()), &admins, now).is_ok());
         assert!(decide(&led, "UADMIN", Change::Resolve(None), &admins, now).is_ok());
+    }
+
+    #[test]
+    fn members_of_an_admin_user_group_steer_like_admins() {
+        let now = Utc::now();
+        let mut led = incident();
+        led.lead = Some("ULEAD".into());
+        let policy = Permissions {
+            resolve: ResolvePolicy::Lead,
+            admins: vec!["UADMIN".into(), "S0ONCALL".into()],
+        };
+        assert_eq!(policy.admin_groups().collect::<Vec<_>>(), ["S0ONCALL"]);
+        let on_call: std::collections::BTreeSet<String> = ["S0ONCALL".to_string()].into();
+        let elsewhere: std::collections::BTreeSet<String> = ["S0DESIGN".to_string()].into();
+        let member = policy.applied_to("UMEMBER", &on_call);
+        assert!(decide(&led, "UMEMBER", Change::Resolve(None), &member, now).is_ok());
+        let group_as_actor = policy.applied_to("S0ONCALL", &elsewhere);
+        assert!(decide(&led, "S0ONCALL", Change::Resolve(None), &group_as_actor, now).is_err());
+        let outsider = policy.applied_to("UOTHER", &elsewhere);
+        assert_eq!(
+            decide(&led, "UOTHER", Change::Resolve(None), &outsider, now),
+            Err(LifecycleError::NotAllowed("INC-1".into()))
+        );
+        assert!(is_usergroup_id("S0ONCALL") && !is_usergroup_id("S") && !is_usergroup_id("U1"));
     }
 
     #[test]

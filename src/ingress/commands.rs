@@ -156,8 +156,14 @@ async fn answer_incident_command(
         Err(refusal) => return Ok(Json(views::ephemeral(&refusal.reply()))),
     };
     if let Some(change) = change {
+        let actor = invocation.user_id.as_ref();
         let policy = &state.settings.file.permissions;
-        if let Err(refusal) = lifecycle::decide(&incident, invocation.user_id.as_ref(), change, policy, now) {
+        let groups = match policy.has_admin_groups() {
+            true => state.store.usergroups_of(actor).await?,
+            false => Default::default(),
+        };
+        let policy = policy.applied_to(actor, &groups);
+        if let Err(refusal) = lifecycle::decide(&incident, actor, change, &policy, now) {
             return Ok(Json(views::ephemeral(&format!(":warning: {refusal}"))));
         }
     }

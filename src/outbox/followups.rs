@@ -78,6 +78,7 @@ pub async fn apply(
             let found = &prepared.recurrences;
             failure_permalink(uow, *ticket_id, channel, thread_ts, response, found, now).await
         }
+        AfterSend::UsergroupMembers { usergroup } => super::usergroups::members_arrived(uow, usergroup, response).await,
         AfterSend::ChannelInfo { channel } => super::channels::info_arrived(uow, channel, response, now).await,
         AfterSend::ChannelMembers { channel, first_page } => {
             super::channels::members_arrived(uow, channel, *first_page, response, now).await

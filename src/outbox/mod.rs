@@ -13,6 +13,7 @@
 pub mod channels;
 pub mod followups;
 pub mod pacing;
+pub mod usergroups;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

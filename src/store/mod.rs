@@ -198,6 +198,10 @@ pub enum AfterSend {
     ChannelInfo {
         channel: String,
     },
+    /// `usergroups.users.list` for an admin user group: replace its members.
+    UsergroupMembers {
+        usergroup: String,
+    },
     /// A page of `conversations.members` for a private channel.
     ChannelMembers {
         channel: String,
@@ -360,6 +364,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
     /// The earlier tickets a ticket repeats, oldest first.
     async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
+    /// The user groups `user_id` is in, of those Rebound follows.
+    async fn usergroups_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
     /// The private channels `user_id` is a member of, as far as Slack has told us.
     async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
     /// Channels with failure tickets (outside incident channels) whose
@@ -479,6 +485,10 @@ pub trait UnitOfWork: Send {
     async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
     /// `member_left_channel`.
     async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Replaces what is known of a user group's members.
+    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()>;
+    /// The user groups `user_id` is in, of those Rebound follows.
+    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
     /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
     async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
     /// Records that a ticket repeats earlier ones; returns the ids not recorded before.

@@ -340,6 +340,33 @@ both_backends!(
 );
 
 both_backends!(
+    with_the_lead_policy_an_admin_user_group_steers_only_through_its_members,
+    config = "[permissions]\nresolve = \"lead\"\nadmins = [\"S0ONCALL\"]\n",
+    |app: TestApp| async move {
+        app.fake.add_usergroup("S0ONCALL", &["U0ONCALL", "not-a-user"]);
+        app.fake
+            .wait_for("the admin group's members", |f| {
+                f.calls("usergroups.users.list").iter().any(|c| c.ok())
+            })
+            .await;
+        let channel = declared_channel(&app, "open Checkout down sev2").await;
+        app.wait_until_outbox_empty().await;
+        // Naming the group itself, or being outside it, gives nothing.
+        for stranger in ["S0ONCALL", OUTSIDER] {
+            let refused = app.command("resolve done", stranger, &channel).await;
+            assert!(
+                refused["text"].as_str().unwrap().contains("only the incident lead"),
+                "{refused}"
+            );
+        }
+        let lead = app.command("lead <@U0ONCALL>", "U0ONCALL", &channel).await;
+        assert!(lead["text"].as_str().unwrap().contains("Updating"), "{lead}");
+        app.command("resolve by on-call", "U0ONCALL", &channel).await;
+        wait_for_post(&app, &channel, "resolved the incident").await;
+    }
+);
+
+both_backends!(
     a_declaration_whose_channel_can_never_be_made_tells_the_declarer_why,
     |app: TestApp| async move {
         app.fake

@@ -493,6 +493,29 @@ impl UnitOfWork for PostgresUnitOfWork {
         Ok(())
     }
 
+    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM usergroup_members WHERE usergroup_id = $1")
+            .bind(usergroup_id)
+            .execute(&mut *self.tx)
+            .await?;
+        for member in members {
+            sqlx::query("INSERT INTO usergroup_members (usergroup_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(usergroup_id)
+                .bind(member)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
+        let groups: Vec<String> = sqlx::query_scalar("SELECT usergroup_id FROM usergroup_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(groups.into_iter().collect())
+    }
+
     async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
         let found: Option<i32> =
             sqlx::query_scalar("SELECT 1 FROM channel_members WHERE channel_id = $1 AND user_id = $2")

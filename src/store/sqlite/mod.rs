@@ -450,6 +450,14 @@ impl Store for SqliteStore {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    async fn usergroups_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
+        let groups: Vec<String> = sqlx::query_scalar("SELECT usergroup_id FROM usergroup_members WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(groups.into_iter().collect())
+    }
+
     async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
         let channels: Vec<String> = sqlx::query_scalar(
             "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.channel_id = m.channel_id \

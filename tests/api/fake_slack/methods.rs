@@ -184,6 +184,10 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             }
             json!({ "ok": true, "channel": channel_json(channel) })
         }
+        "usergroups.users.list" => match state.usergroups.get(&text("usergroup")) {
+            Some(users) => json!({ "ok": true, "users": users }),
+            None => error("no_such_subteam"),
+        },
         "conversations.info" => match state.channel_by_ref(&text("channel")) {
             Some(channel) if !channel.is_private || channel.members.iter().any(|m| m == BOT_USER) => {
                 json!({ "ok": true, "channel": channel_json(channel) })

@@ -69,6 +69,8 @@ pub struct Channel {
 #[derive(Default)]
 pub struct FakeState {
     pub channels: Vec<Channel>,
+    /// User groups (`S…`) and their members.
+    pub usergroups: HashMap<String, Vec<String>>,
     /// A `trigger_id` works once.
     used_triggers: Vec<String>,
     pub calls: Vec<RecordedCall>,
@@ -142,6 +144,12 @@ impl FakeSlack {
             messages: vec![],
         });
         id
+    }
+
+    /// A user group with these members.
+    pub fn add_usergroup(&self, id: &str, members: &[&str]) {
+        let members = members.iter().map(|m| m.to_string()).collect();
+        self.state.lock().unwrap().usergroups.insert(id.into(), members);
     }
 
     /// `user` joins a channel (Slack itself would send `member_joined_channel`).

@@ -1,0 +1,76 @@
+//! The user groups named in `[permissions] admins`: their members steer
+//! incidents like admins. Every few minutes Rebound asks Slack who is in
+//! each (`usergroups.users.list`, through the outbox like every Slack call)
+//! and the answer replaces what was known. Until Slack first answers, a
+//! group's members are not admins: unknown fails closed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::sync::{Notify, watch};
+
+use crate::domain::command::is_user_id;
+use crate::domain::lifecycle::Permissions;
+use crate::store::{AfterSend, NewOutboxCall, Store, StoreError, UnitOfWork};
+
+/// How often the members of the admin groups are asked for again.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
+
+/// `usergroups.users.list` for `usergroup`.
+pub fn members_call(usergroup: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("usergroup:{usergroup}"),
+        method: "usergroups.users.list".into(),
+        args: json!({ "usergroup": usergroup }),
+        after_send: AfterSend::UsergroupMembers {
+            usergroup: usergroup.to_string(),
+        },
+    }
+}
+
+/// Slack said who is in `usergroup`: that replaces what was known.
+pub async fn members_arrived(uow: &mut dyn UnitOfWork, usergroup: &str, response: &Value) -> Result<(), StoreError> {
+    let members: Vec<String> = response["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|id| is_user_id(id))
+        .map(str::to_string)
+        .collect();
+    uow.set_usergroup_members(usergroup, &members).await
+}
+
+/// Asks for every admin group's members now, then every [`REFRESH_EVERY`],
+/// until `shutdown`.
+pub async fn run(
+    store: Arc<dyn Store>,
+    permissions: Permissions,
+    outbox_ready: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let groups: Vec<String> = permissions.admin_groups().map(str::to_string).collect();
+    if groups.is_empty() {
+        return shutdown.changed().await.unwrap_or_default();
+    }
+    loop {
+        match ask(store.as_ref(), &groups, Utc::now()).await {
+            Ok(()) => outbox_ready.notify_one(),
+            Err(error) => tracing::warn!(%error, "could not ask Slack for the admin groups' members"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(REFRESH_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn ask(store: &dyn Store, groups: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mut uow = store.begin().await?;
+    for group in groups {
+        uow.enqueue(&members_call(group), now).await?;
+    }
+    uow.commit().await
+}
