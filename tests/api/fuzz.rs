@@ -12,7 +12,10 @@ use serde_json::json;
 use crate::both_backends;
 use crate::helpers::{DECLARER, FORM, TestApp, command_body, declared_channel};
 
-const CASES: usize = 150;
+/// Cases per database in CI; `REBOUND_FUZZ_CASES` runs more (e.g. 100000 overnight).
+fn cases() -> usize {
+    std::env::var("REBOUND_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300)
+}
 
 /// Words the grammar and the payloads care about, mixed with noise.
 fn hostile_text() -> impl Strategy<Value = String> {
@@ -58,7 +61,7 @@ both_backends!(
         let channel = declared_channel(&app, "open Fuzz target sev2").await;
         let mut runner = TestRunner::deterministic();
         let text = hostile_text();
-        for _ in 0..CASES {
+        for _ in 0..cases() {
             let command = generate(&mut runner, &text);
             for place in [channel.as_str(), "CGENERAL"] {
                 let body = command_body(&app.fake, &command, DECLARER, place);
