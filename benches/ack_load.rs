@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::post;
 
-use support::{SECRET, env_or, latency_header, latency_row, rss_kib};
+use support::{env_or, latency_header, latency_row, rss_kib};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 /// Where slash-command receipts (`response_url`) go: the Slack stand-in.
@@ -93,10 +93,11 @@ async fn start_ok_slack() -> String {
     format!("http://{addr}")
 }
 
-fn signed_open() -> (String, String, String) {
+/// A distinct `/incident open` form, as Slack posts it.
+fn open_form() -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let slack = SLACK_URL.get().unwrap();
-    let body = serde_urlencoded::to_string([
+    serde_urlencoded::to_string([
         ("team_id", "T1"),
         ("channel_id", "CBENCH"),
         ("user_id", "UBENCH"),
@@ -105,26 +106,12 @@ fn signed_open() -> (String, String, String) {
         ("response_url", &format!("{slack}/response/{n}")),
         ("trigger_id", &format!("{n}.bench")),
     ])
-    .unwrap();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let signature = rebound::ingress::signature::sign(SECRET, &timestamp, &body);
-    (body, timestamp, signature)
+    .unwrap()
 }
 
 async fn send(client: &reqwest::Client, base: &str) -> bool {
-    let (body, timestamp, signature) = signed_open();
-    let response = client
-        .post(format!("{base}/slack/commands"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp)
-        .header("X-Slack-Signature", signature)
-        .body(body)
-        .send()
-        .await;
-    match response {
-        Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
-        Err(_) => false,
-    }
+    let url = format!("{base}/slack/commands");
+    support::post_signed(client, &url, "application/x-www-form-urlencoded", open_form()).await
 }
 
 /// Opens a pool of connections and warms caches, so the first rate does not

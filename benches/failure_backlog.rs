@@ -28,7 +28,7 @@ use axum::extract::{Path, RawQuery};
 use axum::routing::any;
 use serde_json::{Value, json};
 
-use support::{SECRET, env_or, latency_header, latency_row};
+use support::{env_or, latency_header, latency_row};
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 /// Each flagged message's size.
@@ -140,20 +140,7 @@ async fn flag_one(client: reqwest::Client, base: String) -> bool {
                    "event_ts": format!("{n}.000200") }
     })
     .to_string();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let signature = rebound::ingress::signature::sign(SECRET, &timestamp, &body);
-    let response = client
-        .post(format!("{base}/slack/events"))
-        .header("Content-Type", "application/json")
-        .header("X-Slack-Request-Timestamp", timestamp)
-        .header("X-Slack-Signature", signature)
-        .body(body)
-        .send()
-        .await;
-    match response {
-        Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
-        Err(_) => false,
-    }
+    support::post_signed(&client, &format!("{base}/slack/events"), "application/json", body).await
 }
 
 /// A Slack stand-in: every flagged message is ~40 KB of alert-like text.

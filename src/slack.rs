@@ -26,6 +26,18 @@ pub enum SlackCallError {
     Transient(String),
 }
 
+/// The user ids in a list Slack answered with (`members`, `users`): only
+/// what looks like a user id is kept.
+pub fn user_ids(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .filter(|id| crate::domain::command::is_user_id(id))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Read methods Slack does not accept with a JSON body.
 pub const QUERY_ONLY_METHODS: [&str; 8] = [
     "chat.getPermalink",

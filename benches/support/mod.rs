@@ -68,6 +68,25 @@ pub fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> Rebound {
     }
 }
 
+/// Posts `body` to `url` signed as Slack signs requests (now, with
+/// [`SECRET`]); true when Rebound acknowledged it.
+pub async fn post_signed(client: &reqwest::Client, url: &str, content_type: &str, body: String) -> bool {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let signature = rebound::ingress::signature::sign(SECRET, &timestamp, &body);
+    let response = client
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("X-Slack-Request-Timestamp", timestamp)
+        .header("X-Slack-Signature", signature)
+        .body(body)
+        .send()
+        .await;
+    match response {
+        Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// Latencies of the acknowledged requests (sorted) and how many failed.
 pub struct RunResult {
     pub latencies: Vec<Duration>,

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::domain::command::is_user_id;
 use crate::store::{AfterSend, NewOutboxCall, Store, StoreError, UnitOfWork};
 
 /// How long Slack's word on a channel's privacy holds before a new capture
@@ -122,14 +121,7 @@ pub async fn members_arrived(
     response: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let members: Vec<String> = response["members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|id| is_user_id(id))
-        .map(str::to_string)
-        .collect();
+    let members = crate::slack::user_ids(&response["members"]);
     uow.add_channel_members(channel, &members, first_page).await?;
     let next = response["response_metadata"]["next_cursor"]
         .as_str()

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 
-use crate::domain::command::is_user_id;
 use crate::domain::lifecycle::Permissions;
 use crate::store::{AfterSend, NewOutboxCall, Store, StoreError, UnitOfWork};
 
@@ -32,15 +31,8 @@ pub fn members_call(usergroup: &str) -> NewOutboxCall {
 
 /// Slack said who is in `usergroup`: that replaces what was known.
 pub async fn members_arrived(uow: &mut dyn UnitOfWork, usergroup: &str, response: &Value) -> Result<(), StoreError> {
-    let members: Vec<String> = response["users"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|id| is_user_id(id))
-        .map(str::to_string)
-        .collect();
-    uow.set_usergroup_members(usergroup, &members).await
+    uow.set_usergroup_members(usergroup, &crate::slack::user_ids(&response["users"]))
+        .await
 }
 
 /// Asks for every admin group's members now, then every [`REFRESH_EVERY`],

@@ -14,7 +14,10 @@ use crate::helpers::{DECLARER, FORM, TestApp, command_body, declared_channel};
 
 /// Cases per database in CI; `REBOUND_FUZZ_CASES` runs more (e.g. 100000 overnight).
 fn cases() -> usize {
-    std::env::var("REBOUND_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300)
+    std::env::var("REBOUND_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
 }
 
 /// Words the grammar and the payloads care about, mixed with noise.
