@@ -48,8 +48,10 @@ macro_rules! select_incidents {
     };
 }
 
+pub mod channels;
 mod housekeeping;
 mod postgres;
+pub mod sql;
 mod sqlite;
 
 pub use housekeeping::run_housekeeping;
@@ -316,7 +318,7 @@ pub struct Depths {
 
 /// The database, whichever engine it is.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: channels::ChannelsReads + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
@@ -364,13 +366,6 @@ pub trait Store: Send + Sync + 'static {
     async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
     /// The earlier tickets a ticket repeats, oldest first.
     async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
-    /// The user groups `user_id` is in, of those Rebound follows.
-    async fn usergroups_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
-    /// The private channels `user_id` is a member of, as far as Slack has told us.
-    async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
-    /// Channels with failure tickets (outside incident channels) whose
-    /// privacy Slack has not told us yet, at most `limit`.
-    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>>;
     /// Ticket `id` and the `window` tickets captured before it, as
     /// recurrence matching sees them (word keys, no text), newest first.
     /// Read outside any write transaction: matching is CPU work.
@@ -402,7 +397,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
-pub trait UnitOfWork: Send {
+pub trait UnitOfWork: channels::ChannelsUnit + Send {
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
@@ -475,22 +470,6 @@ pub trait UnitOfWork: Send {
     /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
     /// of the `window` most recent such pairs before it shares.
     async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// When Slack last said whether `channel_id` is private; `None` if never.
-    async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Records what `conversations.info` said of a channel.
-    async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Adds a page of `conversations.members`; the first page replaces what was known.
-    async fn add_channel_members(&mut self, channel_id: &str, members: &[String], first_page: bool) -> StoreResult<()>;
-    /// `member_joined_channel`: kept for private channels Rebound knows.
-    async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
-    /// `member_left_channel`.
-    async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
-    /// Replaces what is known of a user group's members.
-    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()>;
-    /// The user groups `user_id` is in, of those Rebound follows.
-    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>>;
-    /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
-    async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
     /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
     async fn add_recurrences(
         &mut self,

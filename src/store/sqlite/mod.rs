@@ -157,6 +157,13 @@ impl SqliteStore {
 }
 
 #[async_trait]
+impl super::sql::ReadPool for SqliteStore {
+    async fn read(&self) -> StoreResult<super::sql::Pooled> {
+        Ok(super::sql::Pooled::Sqlite(self.reader.acquire().await?))
+    }
+}
+
+#[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.writer).await?;
@@ -448,35 +455,6 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(ticket_from_row).collect()
-    }
-
-    async fn usergroups_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
-        let groups: Vec<String> = sqlx::query_scalar("SELECT usergroup_id FROM usergroup_members WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(groups.into_iter().collect())
-    }
-
-    async fn private_channels_of(&self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
-        let channels: Vec<String> = sqlx::query_scalar(
-            "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.channel_id = m.channel_id \
-             WHERE m.user_id = ? AND c.is_private",
-        )
-        .bind(user_id)
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(channels.into_iter().collect())
-    }
-
-    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT t.channel_id FROM failure_tickets t WHERE t.incident_id IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id) ORDER BY t.channel_id LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?)
     }
 
     async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {

@@ -20,6 +20,12 @@ pub(super) struct SqliteUnitOfWork {
     pub(super) tx: Transaction<'static, Sqlite>,
 }
 
+impl super::super::sql::InTransaction for SqliteUnitOfWork {
+    fn conn(&mut self) -> super::super::sql::Conn<'_> {
+        super::super::sql::Conn::Sqlite(&mut self.tx)
+    }
+}
+
 #[async_trait]
 impl UnitOfWork for SqliteUnitOfWork {
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
@@ -433,95 +439,6 @@ impl UnitOfWork for SqliteUnitOfWork {
         rows.iter()
             .map(|row| Ok((row.try_get("ticket_id")?, row.try_get("tag")?)))
             .collect()
-    }
-
-    async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        let checked = sqlx::query_scalar("SELECT checked_at FROM channels WHERE channel_id = ?")
-            .bind(channel_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        checked.map(from_millis).transpose()
-    }
-
-    async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO channels (channel_id, is_private, checked_at) VALUES (?, ?, ?) \
-             ON CONFLICT (channel_id) DO UPDATE SET is_private = excluded.is_private, checked_at = excluded.checked_at",
-        )
-        .bind(channel_id)
-        .bind(is_private)
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn add_channel_members(&mut self, channel_id: &str, members: &[String], first_page: bool) -> StoreResult<()> {
-        if first_page {
-            sqlx::query("DELETE FROM channel_members WHERE channel_id = ?")
-                .bind(channel_id)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        for member in members {
-            self.member_joined(channel_id, member).await?;
-        }
-        Ok(())
-    }
-
-    async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO channel_members (channel_id, user_id) \
-             SELECT channel_id, ? FROM channels WHERE channel_id = ? AND is_private \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(channel_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?")
-            .bind(channel_id)
-            .bind(user_id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()> {
-        sqlx::query("DELETE FROM usergroup_members WHERE usergroup_id = ?")
-            .bind(usergroup_id)
-            .execute(&mut *self.tx)
-            .await?;
-        for member in members {
-            sqlx::query("INSERT INTO usergroup_members (usergroup_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-                .bind(usergroup_id)
-                .bind(member)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<std::collections::BTreeSet<String>> {
-        let groups: Vec<String> = sqlx::query_scalar("SELECT usergroup_id FROM usergroup_members WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        Ok(groups.into_iter().collect())
-    }
-
-    async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
-        let found: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
-                .bind(channel_id)
-                .bind(user_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(found.is_some())
     }
 
     async fn add_recurrences(

@@ -1,0 +1,241 @@
+//! The one query layer both engines run: each query is one SQL text, in the
+//! dialect SQLite and Postgres share, with `$1…$n` placeholders (which both
+//! accept), its arguments bound and its rows read through engine-neutral
+//! types. What differs stays here: how a time or a boolean is stored
+//! (SQLite keeps times as integer milliseconds since the epoch, Postgres as
+//! `timestamptz`) and which connection runs the text.
+//!
+//! Why not a query builder: a spike with `sea-query` 1.0 and its sqlx 0.9
+//! driver worked, but it binds `chrono` times as text on SQLite (our columns
+//! hold integers), so every time would still need an engine-aware wrapper,
+//! and the queries — upserts, `EXISTS` subqueries, `string_agg` — read
+//! better as the SQL they are than as builder calls. Shared SQL text plus
+//! typed arguments gives one definition per query with less machinery.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Decode, Row as _, Type};
+
+use super::{StoreError, StoreResult};
+
+/// Which engine a connection belongs to, for the few texts that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// One argument of a query, converted to each engine's column type on bind.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+    Time(Option<DateTime<Utc>>),
+}
+
+macro_rules! arg_from {
+    ($($ty:ty => $variant:ident($convert:expr)),* $(,)?) => {
+        $(impl From<$ty> for Arg {
+            fn from(value: $ty) -> Self {
+                Arg::$variant($convert(value))
+            }
+        })*
+    };
+}
+
+arg_from! {
+    i64 => Int(Some),
+    i32 => Int(|v| Some(i64::from(v))),
+    Option<i64> => Int(|v| v),
+    &str => Text(|v: &str| Some(v.to_string())),
+    String => Text(Some),
+    &String => Text(|v: &String| Some(v.clone())),
+    Option<&str> => Text(|v: Option<&str>| v.map(str::to_string)),
+    Option<String> => Text(|v| v),
+    bool => Bool(|v| v),
+    DateTime<Utc> => Time(Some),
+    Option<DateTime<Utc>> => Time(|v| v),
+}
+
+/// A query: its shared SQL text and its arguments, in placeholder order.
+#[derive(Debug, Clone)]
+pub struct Query {
+    sql: &'static str,
+    args: Vec<Arg>,
+}
+
+/// Starts a query from its SQL text.
+pub fn query(sql: &'static str) -> Query {
+    Query { sql, args: Vec::new() }
+}
+
+impl Query {
+    /// Binds the next placeholder.
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
+    fn for_sqlite(&self) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        self.args.iter().fold(sqlx::query(self.sql), |q, arg| match arg {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_deref()),
+            Arg::Bool(v) => q.bind(*v),
+            Arg::Time(v) => q.bind(v.map(|at| at.timestamp_millis())),
+        })
+    }
+
+    fn for_postgres(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        self.args.iter().fold(sqlx::query(self.sql), |q, arg| match arg {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_deref()),
+            Arg::Bool(v) => q.bind(*v),
+            Arg::Time(v) => q.bind(*v),
+        })
+    }
+}
+
+/// A connection or transaction of either engine.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Conn::Sqlite(_) => Engine::Sqlite,
+            Conn::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub async fn execute(&mut self, query: Query) -> StoreResult<u64> {
+        Ok(match self {
+            Conn::Sqlite(c) => query.for_sqlite().execute(&mut **c).await?.rows_affected(),
+            Conn::Postgres(c) => query.for_postgres().execute(&mut **c).await?.rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
+        Ok(match self {
+            Conn::Sqlite(c) => query.for_sqlite().fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect(),
+            Conn::Postgres(c) => query
+                .for_postgres()
+                .fetch_all(&mut **c)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+        })
+    }
+
+    pub async fn fetch_optional(&mut self, query: Query) -> StoreResult<Option<Row>> {
+        Ok(match self {
+            Conn::Sqlite(c) => query.for_sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
+            Conn::Postgres(c) => query.for_postgres().fetch_optional(&mut **c).await?.map(Row::Postgres),
+        })
+    }
+
+    /// Rows mapped by `map`, in order.
+    pub async fn map_all<T>(&mut self, query: Query, map: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        self.fetch_all(query).await?.iter().map(map).collect()
+    }
+
+    /// The first row mapped by `map`, if any.
+    pub async fn map_optional<T>(
+        &mut self,
+        query: Query,
+        map: impl Fn(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        self.fetch_optional(query).await?.as_ref().map(map).transpose()
+    }
+}
+
+/// A row of either engine, read by column name.
+pub enum Row {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+impl Row {
+    fn get<T>(&self, column: &str) -> StoreResult<T>
+    where
+        T: for<'r> Decode<'r, sqlx::Sqlite> + Type<sqlx::Sqlite>,
+        T: for<'r> Decode<'r, sqlx::Postgres> + Type<sqlx::Postgres>,
+    {
+        Ok(match self {
+            Row::Sqlite(row) => row.try_get(column)?,
+            Row::Postgres(row) => row.try_get(column)?,
+        })
+    }
+
+    pub fn int(&self, column: &str) -> StoreResult<i64> {
+        self.get(column)
+    }
+
+    pub fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        self.get(column)
+    }
+
+    pub fn text(&self, column: &str) -> StoreResult<String> {
+        self.get(column)
+    }
+
+    pub fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
+        self.get(column)
+    }
+
+    pub fn bool(&self, column: &str) -> StoreResult<bool> {
+        self.get(column)
+    }
+
+    pub fn time(&self, column: &str) -> StoreResult<DateTime<Utc>> {
+        self.opt_time(column)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} is empty")))
+    }
+
+    pub fn opt_time(&self, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        match self {
+            Row::Sqlite(row) => row.try_get::<Option<i64>, _>(column)?.map(from_millis).transpose(),
+            Row::Postgres(row) => Ok(row.try_get(column)?),
+        }
+    }
+}
+
+/// A SQLite time column's value.
+pub fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
+}
+
+/// A unit of work of either engine: lends its transaction's connection to
+/// the per-aggregate queries, which are written once against it.
+pub trait InTransaction: Send {
+    fn conn(&mut self) -> Conn<'_>;
+}
+
+/// A store of either engine: lends a pooled connection for reads outside
+/// any transaction (never the SQLite writer).
+#[async_trait::async_trait]
+pub trait ReadPool: Send + Sync {
+    async fn read(&self) -> StoreResult<Pooled>;
+}
+
+/// A pooled connection of either engine.
+pub enum Pooled {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Pooled {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
