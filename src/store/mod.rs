@@ -16,26 +16,6 @@ macro_rules! select_captured {
     };
 }
 
-/// `SELECT … FROM failure_tickets` with the tags folded into one column.
-/// A ticket is private when its incident is, when Slack says its channel
-/// is, and (failing closed) while Slack has not said yet.
-macro_rules! select_tickets {
-    ($tags:literal, $condition:literal) => {
-        concat!(
-            "SELECT t.id, t.channel_id, t.ts, t.body, t.author, t.permalink, t.reporter, t.captured_at, t.incident_id, \
-             t.status, t.owner, t.lesson, t.closed_at, t.source_deleted_at, t.thread_ts, t.severity_score, \
-             t.customer_impact, t.five_whys, t.root_cause, t.reply_ts, \
-             (EXISTS (SELECT 1 FROM incidents i WHERE i.id = t.incident_id AND i.private) \
-              OR EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id AND c.is_private) \
-              OR (t.incident_id IS NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id))) \
-             AS private_channel, ",
-            $tags,
-            " AS tags FROM failure_tickets t ",
-            $condition
-        )
-    };
-}
-
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
     ($condition:literal) => {
@@ -52,6 +32,7 @@ pub mod channels;
 mod housekeeping;
 mod postgres;
 pub mod sql;
+pub mod tickets;
 mod sqlite;
 
 pub use housekeeping::run_housekeeping;
@@ -65,8 +46,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
-use crate::domain::failure::{Ticket, TicketStatus};
-use crate::domain::recurrence::{self, Candidate, Recurrence};
+use crate::domain::failure::TicketStatus;
+use crate::domain::recurrence::{self, Candidate};
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
@@ -318,7 +299,7 @@ pub struct Depths {
 
 /// The database, whichever engine it is.
 #[async_trait]
-pub trait Store: channels::ChannelsReads + Send + Sync + 'static {
+pub trait Store: channels::ChannelsReads + tickets::TicketsReads + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
@@ -353,29 +334,10 @@ pub trait Store: channels::ChannelsReads + Send + Sync + 'static {
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Resolved incidents whose post-mortem is not done and was due before `due_before`.
     async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
-    /// Failure tickets matching `filter`, newest first (at most 50).
-    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>>;
-    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>>;
-    /// Earlier texts of a ticket's source message, oldest first.
-    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>>;
-    /// Tickets still open (never triaged) that were captured before `captured_before`, oldest first (at most 50).
-    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>>;
-    /// Owners by number of tickets not closed, most first.
-    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>>;
-    /// Every ticket captured since `since`: when, and whether it repeats an earlier one.
-    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
-    /// The earlier tickets a ticket repeats, oldest first.
-    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
-    /// Ticket `id` and the `window` tickets captured before it, as
-    /// recurrence matching sees them (word keys, no text), newest first.
-    /// Read outside any write transaction: matching is CPU work.
-    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>>;
     /// The severities an incident had, oldest first, each with when it was set.
     async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>>;
     /// Every measured gap between an incident's customer updates, oldest first.
     async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
-    /// Failure tickets captured in an incident's channel, oldest first.
-    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>>;
     /// The histories (severities, resolutions, reopenings, update counts and
     /// gaps) of every incident declared at or after `since`, in three queries.
     async fn histories_since(
@@ -397,7 +359,7 @@ pub trait Store: channels::ChannelsReads + Send + Sync + 'static {
 
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
-pub trait UnitOfWork: channels::ChannelsUnit + Send {
+pub trait UnitOfWork: channels::ChannelsUnit + tickets::TicketsUnit + Send {
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
@@ -441,42 +403,6 @@ pub trait UnitOfWork: channels::ChannelsUnit + Send {
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
-    /// Records a flagged message; `None` when that message already has a ticket.
-    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
-    async fn set_ticket_source(
-        &mut self,
-        id: i64,
-        text: &str,
-        author: Option<&str>,
-        thread_ts: Option<&str>,
-    ) -> StoreResult<()>;
-    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
-    /// Where the ticket's own message in the thread is (`ts`).
-    async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()>;
-    /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
-    async fn ticket_source_edited(
-        &mut self,
-        channel_id: &str,
-        ts: &str,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// The source message of a ticket was deleted; the ticket stays.
-    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    /// A failure ticket, locked until the transaction ends.
-    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
-    /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.
-    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
-    /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
-    /// of the `window` most recent such pairs before it shares.
-    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
-    async fn add_recurrences(
-        &mut self,
-        ticket_id: i64,
-        found: &[Recurrence],
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<i64>>;
     async fn insert_comms_gap(
         &mut self,
         incident_id: IncidentId,
@@ -591,7 +517,7 @@ fn split_whys(whys: Option<String>) -> Vec<String> {
 }
 
 /// A stored severity score, if it is one.
-fn severity_score(score: Option<i32>) -> Option<u8> {
+fn severity_score(score: Option<i64>) -> Option<u8> {
     score.and_then(|s| u8::try_from(s).ok())
 }
 

@@ -173,11 +173,19 @@ impl Row {
     }
 
     pub fn int(&self, column: &str) -> StoreResult<i64> {
-        self.get(column)
+        self.opt_int(column)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} is empty")))
     }
 
+    /// Any integer column: Postgres `integer` columns widen to `i64`.
     pub fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        self.get(column)
+        match self {
+            Row::Sqlite(row) => Ok(row.try_get(column)?),
+            Row::Postgres(row) => match row.try_get::<Option<i64>, _>(column) {
+                Ok(value) => Ok(value),
+                Err(_) => Ok(row.try_get::<Option<i32>, _>(column)?.map(i64::from)),
+            },
+        }
     }
 
     pub fn text(&self, column: &str) -> StoreResult<String> {

@@ -277,116 +277,6 @@ impl Store for PostgresStore {
         rows.iter().map(incident_from_row).collect()
     }
 
-    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
-        let query = match filter {
-            TicketFilter::Open => sqlx::query(select_tickets!(
-                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-                "WHERE t.status <> 'closed' ORDER BY t.id DESC LIMIT 50"
-            )),
-            TicketFilter::OwnedBy(owner) => sqlx::query(select_tickets!(
-                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-                "WHERE t.status <> 'closed' AND t.owner = $1 ORDER BY t.id DESC LIMIT 50"
-            ))
-            .bind(owner),
-            TicketFilter::Tagged(tag) => sqlx::query(select_tickets!(
-                "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-                "WHERE t.status <> 'closed' AND EXISTS (SELECT 1 FROM failure_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = $1) \
-                 ORDER BY t.id DESC LIMIT 50"
-            ))
-            .bind(tag),
-        };
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(ticket_from_row).collect()
-    }
-
-    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT body FROM failure_ticket_history WHERE ticket_id = $1 ORDER BY replaced_at")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
-        let row = sqlx::query(select_tickets!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "WHERE t.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(ticket_from_row).transpose()
-    }
-
-    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "WHERE t.status = 'open' AND t.captured_at < $1 ORDER BY t.captured_at LIMIT 50"
-        ))
-        .bind(captured_before)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ticket_from_row).collect()
-    }
-
-    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT owner, COUNT(*) AS tickets FROM failure_tickets WHERE status <> 'closed' AND owner IS NOT NULL \
-             GROUP BY owner ORDER BY tickets DESC, owner LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>> {
-        let rows = sqlx::query(
-            "SELECT t.captured_at, EXISTS (SELECT 1 FROM failure_recurrences r WHERE r.ticket_id = t.id) AS recurring \
-             FROM failure_tickets t WHERE t.captured_at >= $1",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("captured_at")?, row.try_get("recurring")?)))
-            .collect()
-    }
-
-    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "JOIN failure_recurrences r ON r.earlier_id = t.id WHERE r.ticket_id = $1 ORDER BY t.id"
-        ))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ticket_from_row).collect()
-    }
-
-    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {
-        let rows = sqlx::query(
-            "SELECT t.id, (SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id) AS tags, t.words, \
-             CASE WHEN t.words IS NULL THEN substr(t.body, 1, $1) END AS head \
-             FROM failure_tickets t WHERE t.id <= $2 ORDER BY t.id DESC LIMIT $3",
-        )
-        .bind(recurrence::MAX_COMPARED_CHARS as i32)
-        .bind(id)
-        .bind(window.saturating_add(1))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(super::candidate_from_parts(
-                    row.try_get("id")?,
-                    row.try_get("tags")?,
-                    row.try_get("words")?,
-                    row.try_get("head")?,
-                ))
-            })
-            .collect()
-    }
-
     async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>> {
         let rows = sqlx::query("SELECT at, severity FROM severity_changes WHERE incident_id = $1 ORDER BY at, id")
             .bind(id)
@@ -414,17 +304,6 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
-    }
-
-    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "(SELECT string_agg(tag, ',' ORDER BY tag) FROM failure_ticket_tags WHERE ticket_id = t.id)",
-            "WHERE t.incident_id = $1 ORDER BY t.id"
-        ))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ticket_from_row).collect()
     }
 
     async fn histories_since(

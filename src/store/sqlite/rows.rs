@@ -7,7 +7,6 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::domain::Incident;
 use crate::domain::capture::CapturedMessage;
-use crate::domain::failure::Ticket;
 use crate::store::*;
 
 pub(super) fn millis(at: DateTime<Utc>) -> i64 {
@@ -54,33 +53,6 @@ pub(super) fn action_item_from_row(row: &SqliteRow) -> StoreResult<StoredActionI
         created_by: row.try_get("created_by")?,
         created_at: from_millis(row.try_get("created_at")?)?,
         done_at: optional_millis(row.try_get("done_at")?)?,
-    })
-}
-
-pub(super) fn ticket_from_row(row: &SqliteRow) -> StoreResult<Ticket> {
-    Ok(Ticket {
-        id: row.try_get("id")?,
-        channel_id: row.try_get("channel_id")?,
-        ts: row.try_get("ts")?,
-        text: row.try_get("body")?,
-        author: row.try_get("author")?,
-        permalink: row.try_get("permalink")?,
-        reporter: row.try_get("reporter")?,
-        captured_at: from_millis(row.try_get("captured_at")?)?,
-        incident_id: row.try_get("incident_id")?,
-        status: parse_ticket_status(row.try_get("status")?)?,
-        owner: row.try_get("owner")?,
-        tags: split_tags(row.try_get("tags")?),
-        lesson: row.try_get("lesson")?,
-        closed_at: optional_millis(row.try_get("closed_at")?)?,
-        source_deleted_at: optional_millis(row.try_get("source_deleted_at")?)?,
-        thread_ts: row.try_get("thread_ts")?,
-        severity_score: severity_score(row.try_get("severity_score")?),
-        customer_impact: row.try_get("customer_impact")?,
-        five_whys: split_whys(row.try_get("five_whys")?),
-        root_cause: row.try_get("root_cause")?,
-        reply_ts: row.try_get("reply_ts")?,
-        private: row.try_get("private_channel")?,
     })
 }
 
