@@ -5,17 +5,6 @@
 //! single database. Every state change a command causes is written through one
 //! [`UnitOfWork`], so state, timeline and outbox rows commit together.
 
-/// `SELECT … FROM captured_messages`, completed by each query's own condition.
-macro_rules! select_captured {
-    ($condition:literal) => {
-        concat!(
-            "SELECT id, incident_id, channel_id, ts, body, author, permalink, captured_by, captured_at, source, \
-             deleted_at FROM captured_messages ",
-            $condition
-        )
-    };
-}
-
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
     ($condition:literal) => {
@@ -32,6 +21,8 @@ pub mod channels;
 mod housekeeping;
 mod postgres;
 pub mod sql;
+pub mod captures;
+pub mod action_items;
 pub mod tickets;
 mod sqlite;
 
@@ -44,7 +35,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::TicketStatus;
 use crate::domain::recurrence::{self, Candidate};
@@ -52,6 +42,8 @@ use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 
 pub use postgres::PostgresStore;
+pub use action_items::StoredActionItem;
+pub use captures::NewCapture;
 pub use sqlite::SqliteStore;
 
 /// A storage failure. Callers retry or report it; they never see SQL.
@@ -219,31 +211,6 @@ pub struct OutboxCall {
     pub attempts: i32,
 }
 
-/// A stored action item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredActionItem {
-    pub id: i64,
-    pub incident_id: IncidentId,
-    pub text: String,
-    pub owner: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    pub done_at: Option<DateTime<Utc>>,
-}
-
-/// A message to capture into an incident's timeline.
-#[derive(Debug, Clone)]
-pub struct NewCapture<'a> {
-    pub incident_id: IncidentId,
-    pub channel_id: &'a str,
-    pub ts: &'a str,
-    pub text: Option<&'a str>,
-    pub author: Option<&'a str>,
-    pub captured_by: &'a str,
-    pub source: &'a str,
-}
-
 /// A message flagged as a failure, to store.
 #[derive(Debug, Clone)]
 pub struct NewFailure<'a> {
@@ -299,7 +266,7 @@ pub struct Depths {
 
 /// The database, whichever engine it is.
 #[async_trait]
-pub trait Store: channels::ChannelsReads + tickets::TicketsReads + Send + Sync + 'static {
+pub trait Store: action_items::ActionItemsReads + channels::ChannelsReads + tickets::TicketsReads + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
@@ -326,7 +293,6 @@ pub trait Store: channels::ChannelsReads + tickets::TicketsReads + Send + Sync +
     async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
     async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
     async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
-    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>>;
     async fn depths(&self) -> StoreResult<Depths>;
     /// When the next pending timer is due, if any.
     async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
@@ -348,8 +314,6 @@ pub trait Store: channels::ChannelsReads + tickets::TicketsReads + Send + Sync +
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
-    /// Action items not done whose due date has passed.
-    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>>;
     /// An incident's pending timers, soonest first.
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
 
@@ -359,7 +323,7 @@ pub trait Store: channels::ChannelsReads + tickets::TicketsReads + Send + Sync +
 
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
-pub trait UnitOfWork: channels::ChannelsUnit + tickets::TicketsUnit + Send {
+pub trait UnitOfWork: captures::CapturesUnit + action_items::ActionItemsUnit + channels::ChannelsUnit + tickets::TicketsUnit + Send {
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
@@ -379,13 +343,6 @@ pub trait UnitOfWork: channels::ChannelsUnit + tickets::TicketsUnit + Send {
         severity: crate::domain::Severity,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Records a captured message; `None` when that message was captured before.
-    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
-    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>>;
-    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>>;
-    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()>;
-    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
-    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     /// Creates, re-times or cancels an incident's timer.
     async fn apply_timer(
         &mut self,
@@ -420,17 +377,6 @@ pub trait UnitOfWork: channels::ChannelsUnit + tickets::TicketsUnit + Send {
     async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// Records a firing: recurring timers move to `next`, others are done.
     async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;
-    async fn insert_action_item(
-        &mut self,
-        incident_id: IncidentId,
-        item: &crate::domain::lifecycle::ActionItem,
-        created_by: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<i64>;
-    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>>;
-    /// Marks an action item done; false when it already was.
-    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
-    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()>;
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     /// Ends an item that can never be applied: it keeps `error` for

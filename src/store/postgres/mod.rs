@@ -220,17 +220,6 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
-             WHERE incident_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(action_item_from_row).collect()
-    }
-
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending, timers_pending): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
@@ -390,17 +379,6 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
-    }
-
-    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
-             WHERE done_at IS NULL AND due_at < $1 ORDER BY due_at",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(action_item_from_row).collect()
     }
 
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {

@@ -6,12 +6,11 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
-use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
+    AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
 };
 
 pub(super) struct PostgresUnitOfWork {
@@ -155,69 +154,6 @@ impl UnitOfWork for PostgresUnitOfWork {
         Ok(())
     }
 
-    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
-        )
-        .bind(capture.incident_id)
-        .bind(capture.channel_id)
-        .bind(capture.ts)
-        .bind(capture.text)
-        .bind(capture.author)
-        .bind(capture.captured_by)
-        .bind(now)
-        .bind(capture.source)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(id)
-    }
-
-    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
-        let row = sqlx::query(select_captured!("WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(captured_from_row).transpose()
-    }
-
-    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
-        let row = sqlx::query(select_captured!("WHERE channel_id = $1 AND ts = $2"))
-            .bind(channel_id)
-            .bind(ts)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(captured_from_row).transpose()
-    }
-
-    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET body = $1, author = COALESCE($2, author) WHERE id = $3")
-            .bind(text)
-            .bind(author)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET permalink = $1 WHERE id = $2")
-            .bind(permalink)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET deleted_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
     async fn apply_timer(
         &mut self,
         incident_id: IncidentId,
@@ -349,57 +285,6 @@ impl UnitOfWork for PostgresUnitOfWork {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
-    }
-
-    async fn insert_action_item(
-        &mut self,
-        incident_id: IncidentId,
-        item: &crate::domain::lifecycle::ActionItem,
-        created_by: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<i64> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(incident_id)
-        .bind(&item.text)
-        .bind(&item.owner)
-        .bind(item.due_at)
-        .bind(created_by)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(id)
-    }
-
-    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
-        let row = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.as_ref().map(action_item_from_row).transpose()
-    }
-
-    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE action_items SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected();
-        Ok(done > 0)
-    }
-
-    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE action_items SET owner = $1 WHERE id = $2")
-            .bind(owner)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
         Ok(())
     }
 

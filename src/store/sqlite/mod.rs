@@ -312,17 +312,6 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
-             WHERE incident_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(action_item_from_row).collect()
-    }
-
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending, timers_pending): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
@@ -489,17 +478,6 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
-    }
-
-    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
-        let rows = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items \
-             WHERE done_at IS NULL AND due_at < ? ORDER BY due_at",
-        )
-        .bind(millis(now))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(action_item_from_row).collect()
     }
 
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {

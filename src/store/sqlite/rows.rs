@@ -6,7 +6,6 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::domain::Incident;
-use crate::domain::capture::CapturedMessage;
 use crate::store::*;
 
 pub(super) fn millis(at: DateTime<Utc>) -> i64 {
@@ -43,19 +42,6 @@ pub(super) fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
     })
 }
 
-pub(super) fn action_item_from_row(row: &SqliteRow) -> StoreResult<StoredActionItem> {
-    Ok(StoredActionItem {
-        id: row.try_get("id")?,
-        incident_id: row.try_get("incident_id")?,
-        text: row.try_get("body")?,
-        owner: row.try_get("owner")?,
-        due_at: optional_millis(row.try_get("due_at")?)?,
-        created_by: row.try_get("created_by")?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        done_at: optional_millis(row.try_get("done_at")?)?,
-    })
-}
-
 pub(super) fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
     Ok(Timer {
         id: row.try_get("id")?,
@@ -65,22 +51,6 @@ pub(super) fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
         due_at: from_millis(row.try_get("due_at")?)?,
         every: every_from_millis(row.try_get("every_ms")?),
         fired: row.try_get("fired")?,
-    })
-}
-
-pub(super) fn captured_from_row(row: &SqliteRow) -> StoreResult<CapturedMessage> {
-    Ok(CapturedMessage {
-        id: row.try_get("id")?,
-        incident_id: row.try_get("incident_id")?,
-        channel_id: row.try_get("channel_id")?,
-        ts: row.try_get("ts")?,
-        text: row.try_get("body")?,
-        author: row.try_get("author")?,
-        permalink: row.try_get("permalink")?,
-        captured_by: row.try_get("captured_by")?,
-        captured_at: from_millis(row.try_get("captured_at")?)?,
-        source: row.try_get("source")?,
-        deleted_at: optional_millis(row.try_get("deleted_at")?)?,
     })
 }
 

@@ -5,12 +5,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::*;
-use crate::domain::capture::CapturedMessage;
 use crate::domain::comms::CommsGap;
 use crate::domain::timers::{TimerChange, TimerKind};
 use crate::domain::{Incident, IncidentDraft, IncidentId};
 use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewCapture, NewOutboxCall, StoreError, StoreResult, TimelineEntry,
+    AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreError, StoreResult, TimelineEntry,
     UnitOfWork,
 };
 
@@ -154,69 +153,6 @@ impl UnitOfWork for SqliteUnitOfWork {
         Ok(())
     }
 
-    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
-        )
-        .bind(capture.incident_id)
-        .bind(capture.channel_id)
-        .bind(capture.ts)
-        .bind(capture.text)
-        .bind(capture.author)
-        .bind(capture.captured_by)
-        .bind(millis(now))
-        .bind(capture.source)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(id)
-    }
-
-    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
-        let row = sqlx::query(select_captured!("WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(captured_from_row).transpose()
-    }
-
-    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
-        let row = sqlx::query(select_captured!("WHERE channel_id = ? AND ts = ?"))
-            .bind(channel_id)
-            .bind(ts)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(captured_from_row).transpose()
-    }
-
-    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET body = ?, author = COALESCE(?, author) WHERE id = ?")
-            .bind(text)
-            .bind(author)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET permalink = ? WHERE id = ?")
-            .bind(permalink)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE captured_messages SET deleted_at = ? WHERE id = ?")
-            .bind(millis(now))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
     async fn apply_timer(
         &mut self,
         incident_id: IncidentId,
@@ -350,56 +286,6 @@ impl UnitOfWork for SqliteUnitOfWork {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
-    }
-
-    async fn insert_action_item(
-        &mut self,
-        incident_id: IncidentId,
-        item: &crate::domain::lifecycle::ActionItem,
-        created_by: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<i64> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO action_items (incident_id, body, owner, due_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(incident_id)
-        .bind(&item.text)
-        .bind(&item.owner)
-        .bind(item.due_at.map(millis))
-        .bind(created_by)
-        .bind(millis(now))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(id)
-    }
-
-    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
-        let row = sqlx::query(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.as_ref().map(action_item_from_row).transpose()
-    }
-
-    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE action_items SET done_at = ? WHERE id = ? AND done_at IS NULL")
-            .bind(millis(now))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected();
-        Ok(done > 0)
-    }
-
-    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE action_items SET owner = ? WHERE id = ?")
-            .bind(owner)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
         Ok(())
     }
 
