@@ -78,11 +78,15 @@ impl<T: InTransaction> CapturesUnit for T {
     }
 
     async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
-        self.conn().map_optional(query(select!("WHERE id = $1")).bind(id), from_row).await
+        self.conn()
+            .map_optional(query(select!("WHERE id = $1")).bind(id), from_row)
+            .await
     }
 
     async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
-        let q = query(select!("WHERE channel_id = $1 AND ts = $2")).bind(channel_id).bind(ts);
+        let q = query(select!("WHERE channel_id = $1 AND ts = $2"))
+            .bind(channel_id)
+            .bind(ts);
         self.conn().map_optional(q, from_row).await
     }
 

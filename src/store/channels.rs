@@ -59,7 +59,9 @@ impl<T: InTransaction> ChannelsUnit for T {
             "INSERT INTO channels (channel_id, is_private, checked_at) VALUES ($1, $2, $3) \
              ON CONFLICT (channel_id) DO UPDATE SET is_private = excluded.is_private, checked_at = excluded.checked_at",
         );
-        self.conn().execute(q.bind(channel_id).bind(is_private).bind(now)).await?;
+        self.conn()
+            .execute(q.bind(channel_id).bind(is_private).bind(now))
+            .await?;
         Ok(())
     }
 
@@ -92,7 +94,11 @@ impl<T: InTransaction> ChannelsUnit for T {
 
     async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
         let q = query("SELECT 1 AS one FROM channel_members WHERE channel_id = $1 AND user_id = $2");
-        Ok(self.conn().fetch_optional(q.bind(channel_id).bind(user_id)).await?.is_some())
+        Ok(self
+            .conn()
+            .fetch_optional(q.bind(channel_id).bind(user_id))
+            .await?
+            .is_some())
     }
 
     async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()> {
@@ -100,7 +106,8 @@ impl<T: InTransaction> ChannelsUnit for T {
         conn.execute(query("DELETE FROM usergroup_members WHERE usergroup_id = $1").bind(usergroup_id))
             .await?;
         for member in members {
-            let q = query("INSERT INTO usergroup_members (usergroup_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+            let q =
+                query("INSERT INTO usergroup_members (usergroup_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING");
             conn.execute(q.bind(usergroup_id).bind(member)).await?;
         }
         Ok(())

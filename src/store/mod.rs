@@ -17,14 +17,15 @@ macro_rules! select_incidents {
     };
 }
 
+pub mod action_items;
+pub mod captures;
 pub mod channels;
 mod housekeeping;
+pub mod incidents;
 mod postgres;
 pub mod sql;
-pub mod captures;
-pub mod action_items;
-pub mod tickets;
 mod sqlite;
+pub mod tickets;
 
 pub use housekeeping::run_housekeeping;
 
@@ -39,11 +40,12 @@ use crate::domain::comms::CommsGap;
 use crate::domain::failure::TicketStatus;
 use crate::domain::recurrence::{self, Candidate};
 use crate::domain::timers::{TimerChange, TimerKind};
-use crate::domain::{Incident, IncidentDraft, IncidentId};
+use crate::domain::{Incident, IncidentId};
 
-pub use postgres::PostgresStore;
 pub use action_items::StoredActionItem;
 pub use captures::NewCapture;
+pub use incidents::TimelineEntry;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A storage failure. Callers retry or report it; they never see SQL.
@@ -115,17 +117,6 @@ pub struct InboxItem {
     /// When ingress stored it: relative times in the request (`due 3d`) count from here,
     /// so a retried or delayed item means what it meant when it was acknowledged.
     pub received_at: DateTime<Utc>,
-}
-
-/// One entry of an incident's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimelineEntry {
-    pub incident_id: IncidentId,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub kind: String,
-    pub body: String,
-    pub source: String,
 }
 
 /// What the outbox worker must do once a call succeeded, in the same
@@ -266,7 +257,15 @@ pub struct Depths {
 
 /// The database, whichever engine it is.
 #[async_trait]
-pub trait Store: action_items::ActionItemsReads + channels::ChannelsReads + tickets::TicketsReads + Send + Sync + 'static {
+pub trait Store:
+    incidents::IncidentsReads
+    + action_items::ActionItemsReads
+    + channels::ChannelsReads
+    + tickets::TicketsReads
+    + Send
+    + Sync
+    + 'static
+{
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
@@ -289,21 +288,11 @@ pub trait Store: action_items::ActionItemsReads + channels::ChannelsReads + tick
     /// When the next pending call becomes due, if any.
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
-    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>>;
-    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
-    async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
-    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
     async fn depths(&self) -> StoreResult<Depths>;
     /// When the next pending timer is due, if any.
     async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Creates the recurring job, or re-plans it when its schedule changed.
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Resolved incidents whose post-mortem is not done and was due before `due_before`.
-    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
-    /// The severities an incident had, oldest first, each with when it was set.
-    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>>;
-    /// Every measured gap between an incident's customer updates, oldest first.
-    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
     /// The histories (severities, resolutions, reopenings, update counts and
     /// gaps) of every incident declared at or after `since`, in three queries.
     async fn histories_since(
@@ -323,26 +312,17 @@ pub trait Store: action_items::ActionItemsReads + channels::ChannelsReads + tick
 
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
-pub trait UnitOfWork: captures::CapturesUnit + action_items::ActionItemsUnit + channels::ChannelsUnit + tickets::TicketsUnit + Send {
+pub trait UnitOfWork:
+    incidents::IncidentsUnit
+    + captures::CapturesUnit
+    + action_items::ActionItemsUnit
+    + channels::ChannelsUnit
+    + tickets::TicketsUnit
+    + Send
+{
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
-    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
-    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
-    /// The incident whose channel this is, locked until the transaction ends.
-    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>>;
-    /// Writes an incident's lifecycle fields (severity, status, lead, timestamps, summary).
-    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()>;
-    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
-    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
-    /// Records the severity an incident has from `at` on.
-    async fn record_severity(
-        &mut self,
-        id: IncidentId,
-        severity: crate::domain::Severity,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
     /// Creates, re-times or cancels an incident's timer.
     async fn apply_timer(
         &mut self,
@@ -360,12 +340,6 @@ pub trait UnitOfWork: captures::CapturesUnit + action_items::ActionItemsUnit + c
     ) -> StoreResult<bool>;
     /// Takes up to `limit` due timers, locked until this transaction ends.
     async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
-    async fn insert_comms_gap(
-        &mut self,
-        incident_id: IncidentId,
-        gap: &CommsGap,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
     /// Locks the job when it is due and returns when it was scheduled for.
     /// Also returns when it last fired.
     #[allow(clippy::type_complexity)]

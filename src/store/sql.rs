@@ -121,7 +121,13 @@ impl Conn<'_> {
 
     pub async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
         Ok(match self {
-            Conn::Sqlite(c) => query.for_sqlite().fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect(),
+            Conn::Sqlite(c) => query
+                .for_sqlite()
+                .fetch_all(&mut **c)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
             Conn::Postgres(c) => query
                 .for_postgres()
                 .fetch_all(&mut **c)

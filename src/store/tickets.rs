@@ -126,7 +126,9 @@ pub trait TicketsUnit: Send {
 
 async fn tickets_where(conn: &mut Conn<'_>, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
     let q = match filter {
-        TicketFilter::Open => query(select_tickets!("WHERE t.status <> 'closed' ORDER BY t.id DESC LIMIT 50")),
+        TicketFilter::Open => query(select_tickets!(
+            "WHERE t.status <> 'closed' ORDER BY t.id DESC LIMIT 50"
+        )),
         TicketFilter::OwnedBy(owner) => query(select_tickets!(
             "WHERE t.status <> 'closed' AND t.owner = $1 ORDER BY t.id DESC LIMIT 50"
         ))
@@ -161,7 +163,11 @@ impl<T: ReadPool> TicketsReads for T {
         let q = query(select_tickets!(
             "WHERE t.status = 'open' AND t.captured_at < $1 ORDER BY t.captured_at LIMIT 50"
         ));
-        self.read().await?.conn().map_all(q.bind(captured_before), ticket_from_row).await
+        self.read()
+            .await?
+            .conn()
+            .map_all(q.bind(captured_before), ticket_from_row)
+            .await
     }
 
     async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>> {

@@ -41,4 +41,3 @@ pub(super) fn timer_from_row(row: &PgRow) -> StoreResult<Timer> {
         fired: row.try_get("fired")?,
     })
 }
-

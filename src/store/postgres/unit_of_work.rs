@@ -6,12 +6,9 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
-use crate::domain::comms::CommsGap;
+use crate::domain::IncidentId;
 use crate::domain::timers::{TimerChange, TimerKind};
-use crate::domain::{Incident, IncidentDraft, IncidentId};
-use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork,
-};
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreResult, UnitOfWork};
 
 pub(super) struct PostgresUnitOfWork {
     pub(super) tx: Transaction<'static, Postgres>,
@@ -45,113 +42,6 @@ impl UnitOfWork for PostgresUnitOfWork {
                 })
             })
             .collect()
-    }
-
-    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
-             VALUES ($1, $2, 'investigating', $3, $4, $4, $5, $6) RETURNING id",
-        )
-        .bind(&draft.title)
-        .bind(draft.severity.map(|s| s.as_str()))
-        .bind(draft.private)
-        .bind(&draft.declared_by)
-        .bind(draft.declared_at)
-        .bind(draft.severity.map(|_| draft.declared_at))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        if let Some(severity) = draft.severity {
-            self.record_severity(id, severity, draft.declared_at).await?;
-        }
-        Ok(draft.clone().into_incident(id))
-    }
-
-    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE id = $1 FOR UPDATE"))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE channel_id = $1 FOR UPDATE"))
-            .bind(channel_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
-             resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10, \
-             cadence_anchor_at = $11 WHERE id = $12",
-        )
-        .bind(incident.severity.map(|s| s.as_str()))
-        .bind(incident.status.as_str())
-        .bind(&incident.lead)
-        .bind(incident.acknowledged_at)
-        .bind(incident.mitigated_at)
-        .bind(incident.resolved_at)
-        .bind(incident.reopened_at)
-        .bind(&incident.summary)
-        .bind(incident.postmortem_done_at)
-        .bind(&incident.postmortem_link)
-        .bind(incident.cadence_anchor_at)
-        .bind(incident.id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE id = $3")
-            .bind(channel_id)
-            .bind(channel_name)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE incidents SET card_ts = $1 WHERE id = $2")
-            .bind(ts)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(entry.incident_id)
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.kind)
-        .bind(&entry.body)
-        .bind(&entry.source)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn record_severity(
-        &mut self,
-        id: IncidentId,
-        severity: crate::domain::Severity,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO severity_changes (incident_id, severity, at) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(severity.as_str())
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
     }
 
     async fn apply_timer(
@@ -227,27 +117,6 @@ impl UnitOfWork for PostgresUnitOfWork {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(timer_from_row).collect()
-    }
-
-    async fn insert_comms_gap(
-        &mut self,
-        incident_id: IncidentId,
-        gap: &CommsGap,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO comms_gaps (incident_id, severity, promised_ms, actual_ms, breached, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(incident_id)
-        .bind(gap.severity.as_str())
-        .bind(gap.promised.as_millis() as i64)
-        .bind(gap.actual.as_millis() as i64)
-        .bind(gap.breached)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
     }
 
     async fn claim_due_job(

@@ -268,50 +268,6 @@ impl Store for SqliteStore {
         next.map(from_millis).transpose()
     }
 
-    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE channel_id = ?"))
-            .bind(channel_id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
-        let rows = sqlx::query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"))
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(incident_from_row).collect()
-    }
-
-    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
-        let rows = sqlx::query(
-            "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = ? ORDER BY at, id",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TimelineEntry {
-                    incident_id: row.try_get("incident_id")?,
-                    at: from_millis(row.try_get("at")?)?,
-                    actor: row.try_get("actor")?,
-                    kind: row.try_get("kind")?,
-                    body: row.try_get("body")?,
-                    source: row.try_get("source")?,
-                })
-            })
-            .collect()
-    }
-
     async fn depths(&self) -> StoreResult<Depths> {
         let (inbox_pending, outbox_pending, timers_pending): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL), \
@@ -347,50 +303,6 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
-    }
-
-    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
-        let rows = sqlx::query(select_incidents!(
-            "WHERE status = 'resolved' AND postmortem_done_at IS NULL AND resolved_at < ? ORDER BY resolved_at"
-        ))
-        .bind(millis(resolved_before))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(incident_from_row).collect()
-    }
-
-    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, crate::domain::Severity)>> {
-        let rows = sqlx::query("SELECT at, severity FROM severity_changes WHERE incident_id = ? ORDER BY at, id")
-            .bind(id)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    from_millis(row.try_get("at")?)?,
-                    required_severity(row.try_get("severity")?)?,
-                ))
-            })
-            .collect()
-    }
-
-    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>> {
-        let rows = sqlx::query(
-            "SELECT severity, promised_ms, actual_ms, breached FROM comms_gaps WHERE incident_id = ? ORDER BY at, id",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CommsGap {
-                    severity: required_severity(row.try_get("severity")?)?,
-                    promised: Duration::from_millis(row.try_get::<i64, _>("promised_ms")?.max(0) as u64),
-                    actual: Duration::from_millis(row.try_get::<i64, _>("actual_ms")?.max(0) as u64),
-                    breached: row.try_get("breached")?,
-                })
-            })
-            .collect()
     }
 
     async fn histories_since(

@@ -5,13 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::*;
-use crate::domain::comms::CommsGap;
+use crate::domain::IncidentId;
 use crate::domain::timers::{TimerChange, TimerKind};
-use crate::domain::{Incident, IncidentDraft, IncidentId};
-use crate::store::{
-    AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreError, StoreResult, TimelineEntry,
-    UnitOfWork,
-};
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreError, StoreResult, UnitOfWork};
 
 pub(super) struct SqliteUnitOfWork {
     pub(super) tx: Transaction<'static, Sqlite>,
@@ -45,112 +41,6 @@ impl UnitOfWork for SqliteUnitOfWork {
                 })
             })
             .collect()
-    }
-
-    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
-             VALUES (?, ?, 'investigating', ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&draft.title)
-        .bind(draft.severity.map(|s| s.as_str()))
-        .bind(draft.private)
-        .bind(&draft.declared_by)
-        .bind(&draft.declared_by)
-        .bind(millis(draft.declared_at))
-        .bind(draft.severity.map(|_| millis(draft.declared_at)))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        if let Some(severity) = draft.severity {
-            self.record_severity(id, severity, draft.declared_at).await?;
-        }
-        Ok(draft.clone().into_incident(id))
-    }
-
-    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
-        let row = sqlx::query(select_incidents!("WHERE channel_id = ?"))
-            .bind(channel_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(incident_from_row).transpose()
-    }
-
-    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE incidents SET severity = ?, status = ?, lead = ?, acknowledged_at = ?, mitigated_at = ?, \
-             resolved_at = ?, reopened_at = ?, summary = ?, postmortem_done_at = ?, postmortem_link = ?, \
-             cadence_anchor_at = ? WHERE id = ?",
-        )
-        .bind(incident.severity.map(|s| s.as_str()))
-        .bind(incident.status.as_str())
-        .bind(&incident.lead)
-        .bind(incident.acknowledged_at.map(millis))
-        .bind(incident.mitigated_at.map(millis))
-        .bind(incident.resolved_at.map(millis))
-        .bind(incident.reopened_at.map(millis))
-        .bind(&incident.summary)
-        .bind(incident.postmortem_done_at.map(millis))
-        .bind(&incident.postmortem_link)
-        .bind(incident.cadence_anchor_at.map(millis))
-        .bind(incident.id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE incidents SET channel_id = ?, channel_name = ? WHERE id = ?")
-            .bind(channel_id)
-            .bind(channel_name)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE incidents SET card_ts = ? WHERE id = ?")
-            .bind(ts)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
-        sqlx::query("INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(entry.incident_id)
-            .bind(millis(entry.at))
-            .bind(&entry.actor)
-            .bind(&entry.kind)
-            .bind(&entry.body)
-            .bind(&entry.source)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn record_severity(
-        &mut self,
-        id: IncidentId,
-        severity: crate::domain::Severity,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO severity_changes (incident_id, severity, at) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(severity.as_str())
-            .bind(millis(at))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
     }
 
     async fn apply_timer(
@@ -225,27 +115,6 @@ impl UnitOfWork for SqliteUnitOfWork {
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(timer_from_row).collect()
-    }
-
-    async fn insert_comms_gap(
-        &mut self,
-        incident_id: IncidentId,
-        gap: &CommsGap,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO comms_gaps (incident_id, severity, promised_ms, actual_ms, breached, at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(incident_id)
-        .bind(gap.severity.as_str())
-        .bind(gap.promised.as_millis() as i64)
-        .bind(gap.actual.as_millis() as i64)
-        .bind(gap.breached)
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
     }
 
     async fn claim_due_job(

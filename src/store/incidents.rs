@@ -1,0 +1,274 @@
+//! Incidents and their timeline: where an incident is declared, changed and
+//! linked to its channel, and where its history (timeline entries, severity
+//! changes, customer-update gaps) is written and read, for both engines.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::sql::{Engine, InTransaction, ReadPool, Row, query};
+use super::{StoreResult, parse_severity, parse_status, required_severity};
+use crate::domain::comms::CommsGap;
+use crate::domain::{Incident, IncidentDraft, IncidentId, Severity};
+
+/// One entry of an incident's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub incident_id: IncidentId,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub body: String,
+    pub source: String,
+}
+
+pub(super) fn incident_from_row(row: &Row) -> StoreResult<Incident> {
+    Ok(Incident {
+        id: row.int("id")?,
+        title: row.text("title")?,
+        severity: parse_severity(row.opt_text("severity")?)?,
+        status: parse_status(&row.text("status")?)?,
+        private: row.bool("private")?,
+        declared_by: row.text("declared_by")?,
+        lead: row.opt_text("lead")?,
+        declared_at: row.time("declared_at")?,
+        channel_id: row.opt_text("channel_id")?,
+        channel_name: row.opt_text("channel_name")?,
+        card_ts: row.opt_text("card_ts")?,
+        acknowledged_at: row.opt_time("acknowledged_at")?,
+        mitigated_at: row.opt_time("mitigated_at")?,
+        resolved_at: row.opt_time("resolved_at")?,
+        reopened_at: row.opt_time("reopened_at")?,
+        summary: row.opt_text("summary")?,
+        postmortem_done_at: row.opt_time("postmortem_done_at")?,
+        postmortem_link: row.opt_text("postmortem_link")?,
+        cadence_anchor_at: row.opt_time("cadence_anchor_at")?,
+    })
+}
+
+fn timeline_from_row(row: &Row) -> StoreResult<TimelineEntry> {
+    Ok(TimelineEntry {
+        incident_id: row.int("incident_id")?,
+        at: row.time("at")?,
+        actor: row.text("actor")?,
+        kind: row.text("kind")?,
+        body: row.text("body")?,
+        source: row.text("source")?,
+    })
+}
+
+fn gap_from_row(row: &Row) -> StoreResult<CommsGap> {
+    let millis = |column| Ok::<_, super::StoreError>(Duration::from_millis(row.int(column)?.max(0) as u64));
+    Ok(CommsGap {
+        severity: required_severity(row.text("severity")?)?,
+        promised: millis("promised_ms")?,
+        actual: millis("actual_ms")?,
+        breached: row.bool("breached")?,
+    })
+}
+
+/// Incidents and their history, read outside any transaction.
+#[async_trait]
+pub trait IncidentsReads: Send + Sync {
+    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>>;
+    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
+    /// Incidents not resolved, oldest first.
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
+    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
+    /// Resolved incidents without a finished post-mortem, resolved before `resolved_before`.
+    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
+    /// The severities an incident had, oldest first, each with when it was set.
+    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>>;
+    /// Gaps between an incident's customer updates, in order.
+    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
+}
+
+/// Incidents and their history inside a unit of work.
+#[async_trait]
+pub trait IncidentsUnit: Send {
+    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
+    /// An incident, locked until the transaction ends.
+    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
+    /// The incident whose channel this is, locked until the transaction ends.
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>>;
+    /// Writes everything a lifecycle change can change.
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()>;
+    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
+    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
+    /// Records the severity an incident has from `at` on.
+    async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_comms_gap(
+        &mut self,
+        incident_id: IncidentId,
+        gap: &CommsGap,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl<T: ReadPool> IncidentsReads for T {
+    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let q = query(select_incidents!("WHERE id = $1")).bind(id);
+        self.read().await?.conn().map_optional(q, incident_from_row).await
+    }
+
+    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let q = query(select_incidents!("WHERE channel_id = $1")).bind(channel_id);
+        self.read().await?.conn().map_optional(q, incident_from_row).await
+    }
+
+    async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
+        let q = query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"));
+        self.read().await?.conn().map_all(q, incident_from_row).await
+    }
+
+    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+        let q = query(
+            "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = $1 ORDER BY at, id",
+        );
+        self.read().await?.conn().map_all(q.bind(id), timeline_from_row).await
+    }
+
+    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+        let q = query(select_incidents!(
+            "WHERE status = 'resolved' AND postmortem_done_at IS NULL AND resolved_at < $1 ORDER BY resolved_at"
+        ));
+        self.read()
+            .await?
+            .conn()
+            .map_all(q.bind(resolved_before), incident_from_row)
+            .await
+    }
+
+    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>> {
+        let q = query("SELECT at, severity FROM severity_changes WHERE incident_id = $1 ORDER BY at, id");
+        let change = |r: &Row| Ok((r.time("at")?, required_severity(r.text("severity")?)?));
+        self.read().await?.conn().map_all(q.bind(id), change).await
+    }
+
+    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>> {
+        let q = query(
+            "SELECT severity, promised_ms, actual_ms, breached FROM comms_gaps WHERE incident_id = $1 ORDER BY at, id",
+        );
+        self.read().await?.conn().map_all(q.bind(id), gap_from_row).await
+    }
+}
+
+#[async_trait]
+impl<T: InTransaction> IncidentsUnit for T {
+    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
+        let q = query(
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
+             VALUES ($1, $2, 'investigating', $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(draft.title.as_str())
+        .bind(draft.severity.map(|s| s.as_str()))
+        .bind(draft.private)
+        .bind(draft.declared_by.as_str())
+        .bind(draft.declared_by.as_str())
+        .bind(draft.declared_at)
+        .bind(draft.severity.map(|_| draft.declared_at));
+        let id = self.conn().map_optional(q, |r| r.int("id")).await?;
+        let id = id.ok_or_else(|| super::StoreError::Corrupt("INSERT … RETURNING gave no id".into()))?;
+        if let Some(severity) = draft.severity {
+            self.record_severity(id, severity, draft.declared_at).await?;
+        }
+        Ok(draft.clone().into_incident(id))
+    }
+
+    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
+        let mut conn = self.conn();
+        // SQLite's single writer already serialises; Postgres locks the row.
+        let q = match conn.engine() {
+            Engine::Sqlite => query(select_incidents!("WHERE id = $1")),
+            Engine::Postgres => query(select_incidents!("WHERE id = $1 FOR UPDATE")),
+        };
+        conn.map_optional(q.bind(id), incident_from_row).await
+    }
+
+    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
+        let mut conn = self.conn();
+        let q = match conn.engine() {
+            Engine::Sqlite => query(select_incidents!("WHERE channel_id = $1")),
+            Engine::Postgres => query(select_incidents!("WHERE channel_id = $1 FOR UPDATE")),
+        };
+        conn.map_optional(q.bind(channel_id), incident_from_row).await
+    }
+
+    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+        let q = query(
+            "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
+             resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10, \
+             cadence_anchor_at = $11 WHERE id = $12",
+        )
+        .bind(incident.severity.map(|s| s.as_str()))
+        .bind(incident.status.as_str())
+        .bind(incident.lead.as_deref())
+        .bind(incident.acknowledged_at)
+        .bind(incident.mitigated_at)
+        .bind(incident.resolved_at)
+        .bind(incident.reopened_at)
+        .bind(incident.summary.as_deref())
+        .bind(incident.postmortem_done_at)
+        .bind(incident.postmortem_link.as_deref())
+        .bind(incident.cadence_anchor_at)
+        .bind(incident.id);
+        self.conn().execute(q).await?;
+        Ok(())
+    }
+
+    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
+        let q = query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE id = $3");
+        self.conn()
+            .execute(q.bind(channel_id).bind(channel_name).bind(id))
+            .await?;
+        Ok(())
+    }
+
+    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
+        let q = query("UPDATE incidents SET card_ts = $1 WHERE id = $2");
+        self.conn().execute(q.bind(ts).bind(id)).await?;
+        Ok(())
+    }
+
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
+        let q =
+            query("INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(entry.incident_id)
+                .bind(entry.at)
+                .bind(entry.actor.as_str())
+                .bind(entry.kind.as_str())
+                .bind(entry.body.as_str())
+                .bind(entry.source.as_str());
+        self.conn().execute(q).await?;
+        Ok(())
+    }
+
+    async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()> {
+        let q = query("INSERT INTO severity_changes (incident_id, severity, at) VALUES ($1, $2, $3)");
+        self.conn().execute(q.bind(id).bind(severity.as_str()).bind(at)).await?;
+        Ok(())
+    }
+
+    async fn insert_comms_gap(
+        &mut self,
+        incident_id: IncidentId,
+        gap: &CommsGap,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO comms_gaps (incident_id, severity, promised_ms, actual_ms, breached, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(incident_id)
+        .bind(gap.severity.as_str())
+        .bind(gap.promised.as_millis() as i64)
+        .bind(gap.actual.as_millis() as i64)
+        .bind(gap.breached)
+        .bind(now);
+        self.conn().execute(q).await?;
+        Ok(())
+    }
+}
