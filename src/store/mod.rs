@@ -26,6 +26,7 @@ mod postgres;
 pub mod sql;
 mod sqlite;
 pub mod tickets;
+pub mod timers;
 
 pub use housekeeping::run_housekeeping;
 
@@ -39,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::TicketStatus;
 use crate::domain::recurrence::{self, Candidate};
-use crate::domain::timers::{TimerChange, TimerKind};
+use crate::domain::timers::TimerKind;
 use crate::domain::{Incident, IncidentId};
 
 pub use action_items::StoredActionItem;
@@ -47,6 +48,7 @@ pub use captures::NewCapture;
 pub use incidents::TimelineEntry;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use timers::Timer;
 
 /// A storage failure. Callers retry or report it; they never see SQL.
 #[derive(Debug, thiserror::Error)]
@@ -233,20 +235,6 @@ pub struct CommsBreach {
     pub at: DateTime<Utc>,
 }
 
-/// A durable timer as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Timer {
-    pub id: i64,
-    pub kind: TimerKind,
-    pub incident_id: IncidentId,
-    /// What within the incident it is about (an action item id), or 0.
-    pub subject: i64,
-    pub due_at: DateTime<Utc>,
-    /// Recurring timers move to `now + every` when they fire.
-    pub every: Option<Duration>,
-    pub fired: i32,
-}
-
 /// Work waiting, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Depths {
@@ -259,6 +247,7 @@ pub struct Depths {
 #[async_trait]
 pub trait Store:
     incidents::IncidentsReads
+    + timers::TimersReads
     + action_items::ActionItemsReads
     + channels::ChannelsReads
     + tickets::TicketsReads
@@ -289,8 +278,6 @@ pub trait Store:
     async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
     async fn depths(&self) -> StoreResult<Depths>;
-    /// When the next pending timer is due, if any.
-    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Creates the recurring job, or re-plans it when its schedule changed.
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
     /// The histories (severities, resolutions, reopenings, update counts and
@@ -303,8 +290,6 @@ pub trait Store:
     async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
     /// Comms-SLO breaches recorded after `since`.
     async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
-    /// An incident's pending timers, soonest first.
-    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
 
     /// Starts a transaction.
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
@@ -314,6 +299,7 @@ pub trait Store:
 #[async_trait]
 pub trait UnitOfWork:
     incidents::IncidentsUnit
+    + timers::TimersUnit
     + captures::CapturesUnit
     + action_items::ActionItemsUnit
     + channels::ChannelsUnit
@@ -323,34 +309,6 @@ pub trait UnitOfWork:
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
-    /// Creates, re-times or cancels an incident's timer.
-    async fn apply_timer(
-        &mut self,
-        incident_id: IncidentId,
-        change: &TimerChange,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Moves a pending timer to `due_at` (snooze).
-    async fn retime_timer(
-        &mut self,
-        incident_id: IncidentId,
-        kind: TimerKind,
-        subject: i64,
-        due_at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Takes up to `limit` due timers, locked until this transaction ends.
-    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
-    /// Locks the job when it is due and returns when it was scheduled for.
-    /// Also returns when it last fired.
-    #[allow(clippy::type_complexity)]
-    async fn claim_due_job(
-        &mut self,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>>;
-    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Records a firing: recurring timers move to `next`, others are done.
-    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     /// Ends an item that can never be applied: it keeps `error` for

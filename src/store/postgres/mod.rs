@@ -191,13 +191,6 @@ impl Store for PostgresStore {
         })
     }
 
-    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let next: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(next)
-    }
-
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO recurring_jobs (name, fingerprint, next_fire_at) VALUES ($1, $2, $3) \
@@ -296,17 +289,6 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
-    }
-
-    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
-             WHERE incident_id = $1 AND state = 'pending' ORDER BY due_at",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(timer_from_row).collect()
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {

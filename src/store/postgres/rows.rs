@@ -29,15 +29,3 @@ pub(super) fn incident_from_row(row: &PgRow) -> StoreResult<Incident> {
         cadence_anchor_at: row.try_get("cadence_anchor_at")?,
     })
 }
-
-pub(super) fn timer_from_row(row: &PgRow) -> StoreResult<Timer> {
-    Ok(Timer {
-        id: row.try_get("id")?,
-        kind: parse_timer_kind(row.try_get("kind")?)?,
-        incident_id: row.try_get("incident_id")?,
-        subject: row.try_get("subject_id")?,
-        due_at: row.try_get("due_at")?,
-        every: every_from_millis(row.try_get("every_ms")?),
-        fired: row.try_get("fired")?,
-    })
-}

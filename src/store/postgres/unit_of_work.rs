@@ -6,8 +6,6 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
-use crate::domain::IncidentId;
-use crate::domain::timers::{TimerChange, TimerKind};
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreResult, UnitOfWork};
 
 pub(super) struct PostgresUnitOfWork {
@@ -42,119 +40,6 @@ impl UnitOfWork for PostgresUnitOfWork {
                 })
             })
             .collect()
-    }
-
-    async fn apply_timer(
-        &mut self,
-        incident_id: IncidentId,
-        change: &TimerChange,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        match change {
-            TimerChange::Schedule {
-                kind,
-                subject,
-                due_at,
-                every,
-            } => {
-                sqlx::query(
-                    "INSERT INTO timers (kind, incident_id, subject_id, due_at, every_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (kind, incident_id, subject_id) WHERE state = 'pending' \
-                     DO UPDATE SET due_at = excluded.due_at, every_ms = excluded.every_ms",
-                )
-                .bind(kind.as_str())
-                .bind(incident_id)
-                .bind(subject)
-                .bind(*due_at)
-                .bind(every.as_millis() as i64)
-                .bind(now)
-                .execute(&mut *self.tx)
-                .await?;
-            }
-            TimerChange::Cancel { kind, subject } => {
-                sqlx::query(
-                    "UPDATE timers SET state = 'cancelled' WHERE kind = $1 AND incident_id = $2 AND subject_id = $3 \
-                     AND state = 'pending'",
-                )
-                .bind(kind.as_str())
-                .bind(incident_id)
-                .bind(subject)
-                .execute(&mut *self.tx)
-                .await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn retime_timer(
-        &mut self,
-        incident_id: IncidentId,
-        kind: TimerKind,
-        subject: i64,
-        due_at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let changed =
-            sqlx::query(
-                "UPDATE timers SET due_at = $1 WHERE kind = $2 AND incident_id = $3 AND subject_id = $4 AND state = 'pending'",
-            )
-            .bind(due_at)
-            .bind(kind.as_str())
-            .bind(incident_id)
-            .bind(subject)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-        Ok(changed > 0)
-    }
-
-    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
-             WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(timer_from_row).collect()
-    }
-
-    async fn claim_due_job(
-        &mut self,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
-        let row = sqlx::query(
-            "SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(name)
-        .bind(now)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((row.try_get("next_fire_at")?, row.try_get("last_fired_at")?)))
-    }
-
-    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE recurring_jobs SET last_fired_at = $1, next_fire_at = $2 WHERE name = $3")
-            .bind(fired_at)
-            .bind(next_fire_at)
-            .bind(name)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE timers SET fired = fired + 1, due_at = COALESCE($1, due_at), \
-             state = CASE WHEN $1 IS NULL THEN 'done' ELSE state END WHERE id = $2",
-        )
-        .bind(next)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
     }
 
     async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {

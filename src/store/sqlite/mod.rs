@@ -283,13 +283,6 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")
-            .fetch_one(&self.reader)
-            .await?;
-        next.map(from_millis).transpose()
-    }
-
     async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
         self.gate.wait_for_inbox().await;
         sqlx::query(
@@ -390,17 +383,6 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
-    }
-
-    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, incident_id, subject_id, due_at, every_ms, fired FROM timers \
-             WHERE incident_id = ? AND state = 'pending' ORDER BY due_at",
-        )
-        .bind(id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(timer_from_row).collect()
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {

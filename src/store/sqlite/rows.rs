@@ -42,18 +42,6 @@ pub(super) fn incident_from_row(row: &SqliteRow) -> StoreResult<Incident> {
     })
 }
 
-pub(super) fn timer_from_row(row: &SqliteRow) -> StoreResult<Timer> {
-    Ok(Timer {
-        id: row.try_get("id")?,
-        kind: parse_timer_kind(row.try_get("kind")?)?,
-        incident_id: row.try_get("incident_id")?,
-        subject: row.try_get("subject_id")?,
-        due_at: from_millis(row.try_get("due_at")?)?,
-        every: every_from_millis(row.try_get("every_ms")?),
-        fired: row.try_get("fired")?,
-    })
-}
-
 pub(super) fn optional_millis(ms: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
     ms.map(from_millis).transpose()
 }
