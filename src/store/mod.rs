@@ -22,6 +22,7 @@ pub mod captures;
 pub mod channels;
 mod housekeeping;
 pub mod incidents;
+pub mod outbox;
 mod postgres;
 pub mod sql;
 mod sqlite;
@@ -46,6 +47,7 @@ use crate::domain::{Incident, IncidentId};
 pub use action_items::StoredActionItem;
 pub use captures::NewCapture;
 pub use incidents::TimelineEntry;
+pub use outbox::{AfterSend, NewOutboxCall, OutboxCall, RESPONSE_URL_METHOD};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timers::Timer;
@@ -121,89 +123,6 @@ pub struct InboxItem {
     pub received_at: DateTime<Utc>,
 }
 
-/// What the outbox worker must do once a call succeeded, in the same
-/// transaction that marks it sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "then", rename_all = "snake_case")]
-pub enum AfterSend {
-    Nothing,
-    /// `conversations.create` for an incident: link the channel, then invite,
-    /// post the card and announce.
-    IncidentChannelCreated {
-        incident_id: IncidentId,
-        attempt: u32,
-        response_url: Option<String>,
-    },
-    /// The incident card was posted: remember its `ts` to edit it in place.
-    IncidentCardPosted {
-        incident_id: IncidentId,
-    },
-    /// `conversations.replies` for a captured message: keep its text, then fetch its permalink.
-    CapturedText {
-        captured_id: i64,
-    },
-    /// `chat.getPermalink` for a captured message: keep it and add the timeline entry.
-    CapturedPermalink {
-        captured_id: i64,
-    },
-    /// `conversations.replies` for a failure ticket's message: keep text and thread, then fetch the permalink.
-    FailureText {
-        ticket_id: i64,
-        channel: String,
-        ts: String,
-    },
-    /// `chat.getPermalink` for a failure ticket: keep it and reply in the message's thread.
-    FailurePermalink {
-        ticket_id: i64,
-        channel: String,
-        thread_ts: String,
-    },
-    /// The ticket's message in the thread was posted: keep its `ts` to edit it later.
-    FailureReplyPosted {
-        ticket_id: i64,
-    },
-    /// `conversations.info`: keep whether the channel is private.
-    ChannelInfo {
-        channel: String,
-    },
-    /// `usergroups.users.list` for an admin user group: replace its members.
-    UsergroupMembers {
-        usergroup: String,
-    },
-    /// A page of `conversations.members` for a private channel.
-    ChannelMembers {
-        channel: String,
-        first_page: bool,
-    },
-}
-
-/// A Slack Web API call to record in the outbox.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewOutboxCall {
-    /// Calls with the same key are sent one at a time, in id order
-    /// (per-channel order).
-    pub ordering_key: String,
-    /// A Web API method such as `chat.postMessage`, or [`RESPONSE_URL_METHOD`].
-    pub method: String,
-    pub args: serde_json::Value,
-    pub after_send: AfterSend,
-}
-
-/// The pseudo-method for posting to a slash command's `response_url`.
-pub const RESPONSE_URL_METHOD: &str = "response_url";
-
-/// A recorded call claimed by an outbox worker.
-#[derive(Debug, Clone)]
-pub struct OutboxCall {
-    pub id: i64,
-    pub ordering_key: String,
-    pub method: String,
-    pub args: serde_json::Value,
-    pub after_send: AfterSend,
-    /// Attempts so far, including the current one.
-    pub attempts: i32,
-}
-
 /// A message flagged as a failure, to store.
 #[derive(Debug, Clone)]
 pub struct NewFailure<'a> {
@@ -246,7 +165,8 @@ pub struct Depths {
 /// The database, whichever engine it is.
 #[async_trait]
 pub trait Store:
-    incidents::IncidentsReads
+    outbox::OutboxReads
+    + incidents::IncidentsReads
     + timers::TimersReads
     + action_items::ActionItemsReads
     + channels::ChannelsReads
@@ -274,8 +194,6 @@ pub trait Store:
     /// Leases the next call of each ordering key that is due.
     /// Leases the next call of each ordering key that is due.
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
-    /// When the next pending call becomes due, if any.
-    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
     async fn depths(&self) -> StoreResult<Depths>;
     /// Creates the recurring job, or re-plans it when its schedule changed.
@@ -298,7 +216,8 @@ pub trait Store:
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
 pub trait UnitOfWork:
-    incidents::IncidentsUnit
+    outbox::OutboxUnit
+    + incidents::IncidentsUnit
     + timers::TimersUnit
     + captures::CapturesUnit
     + action_items::ActionItemsUnit
@@ -309,24 +228,10 @@ pub trait UnitOfWork:
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
-    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
     /// Ends an item that can never be applied: it keeps `error` for
     /// inspection, is not retried and is not pruned by retention.
     async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
-    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
-    async fn retry_outbox(
-        &mut self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()>;
-    /// Puts a claimed call back until `at` without counting an attempt (pacing).
-    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Gives up on a call so it no longer holds up its ordering key.
-    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
@@ -353,10 +258,6 @@ fn parse_timer_kind(text: &str) -> StoreResult<TimerKind> {
 
 fn every_from_millis(ms: Option<i64>) -> Option<Duration> {
     ms.map(|ms| Duration::from_millis(ms.max(0) as u64))
-}
-
-fn parse_after_send(text: &str) -> StoreResult<AfterSend> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("outbox after_send: {e}")))
 }
 
 fn parse_severity(text: Option<String>) -> StoreResult<Option<crate::domain::Severity>> {

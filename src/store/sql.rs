@@ -33,6 +33,8 @@ pub enum Arg {
     Text(Option<String>),
     Bool(bool),
     Time(Option<DateTime<Utc>>),
+    /// SQLite keeps JSON as text, Postgres as `jsonb`.
+    Json(Option<serde_json::Value>),
 }
 
 macro_rules! arg_from {
@@ -57,6 +59,9 @@ arg_from! {
     bool => Bool(|v| v),
     DateTime<Utc> => Time(Some),
     Option<DateTime<Utc>> => Time(|v| v),
+    serde_json::Value => Json(Some),
+    &serde_json::Value => Json(|v: &serde_json::Value| Some(v.clone())),
+    Option<&serde_json::Value> => Json(|v: Option<&serde_json::Value>| v.cloned()),
 }
 
 /// A query: its shared SQL text and its arguments, in placeholder order.
@@ -84,6 +89,7 @@ impl Query {
             Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Bool(v) => q.bind(*v),
             Arg::Time(v) => q.bind(v.map(|at| at.timestamp_millis())),
+            Arg::Json(v) => q.bind(v.as_ref().map(serde_json::Value::to_string)),
         })
     }
 
@@ -93,6 +99,7 @@ impl Query {
             Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Bool(v) => q.bind(*v),
             Arg::Time(v) => q.bind(*v),
+            Arg::Json(v) => q.bind(v.clone()),
         })
     }
 }
@@ -214,6 +221,19 @@ impl Row {
     pub fn opt_time(&self, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
         match self {
             Row::Sqlite(row) => row.try_get::<Option<i64>, _>(column)?.map(from_millis).transpose(),
+            Row::Postgres(row) => Ok(row.try_get(column)?),
+        }
+    }
+}
+
+impl Row {
+    /// A JSON column (text on SQLite, `jsonb` on Postgres).
+    pub fn json(&self, column: &str) -> StoreResult<serde_json::Value> {
+        match self {
+            Row::Sqlite(row) => {
+                let text: String = row.try_get(column)?;
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+            }
             Row::Postgres(row) => Ok(row.try_get(column)?),
         }
     }

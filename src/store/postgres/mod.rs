@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 
 use super::*;
@@ -138,7 +137,7 @@ impl Store for PostgresStore {
     }
 
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
-        let rows = sqlx::query(
+        let q = super::sql::query(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
                AND (o.claimed_until IS NULL OR o.claimed_until <= $2) \
@@ -147,33 +146,13 @@ impl Store for PostgresStore {
         )
         .bind(lease_until(now, lease))
         .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut calls = rows
-            .iter()
-            .map(|row| {
-                let Json(after_send): Json<AfterSend> = row.try_get("after_send")?;
-                Ok(OutboxCall {
-                    id: row.try_get("id")?,
-                    ordering_key: row.try_get("ordering_key")?,
-                    method: row.try_get("method")?,
-                    args: row.try_get("args")?,
-                    after_send,
-                    attempts: row.try_get("attempts")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        .bind(limit);
+        let mut connection = self.pool.acquire().await?;
+        let mut calls = super::sql::Conn::Postgres(&mut connection)
+            .map_all(q, super::outbox::call_from_row)
+            .await?;
         calls.sort_by_key(|call| call.id);
         Ok(calls)
-    }
-
-    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
     }
 
     async fn depths(&self) -> StoreResult<Depths> {

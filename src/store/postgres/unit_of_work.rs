@@ -2,11 +2,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::*;
-use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreResult, UnitOfWork};
+use crate::store::{InboxItem, InboxKind, StoreResult, UnitOfWork};
 
 pub(super) struct PostgresUnitOfWork {
     pub(super) tx: Transaction<'static, Postgres>,
@@ -42,22 +41,6 @@ impl UnitOfWork for PostgresUnitOfWork {
             .collect()
     }
 
-    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
-             VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = $1 \
-               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
-        )
-        .bind(&call.ordering_key)
-        .bind(&call.method)
-        .bind(&call.args)
-        .bind(Json(&call.after_send))
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         // A success clears the errors of earlier attempts: only items that
         // ended in an error keep one (and so escape retention).
@@ -79,77 +62,8 @@ impl UnitOfWork for PostgresUnitOfWork {
         Ok(())
     }
 
-    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_until = NULL, response = $2 WHERE id = $3",
-        )
-        .bind(now)
-        .bind(response)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        promote_next(&mut self.tx, id).await?;
-        Ok(())
-    }
-
-    async fn retry_outbox(
-        &mut self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2, \
-             args = COALESCE($3, args), after_send = COALESCE($4, after_send) WHERE id = $5",
-        )
-        .bind(at)
-        .bind(storable(error))
-        .bind(rewrite.map(|(args, _)| args))
-        .bind(rewrite.map(|(_, after_send)| Json(after_send)))
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2")
-            .bind(storable(error))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        promote_next(&mut self.tx, id).await?;
-        Ok(())
-    }
-
-    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2",
-        )
-        .bind(at)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
     }
-}
-
-/// Makes the next waiting call of the same ordering key claimable, once the
-/// call `settled_id` is sent or set aside.
-async fn promote_next(tx: &mut Transaction<'static, Postgres>, settled_id: i64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'pending' WHERE id = ( \
-           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
-           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = $1))",
-    )
-    .bind(settled_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

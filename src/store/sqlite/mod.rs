@@ -231,41 +231,22 @@ impl Store for SqliteStore {
 
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
         self.gate.wait_for_inbox().await;
-        let rows = sqlx::query(
-            "UPDATE outbox SET claimed_until = ?1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?2 \
-               AND (claimed_until IS NULL OR claimed_until <= ?2) \
-               ORDER BY id LIMIT ?3) \
+        let q = super::sql::query(
+            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+               AND (claimed_until IS NULL OR claimed_until <= $2) \
+               ORDER BY id LIMIT $3) \
              RETURNING id, ordering_key, method, args, after_send, attempts",
         )
-        .bind(millis(lease_until(now, lease)))
-        .bind(millis(now))
-        .bind(limit)
-        .fetch_all(&self.writer)
-        .await?;
-        let mut calls = rows
-            .iter()
-            .map(|row| {
-                let args: String = row.try_get("args")?;
-                Ok(OutboxCall {
-                    id: row.try_get("id")?,
-                    ordering_key: row.try_get("ordering_key")?,
-                    method: row.try_get("method")?,
-                    args: serde_json::from_str(&args).map_err(|e| StoreError::Corrupt(format!("outbox args: {e}")))?,
-                    after_send: parse_after_send(row.try_get("after_send")?)?,
-                    attempts: row.try_get("attempts")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        .bind(lease_until(now, lease))
+        .bind(now)
+        .bind(limit);
+        let mut writer = self.writer.acquire().await?;
+        let mut calls = super::sql::Conn::Sqlite(&mut writer)
+            .map_all(q, super::outbox::call_from_row)
+            .await?;
         calls.sort_by_key(|call| call.id);
         Ok(calls)
-    }
-
-    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
-            .fetch_one(&self.reader)
-            .await?;
-        next.map(from_millis).transpose()
     }
 
     async fn depths(&self) -> StoreResult<Depths> {

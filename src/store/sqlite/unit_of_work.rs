@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::*;
-use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, StoreError, StoreResult, UnitOfWork};
+use crate::store::{InboxItem, InboxKind, StoreResult, UnitOfWork};
 
 pub(super) struct SqliteUnitOfWork {
     pub(super) tx: Transaction<'static, Sqlite>,
@@ -41,23 +41,6 @@ impl UnitOfWork for SqliteUnitOfWork {
             .collect()
     }
 
-    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
-        let after_send = serde_json::to_string(&call.after_send).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = ?1 \
-               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
-        )
-        .bind(&call.ordering_key)
-        .bind(&call.method)
-        .bind(call.args.to_string())
-        .bind(after_send)
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
     async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         // A success clears the errors of earlier attempts: only items that
         // ended in an error keep one (and so escape retention).
@@ -79,79 +62,8 @@ impl UnitOfWork for SqliteUnitOfWork {
         Ok(())
     }
 
-    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL, response = ? WHERE id = ?")
-            .bind(millis(now))
-            .bind(response.to_string())
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        promote_next(&mut self.tx, id).await?;
-        Ok(())
-    }
-
-    async fn retry_outbox(
-        &mut self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()> {
-        let after_send = rewrite
-            .map(|(_, a)| serde_json::to_string(a))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, last_error = ?, \
-             args = COALESCE(?, args), after_send = COALESCE(?, after_send) WHERE id = ?",
-        )
-        .bind(millis(at))
-        .bind(storable(error))
-        .bind(rewrite.map(|(args, _)| args.to_string()))
-        .bind(after_send)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?")
-            .bind(storable(error))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        promote_next(&mut self.tx, id).await?;
-        Ok(())
-    }
-
-    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = ?, attempts = attempts - 1 WHERE id = ?",
-        )
-        .bind(millis(at))
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
     }
-}
-
-/// Makes the next waiting call of the same ordering key claimable, once the
-/// call `settled_id` is sent or set aside.
-async fn promote_next(tx: &mut Transaction<'static, Sqlite>, settled_id: i64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'pending' WHERE id = ( \
-           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
-           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = ?))",
-    )
-    .bind(settled_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

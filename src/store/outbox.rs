@@ -1,0 +1,228 @@
+//! The outbox: Slack calls recorded in the same transaction as the change
+//! that needs them, then sent one at a time per ordering key (channel) by the
+//! outbox worker. Where calls are recorded, settled and found due, for both
+//! engines; claiming stays with each engine (lock clause, single writer).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::sql::{Conn, InTransaction, ReadPool, Row, query};
+use super::{StoreError, StoreResult, storable};
+use crate::domain::IncidentId;
+
+/// What the outbox worker must do once a call succeeded, in the same
+/// transaction that marks it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "then", rename_all = "snake_case")]
+pub enum AfterSend {
+    Nothing,
+    /// `conversations.create` for an incident: link the channel, then invite,
+    /// post the card and announce.
+    IncidentChannelCreated {
+        incident_id: IncidentId,
+        attempt: u32,
+        response_url: Option<String>,
+    },
+    /// The incident card was posted: remember its `ts` to edit it in place.
+    IncidentCardPosted {
+        incident_id: IncidentId,
+    },
+    /// `conversations.replies` for a captured message: keep its text, then fetch its permalink.
+    CapturedText {
+        captured_id: i64,
+    },
+    /// `chat.getPermalink` for a captured message: keep it and add the timeline entry.
+    CapturedPermalink {
+        captured_id: i64,
+    },
+    /// `conversations.replies` for a failure ticket's message: keep text and thread, then fetch the permalink.
+    FailureText {
+        ticket_id: i64,
+        channel: String,
+        ts: String,
+    },
+    /// `chat.getPermalink` for a failure ticket: keep it and reply in the message's thread.
+    FailurePermalink {
+        ticket_id: i64,
+        channel: String,
+        thread_ts: String,
+    },
+    /// The ticket's message in the thread was posted: keep its `ts` to edit it later.
+    FailureReplyPosted {
+        ticket_id: i64,
+    },
+    /// `conversations.info`: keep whether the channel is private.
+    ChannelInfo {
+        channel: String,
+    },
+    /// `usergroups.users.list` for an admin user group: replace its members.
+    UsergroupMembers {
+        usergroup: String,
+    },
+    /// A page of `conversations.members` for a private channel.
+    ChannelMembers {
+        channel: String,
+        first_page: bool,
+    },
+}
+
+/// A Slack Web API call to record in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxCall {
+    /// Calls with the same key are sent one at a time, in id order
+    /// (per-channel order).
+    pub ordering_key: String,
+    /// A Web API method such as `chat.postMessage`, or [`RESPONSE_URL_METHOD`].
+    pub method: String,
+    pub args: serde_json::Value,
+    pub after_send: AfterSend,
+}
+
+/// The pseudo-method for posting to a slash command's `response_url`.
+pub const RESPONSE_URL_METHOD: &str = "response_url";
+
+/// A recorded call claimed by an outbox worker.
+#[derive(Debug, Clone)]
+pub struct OutboxCall {
+    pub id: i64,
+    pub ordering_key: String,
+    pub method: String,
+    pub args: serde_json::Value,
+    pub after_send: AfterSend,
+    /// Attempts so far, including the current one.
+    pub attempts: i32,
+}
+
+/// A claimed call from its row (`RETURNING id, ordering_key, method, args, after_send, attempts`).
+pub(super) fn call_from_row(row: &Row) -> StoreResult<OutboxCall> {
+    let after_send = serde_json::from_value(row.json("after_send")?)
+        .map_err(|e| StoreError::Corrupt(format!("outbox after_send: {e}")))?;
+    Ok(OutboxCall {
+        id: row.int("id")?,
+        ordering_key: row.text("ordering_key")?,
+        method: row.text("method")?,
+        args: row.json("args")?,
+        after_send,
+        attempts: i32::try_from(row.int("attempts")?).map_err(|e| StoreError::Corrupt(format!("attempts: {e}")))?,
+    })
+}
+
+/// The outbox read outside any transaction.
+#[async_trait]
+pub trait OutboxReads: Send + Sync {
+    /// When the next pending call may be sent, if any.
+    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+}
+
+/// The outbox inside a unit of work.
+#[async_trait]
+pub trait OutboxUnit: Send {
+    /// Records a call; it waits behind earlier calls with the same ordering key.
+    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
+    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()>;
+    /// Sets a call aside for good; the next call of its key goes on.
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()>;
+    /// Puts a claimed call back until `at` without counting an attempt (pacing).
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl<T: ReadPool> OutboxReads for T {
+    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let q = query("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'");
+        let next = self
+            .read()
+            .await?
+            .conn()
+            .map_optional(q, |r| r.opt_time("next"))
+            .await?;
+        Ok(next.flatten())
+    }
+}
+
+fn after_send_json(after_send: &AfterSend) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(after_send).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Makes the next waiting call of the same ordering key claimable, once the
+/// call `settled_id` is sent or set aside.
+async fn promote_next(conn: &mut Conn<'_>, settled_id: i64) -> StoreResult<()> {
+    let q = query(
+        "UPDATE outbox SET state = 'pending' WHERE id = ( \
+           SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+           AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = $1))",
+    );
+    conn.execute(q.bind(settled_id)).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl<T: InTransaction> OutboxUnit for T {
+    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = $1 \
+               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
+        )
+        .bind(call.ordering_key.as_str())
+        .bind(call.method.as_str())
+        .bind(&call.args)
+        .bind(after_send_json(&call.after_send)?)
+        .bind(now);
+        self.conn().execute(q).await?;
+        Ok(())
+    }
+
+    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let q =
+            query("UPDATE outbox SET state = 'sent', sent_at = $1, claimed_until = NULL, response = $2 WHERE id = $3");
+        conn.execute(q.bind(now).bind(response).bind(id)).await?;
+        promote_next(&mut conn, id).await
+    }
+
+    async fn retry_outbox(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        rewrite: Option<(&serde_json::Value, &AfterSend)>,
+    ) -> StoreResult<()> {
+        let after_send = rewrite.map(|(_, after_send)| after_send_json(after_send)).transpose()?;
+        let q = query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2, \
+             args = COALESCE($3, args), after_send = COALESCE($4, after_send) WHERE id = $5",
+        )
+        .bind(at)
+        .bind(storable(error).as_ref())
+        .bind(rewrite.map(|(args, _)| args))
+        .bind(after_send.as_ref())
+        .bind(id);
+        self.conn().execute(q).await?;
+        Ok(())
+    }
+
+    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let q = query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2");
+        conn.execute(q.bind(storable(error).as_ref()).bind(id)).await?;
+        promote_next(&mut conn, id).await
+    }
+
+    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        let q = query(
+            "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2",
+        );
+        self.conn().execute(q.bind(at).bind(id)).await?;
+        Ok(())
+    }
+}
