@@ -21,6 +21,7 @@ pub mod action_items;
 pub mod captures;
 pub mod channels;
 mod housekeeping;
+pub mod inbox;
 pub mod incidents;
 pub mod outbox;
 mod postgres;
@@ -36,7 +37,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::domain::comms::CommsGap;
 use crate::domain::failure::TicketStatus;
@@ -46,6 +46,7 @@ use crate::domain::{Incident, IncidentId};
 
 pub use action_items::StoredActionItem;
 pub use captures::NewCapture;
+pub use inbox::{InboxItem, InboxKind, InsertOutcome, NewInboxItem};
 pub use incidents::TimelineEntry;
 pub use outbox::{AfterSend, NewOutboxCall, OutboxCall, RESPONSE_URL_METHOD};
 pub use postgres::PostgresStore;
@@ -66,62 +67,6 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// What kind of Slack request an inbox item holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InboxKind {
-    Command,
-    Event,
-    Interaction,
-}
-
-impl InboxKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InboxKind::Command => "command",
-            InboxKind::Event => "event",
-            InboxKind::Interaction => "interaction",
-        }
-    }
-
-    fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "command" => Ok(InboxKind::Command),
-            "event" => Ok(InboxKind::Event),
-            "interaction" => Ok(InboxKind::Interaction),
-            other => Err(StoreError::Corrupt(format!("inbox kind {other:?}"))),
-        }
-    }
-}
-
-/// A Slack request to keep before acknowledging it.
-#[derive(Debug, Clone)]
-pub struct NewInboxItem {
-    pub kind: InboxKind,
-    /// `event_id` for events, `trigger_id` for commands and interactions.
-    pub dedupe_key: String,
-    /// The raw body as Slack sent it.
-    pub payload: String,
-}
-
-/// Whether an inbox write stored something new or recognised a repeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InsertOutcome {
-    Stored,
-    Duplicate,
-}
-
-/// A stored Slack request waiting to be processed.
-#[derive(Debug, Clone)]
-pub struct InboxItem {
-    pub id: i64,
-    pub kind: InboxKind,
-    pub payload: String,
-    pub attempts: i32,
-    /// When ingress stored it: relative times in the request (`due 3d`) count from here,
-    /// so a retried or delayed item means what it meant when it was acknowledged.
-    pub received_at: DateTime<Utc>,
-}
 
 /// A message flagged as a failure, to store.
 #[derive(Debug, Clone)]
@@ -165,7 +110,8 @@ pub struct Depths {
 /// The database, whichever engine it is.
 #[async_trait]
 pub trait Store:
-    outbox::OutboxReads
+    inbox::InboxWrites
+    + outbox::OutboxReads
     + incidents::IncidentsReads
     + timers::TimersReads
     + action_items::ActionItemsReads
@@ -188,8 +134,6 @@ pub trait Store:
 
     /// Stores a batch of inbox items in one transaction (one fsync): a group commit.
     async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>>;
-    /// Counts a failed attempt and makes the item available again at `retry_at`.
-    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Leases the next call of each ordering key that is due.
     /// Leases the next call of each ordering key that is due.
@@ -216,7 +160,8 @@ pub trait Store:
 /// One transaction: everything in it commits together or not at all.
 #[async_trait]
 pub trait UnitOfWork:
-    outbox::OutboxUnit
+    inbox::InboxUnit
+    + outbox::OutboxUnit
     + incidents::IncidentsUnit
     + timers::TimersUnit
     + captures::CapturesUnit
@@ -225,13 +170,6 @@ pub trait UnitOfWork:
     + tickets::TicketsUnit
     + Send
 {
-    /// Takes up to `limit` unprocessed items, locked until this transaction
-    /// ends (other replicas skip them).
-    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
-    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Ends an item that can never be applied: it keeps `error` for
-    /// inspection, is not retried and is not pruned by retention.
-    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

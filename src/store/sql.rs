@@ -273,3 +273,11 @@ impl Pooled {
         }
     }
 }
+
+/// A store of either engine: lends a connection for a background write
+/// outside any transaction (on SQLite the single writer, once pending inbox
+/// writes have gone first).
+#[async_trait::async_trait]
+pub trait WritePool: Send + Sync {
+    async fn write(&self) -> StoreResult<Pooled>;
+}

@@ -48,6 +48,13 @@ impl super::sql::ReadPool for PostgresStore {
 }
 
 #[async_trait]
+impl super::sql::WritePool for PostgresStore {
+    async fn write(&self) -> StoreResult<super::sql::Pooled> {
+        Ok(super::sql::Pooled::Postgres(self.pool.acquire().await?))
+    }
+}
+
+#[async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.pool).await?;
@@ -103,37 +110,9 @@ impl Store for PostgresStore {
 
     async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
         let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            let inserted = sqlx::query(
-                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES ($1, $2, $3, $4, $4) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(item.kind.as_str())
-            .bind(storable(&item.dedupe_key))
-            .bind(storable(&item.payload))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            outcomes.push(if inserted == 1 {
-                InsertOutcome::Stored
-            } else {
-                InsertOutcome::Duplicate
-            });
-        }
+        let outcomes = super::inbox::insert_items(&mut super::sql::Conn::Postgres(&mut tx), items, now).await?;
         tx.commit().await?;
         Ok(outcomes)
-    }
-
-    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
-            .bind(retry_at)
-            .bind(storable(error))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {

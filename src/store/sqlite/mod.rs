@@ -131,26 +131,7 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<InsertOutcome>> {
         let mut tx = sqlx::Connection::begin(connection).await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            let inserted = sqlx::query(
-                "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(item.kind.as_str())
-            .bind(storable(&item.dedupe_key))
-            .bind(storable(&item.payload))
-            .bind(millis(now))
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            outcomes.push(if inserted == 1 {
-                InsertOutcome::Stored
-            } else {
-                InsertOutcome::Duplicate
-            });
-        }
+        let outcomes = super::inbox::insert_items(&mut super::sql::Conn::Sqlite(&mut tx), items, now).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -160,6 +141,14 @@ impl SqliteStore {
 impl super::sql::ReadPool for SqliteStore {
     async fn read(&self) -> StoreResult<super::sql::Pooled> {
         Ok(super::sql::Pooled::Sqlite(self.reader.acquire().await?))
+    }
+}
+
+#[async_trait]
+impl super::sql::WritePool for SqliteStore {
+    async fn write(&self) -> StoreResult<super::sql::Pooled> {
+        self.gate.wait_for_inbox().await;
+        Ok(super::sql::Pooled::Sqlite(self.writer.acquire().await?))
     }
 }
 
@@ -216,17 +205,6 @@ impl Store for SqliteStore {
         let result = self.insert_inbox_now(items, now).await;
         self.gate.inbox_finished();
         result
-    }
-
-    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
-        self.gate.wait_for_inbox().await;
-        sqlx::query("UPDATE inbox SET available_at = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?")
-            .bind(millis(retry_at))
-            .bind(storable(error))
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
     }
 
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {

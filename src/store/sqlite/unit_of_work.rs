@@ -1,11 +1,9 @@
 //! The Sqlite [`UnitOfWork`]: everything one command changes, in one transaction.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
-use super::*;
-use crate::store::{InboxItem, InboxKind, StoreResult, UnitOfWork};
+use crate::store::{StoreResult, UnitOfWork};
 
 pub(super) struct SqliteUnitOfWork {
     pub(super) tx: Transaction<'static, Sqlite>,
@@ -19,49 +17,6 @@ impl super::super::sql::InTransaction for SqliteUnitOfWork {
 
 #[async_trait]
 impl UnitOfWork for SqliteUnitOfWork {
-    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, payload, attempts, received_at FROM inbox WHERE processed_at IS NULL AND available_at <= ? \
-             ORDER BY id LIMIT ?",
-        )
-        .bind(millis(now))
-        .bind(limit)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(InboxItem {
-                    id: row.try_get("id")?,
-                    kind: InboxKind::parse(row.try_get("kind")?)?,
-                    payload: row.try_get("payload")?,
-                    attempts: row.try_get("attempts")?,
-                    received_at: from_millis(row.try_get("received_at")?)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        // A success clears the errors of earlier attempts: only items that
-        // ended in an error keep one (and so escape retention).
-        sqlx::query("UPDATE inbox SET processed_at = ?, last_error = NULL WHERE id = ?")
-            .bind(millis(now))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE inbox SET processed_at = ?, last_error = ? WHERE id = ?")
-            .bind(millis(now))
-            .bind(storable(error))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())

@@ -1,0 +1,166 @@
+//! The inbox: every Slack request Rebound acknowledged, stored before the
+//! acknowledgement and applied by the dispatcher afterwards. Where items are
+//! stored, claimed, finished, set aside and retried, for both engines.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::sql::{Conn, Engine, InTransaction, Row, WritePool, query};
+use super::{StoreError, StoreResult, storable};
+
+/// What kind of Slack request an inbox item holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboxKind {
+    Command,
+    Event,
+    Interaction,
+}
+
+impl InboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxKind::Command => "command",
+            InboxKind::Event => "event",
+            InboxKind::Interaction => "interaction",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> StoreResult<Self> {
+        match text {
+            "command" => Ok(InboxKind::Command),
+            "event" => Ok(InboxKind::Event),
+            "interaction" => Ok(InboxKind::Interaction),
+            other => Err(StoreError::Corrupt(format!("inbox kind {other:?}"))),
+        }
+    }
+}
+
+/// A Slack request to keep before acknowledging it.
+#[derive(Debug, Clone)]
+pub struct NewInboxItem {
+    pub kind: InboxKind,
+    /// `event_id` for events, `trigger_id` for commands and interactions.
+    pub dedupe_key: String,
+    /// The raw body as Slack sent it.
+    pub payload: String,
+}
+
+/// Whether an inbox write stored something new or recognised a repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Stored,
+    Duplicate,
+}
+
+/// A stored Slack request waiting to be processed.
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub id: i64,
+    pub kind: InboxKind,
+    pub payload: String,
+    pub attempts: i32,
+    /// When ingress stored it: relative times in the request (`due 3d`) count from here,
+    /// so a retried or delayed item means what it meant when it was acknowledged.
+    pub received_at: DateTime<Utc>,
+}
+
+fn item_from_row(row: &Row) -> StoreResult<InboxItem> {
+    Ok(InboxItem {
+        id: row.int("id")?,
+        kind: InboxKind::parse(&row.text("kind")?)?,
+        payload: row.text("payload")?,
+        attempts: i32::try_from(row.int("attempts")?).map_err(|e| StoreError::Corrupt(format!("attempts: {e}")))?,
+        received_at: row.time("received_at")?,
+    })
+}
+
+/// Stores a batch in the caller's transaction (one fsync acknowledges it
+/// all); a repeated delivery is recognised by its dedupe key.
+pub(super) async fn insert_items(
+    conn: &mut Conn<'_>,
+    items: &[NewInboxItem],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<InsertOutcome>> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for item in items {
+        let q = query(
+            "INSERT INTO inbox (kind, dedupe_key, payload, received_at, available_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(item.kind.as_str())
+        .bind(storable(&item.dedupe_key).as_ref())
+        .bind(storable(&item.payload).as_ref())
+        .bind(now);
+        outcomes.push(match conn.execute(q).await? {
+            1 => InsertOutcome::Stored,
+            _ => InsertOutcome::Duplicate,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Inbox writes outside any transaction.
+#[async_trait]
+pub trait InboxWrites: Send + Sync {
+    /// Puts an item back for another attempt at `retry_at`, keeping the error.
+    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// The inbox inside a unit of work.
+#[async_trait]
+pub trait InboxUnit: Send {
+    /// Takes up to `limit` unprocessed items, locked until this transaction
+    /// ends (other replicas skip them).
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
+    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends an item that can never be applied: it keeps `error` for
+    /// inspection, is not retried and is not pruned by retention.
+    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl<T: WritePool> InboxWrites for T {
+    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+        let q = query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
+            .bind(retry_at)
+            .bind(storable(error).as_ref())
+            .bind(id);
+        self.write().await?.conn().execute(q).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<T: InTransaction> InboxUnit for T {
+    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
+        let mut conn = self.conn();
+        let q = match conn.engine() {
+            Engine::Sqlite => query(
+                "SELECT id, kind, payload, attempts, received_at FROM inbox \
+                 WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2",
+            ),
+            Engine::Postgres => query(
+                "SELECT id, kind, payload, attempts, received_at FROM inbox \
+                 WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+            ),
+        };
+        conn.map_all(q.bind(now).bind(limit), item_from_row).await
+    }
+
+    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        // A success clears the errors of earlier attempts: only items that
+        // ended in an error keep one (and so escape retention).
+        let q = query("UPDATE inbox SET processed_at = $1, last_error = NULL WHERE id = $2");
+        self.conn().execute(q.bind(now).bind(id)).await?;
+        Ok(())
+    }
+
+    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let q = query("UPDATE inbox SET processed_at = $1, last_error = $2 WHERE id = $3");
+        self.conn()
+            .execute(q.bind(now).bind(storable(error).as_ref()).bind(id))
+            .await?;
+        Ok(())
+    }
+}
