@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-use super::Store;
+use super::sql::{WritePool, query};
+use super::{Store, StoreResult};
 
 /// How many rows one prune statement deletes at most, so a large backlog
 /// never holds SQLite's writer for long.
@@ -56,5 +58,42 @@ async fn prune(store: &dyn Store, keep_delivered: Duration) {
     }
     if total > 0 {
         tracing::info!(rows = total, "pruned delivered inbox items and Slack calls");
+    }
+}
+
+/// Deleting what is delivered and old.
+#[async_trait]
+pub trait Retention: Send + Sync {
+    /// Deletes up to `limit` processed inbox items and sent Slack calls
+    /// finished before `done_before`; returns how many rows went. Items and
+    /// calls that ended in an error are kept for inspection.
+    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
+}
+
+#[async_trait]
+impl<T: WritePool> Retention for T {
+    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+        // One connection per statement: on SQLite each waits for pending
+        // inbox writes, so a large prune never delays an acknowledgement.
+        let inbox = query(
+            "DELETE FROM inbox WHERE id IN \
+             (SELECT id FROM inbox WHERE processed_at < $1 AND last_error IS NULL LIMIT $2)",
+        );
+        let inbox = self
+            .write()
+            .await?
+            .conn()
+            .execute(inbox.bind(done_before).bind(limit))
+            .await?;
+        let outbox = query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' AND sent_at < $1 LIMIT $2)",
+        );
+        let outbox = self
+            .write()
+            .await?
+            .conn()
+            .execute(outbox.bind(done_before).bind(limit))
+            .await?;
+        Ok(inbox.max(outbox))
     }
 }

@@ -25,6 +25,7 @@ pub mod inbox;
 pub mod incidents;
 pub mod outbox;
 mod postgres;
+pub mod reports;
 pub mod sql;
 mod sqlite;
 pub mod tickets;
@@ -38,11 +39,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::comms::CommsGap;
+use crate::domain::IncidentId;
 use crate::domain::failure::TicketStatus;
 use crate::domain::recurrence::{self, Candidate};
 use crate::domain::timers::TimerKind;
-use crate::domain::{Incident, IncidentId};
 
 pub use action_items::StoredActionItem;
 pub use captures::NewCapture;
@@ -50,6 +50,7 @@ pub use inbox::{InboxItem, InboxKind, InsertOutcome, NewInboxItem};
 pub use incidents::TimelineEntry;
 pub use outbox::{AfterSend, NewOutboxCall, OutboxCall, RESPONSE_URL_METHOD};
 pub use postgres::PostgresStore;
+pub use reports::{CommsBreach, Depths};
 pub use sqlite::SqliteStore;
 pub use timers::Timer;
 
@@ -89,28 +90,13 @@ pub enum TicketFilter {
     Tagged(String),
 }
 
-/// A customer-update gap longer than the severity promised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommsBreach {
-    pub incident_id: IncidentId,
-    pub severity: crate::domain::Severity,
-    pub promised: Duration,
-    pub actual: Duration,
-    pub at: DateTime<Utc>,
-}
-
-/// Work waiting, for `/metrics`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Depths {
-    pub inbox_pending: i64,
-    pub outbox_pending: i64,
-    pub timers_pending: i64,
-}
-
 /// The database, whichever engine it is.
 #[async_trait]
 pub trait Store:
-    inbox::InboxWrites
+    housekeeping::Retention
+    + timers::TimersWrites
+    + reports::ReportsReads
+    + inbox::InboxWrites
     + outbox::OutboxReads
     + incidents::IncidentsReads
     + timers::TimersReads
@@ -125,10 +111,6 @@ pub trait Store:
     async fn migrate(&self) -> StoreResult<()>;
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
     async fn housekeeping(&self) -> StoreResult<()>;
-    /// Deletes up to `limit` processed inbox items and sent outbox calls that
-    /// finished before `done_before`; returns how many rows went. Items and
-    /// calls that ended in an error are kept for inspection.
-    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
     /// Ok when the database answers and every migration is applied.
     async fn check_ready(&self) -> StoreResult<bool>;
 
@@ -138,20 +120,6 @@ pub trait Store:
     /// Leases the next call of each ordering key that is due.
     /// Leases the next call of each ordering key that is due.
     async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
-
-    async fn depths(&self) -> StoreResult<Depths>;
-    /// Creates the recurring job, or re-plans it when its schedule changed.
-    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
-    /// The histories (severities, resolutions, reopenings, update counts and
-    /// gaps) of every incident declared at or after `since`, in three queries.
-    async fn histories_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> StoreResult<std::collections::BTreeMap<IncidentId, crate::domain::incident_metrics::History>>;
-    /// Incidents declared at or after `since`, oldest first.
-    async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
-    /// Comms-SLO breaches recorded after `since`.
-    async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
 
     /// Starts a transaction.
     async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;

@@ -152,6 +152,27 @@ impl Conn<'_> {
         })
     }
 
+    /// Hands each row to `each` as it arrives, without holding them all:
+    /// for reports over many rows.
+    pub async fn for_each(&mut self, query: Query, mut each: impl FnMut(Row) -> StoreResult<()>) -> StoreResult<()> {
+        use futures_util::TryStreamExt;
+        match self {
+            Conn::Sqlite(c) => {
+                let mut rows = query.for_sqlite().fetch(&mut **c);
+                while let Some(row) = rows.try_next().await? {
+                    each(Row::Sqlite(row))?;
+                }
+            }
+            Conn::Postgres(c) => {
+                let mut rows = query.for_postgres().fetch(&mut **c);
+                while let Some(row) = rows.try_next().await? {
+                    each(Row::Postgres(row))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Rows mapped by `map`, in order.
     pub async fn map_all<T>(&mut self, query: Query, map: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         self.fetch_all(query).await?.iter().map(map).collect()

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{Engine, InTransaction, ReadPool, Row, query};
+use super::sql::{Engine, InTransaction, ReadPool, Row, WritePool, query};
 use super::{StoreError, StoreResult, every_from_millis, parse_timer_kind};
 use crate::domain::IncidentId;
 use crate::domain::timers::{TimerChange, TimerKind};
@@ -56,6 +56,30 @@ pub trait TimersReads: Send + Sync {
     async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// An incident's pending timers, soonest first.
     async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
+}
+
+/// Recurring jobs written outside any transaction.
+#[async_trait]
+pub trait TimersWrites: Send + Sync {
+    /// Creates the recurring job, or re-plans it when its schedule changed.
+    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl<T: WritePool> TimersWrites for T {
+    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+        let q = query(
+            "INSERT INTO recurring_jobs (name, fingerprint, next_fire_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, next_fire_at = excluded.next_fire_at \
+             WHERE recurring_jobs.fingerprint <> excluded.fingerprint",
+        );
+        self.write()
+            .await?
+            .conn()
+            .execute(q.bind(name).bind(fingerprint).bind(next_fire_at))
+            .await?;
+        Ok(())
+    }
 }
 
 /// Timers and recurring jobs inside a unit of work.
