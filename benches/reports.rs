@@ -106,7 +106,7 @@ where
     times[times.len() / 2]
 }
 
-async fn fresh_store(backend: &str, dir: &tempfile::TempDir, size: usize) -> std::sync::Arc<dyn Store> {
+async fn fresh_store(backend: &str, dir: &tempfile::TempDir, size: usize) -> std::sync::Arc<Store> {
     let url = if backend == "postgres" {
         let name = database_name(size);
         drop_database(&name).await;
@@ -127,7 +127,7 @@ async fn fresh_store(backend: &str, dir: &tempfile::TempDir, size: usize) -> std
 }
 
 /// N resolved incidents spread over the last 8 weeks, each with a typical record.
-async fn seed(store: &dyn Store, size: usize) {
+async fn seed(store: &Store, size: usize) {
     let now = Utc::now();
     let span = chrono::Duration::weeks(8).num_seconds() / size as i64;
     let mut uow = store.begin().await.unwrap();

@@ -111,7 +111,7 @@ async fn run(pending: usize, due: usize) -> (f64, f64, f64, f64) {
     (due as f64 / elapsed, elapsed * 1e6 / due as f64, elapsed, p99)
 }
 
-async fn all_fired(store: &dyn Store, due: usize) -> bool {
+async fn all_fired(store: &Store, due: usize) -> bool {
     // Fired prompts move an hour ahead; none is due any more.
     matches!(store.next_timer_due().await, Ok(Some(next)) if next > Utc::now() + chrono::Duration::minutes(30))
         || due == 0

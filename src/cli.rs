@@ -172,7 +172,7 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
 }
 
 /// Settings and a store for the read-only commands; refuses an unmigrated database.
-async fn open_for_reading() -> anyhow::Result<(Settings, std::sync::Arc<dyn store::Store>)> {
+async fn open_for_reading() -> anyhow::Result<(Settings, std::sync::Arc<store::Store>)> {
     let settings = Settings::load(&ProcessEnv)?;
     let store = store::connect(settings.database_url.expose_secret()).await?;
     if !store.check_ready().await? {

@@ -39,7 +39,7 @@ pub struct InboxWriter {
 impl InboxWriter {
     /// Starts the writer task. `stored` is notified after each commit so the
     /// dispatcher wakes without polling.
-    pub fn start(store: Arc<dyn Store>, stored: Arc<Notify>) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(store: Arc<Store>, stored: Arc<Notify>) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
         let task = tokio::spawn(write_batches(store, receiver, stored));
         (Self { queue }, task)
@@ -56,7 +56,7 @@ impl InboxWriter {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>, stored: Arc<Notify>) {
+async fn write_batches(store: Arc<Store>, mut receiver: mpsc::Receiver<Pending>, stored: Arc<Notify>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Ends when every InboxWriter handle is dropped, after the last batch.
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {

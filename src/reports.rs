@@ -14,7 +14,7 @@ use crate::store::{Store, StoreResult};
 use crate::views::postmortem::{self, PostmortemSource};
 
 /// An incident's history, in the shape the metrics need.
-async fn history(store: &dyn Store, incident: &Incident, cutoff: DateTime<Utc>) -> StoreResult<History> {
+async fn history(store: &Store, incident: &Incident, cutoff: DateTime<Utc>) -> StoreResult<History> {
     let timeline = store.timeline(incident.id).await?;
     let at = |kind: &str| -> Vec<DateTime<Utc>> {
         timeline
@@ -36,7 +36,7 @@ async fn history(store: &dyn Store, incident: &Incident, cutoff: DateTime<Utc>) 
 /// Every incident declared since `since`, measured as of `now`, oldest first.
 /// Four queries whatever the number of incidents.
 pub async fn measured_since(
-    store: &dyn Store,
+    store: &Store,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<(Incident, IncidentMetrics)>> {
@@ -55,7 +55,7 @@ pub async fn measured_since(
 /// What a post-mortem is written from. Once the post-mortem is marked done,
 /// only what was recorded until then counts, so the document stops changing.
 pub async fn postmortem_source(
-    store: &dyn Store,
+    store: &Store,
     settings: &FileSettings,
     id: IncidentId,
     now: DateTime<Utc>,
@@ -86,7 +86,7 @@ pub async fn postmortem_source(
 
 /// The post-mortem draft of incident `id` in Markdown, or `None` when there is no such incident.
 pub async fn postmortem_markdown(
-    store: &dyn Store,
+    store: &Store,
     settings: &FileSettings,
     id: IncidentId,
     now: DateTime<Utc>,
@@ -169,7 +169,7 @@ pub fn team_zone(settings: &FileSettings) -> Tz {
 
 /// The `/incident stats` figures over the last `window`.
 pub async fn stats(
-    store: &dyn Store,
+    store: &Store,
     settings: &FileSettings,
     window: std::time::Duration,
     now: DateTime<Utc>,
@@ -191,7 +191,7 @@ pub async fn stats(
 
 /// The incident aggregates `/metrics` exports: 30 days by severity, 8 weeks by week.
 pub async fn metric_figures(
-    store: &dyn Store,
+    store: &Store,
     settings: &FileSettings,
     now: DateTime<Utc>,
 ) -> StoreResult<crate::metrics::IncidentFigures> {

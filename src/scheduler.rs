@@ -37,7 +37,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// Fires due timers.
 pub struct Scheduler {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub settings: Arc<Settings>,
     /// The manager digest's schedule.
     pub digest: DigestSchedule,
@@ -192,7 +192,7 @@ impl Scheduler {
 }
 
 /// Records one firing: its messages, and when (if ever) it fires next.
-async fn fire(uow: &mut dyn UnitOfWork, settings: &Settings, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
+async fn fire(uow: &mut UnitOfWork, settings: &Settings, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
     let incident = uow.incident(timer.incident_id).await?;
     let item = match timer.kind {
         TimerKind::ActionReminder => uow.action_item(timer.subject).await?,

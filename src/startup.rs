@@ -33,10 +33,10 @@ use crate::{ingress, web};
 /// What every HTTP handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     /// The web routes' own connections (`/metrics`, post-mortem pages), so a
     /// burst of page loads or scrapes never waits in line with inbox writes.
-    pub web_store: Arc<dyn Store>,
+    pub web_store: Arc<Store>,
     pub settings: Arc<Settings>,
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
@@ -97,7 +97,7 @@ impl Application {
 
     fn start_on(
         settings: Settings,
-        [store, web_store]: [Arc<dyn Store>; 2],
+        [store, web_store]: [Arc<Store>; 2],
         listener: TcpListener,
         internal: Option<TcpListener>,
         workers: Workers,

@@ -24,7 +24,7 @@ pub struct Request<'a> {
 
 /// Decides and records one change.
 pub async fn apply(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     settings: &Settings,
     request: Request<'_>,
     now: DateTime<Utc>,
@@ -58,7 +58,7 @@ pub async fn apply(
 }
 
 async fn record(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     settings: &Settings,
     request: &Request<'_>,
     incident: &Incident,
@@ -166,7 +166,7 @@ fn announcement(incident: &Incident, channel_id: &str, happened: &Happened) -> S
     }
 }
 
-async fn reply(uow: &mut dyn UnitOfWork, request: &Request<'_>, text: &str, now: DateTime<Utc>) -> StoreResult<()> {
+async fn reply(uow: &mut UnitOfWork, request: &Request<'_>, text: &str, now: DateTime<Utc>) -> StoreResult<()> {
     let Some(url) = request.response_url else {
         tracing::info!(actor = request.actor, text, "refused change with nowhere to reply");
         return Ok(());

@@ -16,7 +16,7 @@ use crate::views::replies;
 
 /// Handles one inner event.
 pub async fn handle(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     settings: &Settings,
     event: &Value,
     now: DateTime<Utc>,
@@ -47,7 +47,7 @@ fn text<'a>(value: &'a Value, what: &str) -> anyhow::Result<&'a str> {
     value.as_str().with_context(|| format!("event without {what}"))
 }
 
-async fn mention(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn mention(uow: &mut UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["ts"], "ts")?;
     let thread = event["thread_ts"].as_str().unwrap_or(ts);
@@ -61,7 +61,7 @@ async fn mention(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
 }
 
 /// `pin_added` carries the message, so only the permalink is fetched.
-async fn pin(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn pin(uow: &mut UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel_id"], "channel_id")?;
     let message = &event["item"]["message"];
     let ts = text(&message["ts"], "item.message.ts")?;
@@ -85,12 +85,7 @@ async fn pin(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> any
 }
 
 /// A reaction names only the message, so its text is fetched first.
-async fn reaction(
-    uow: &mut dyn UnitOfWork,
-    settings: &Settings,
-    event: &Value,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+async fn reaction(uow: &mut UnitOfWork, settings: &Settings, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let emoji = event["reaction"].as_str().unwrap_or_default();
     if event["item"]["type"] == "message" && settings.file.failures.emoji.iter().any(|e| e == emoji) {
         return failure(uow, event, now).await;
@@ -125,7 +120,7 @@ async fn reaction(
 }
 
 /// The failure emoji on any message the bot can see: one ticket per message.
-async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn failure(uow: &mut UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["item"]["channel"], "item.channel")?;
     let ts = text(&event["item"]["ts"], "item.ts")?;
     let incident = uow.incident_by_channel(channel).await?;
@@ -157,7 +152,7 @@ async fn failure(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
     Ok(())
 }
 
-async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn edited(uow: &mut UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["message"]["ts"], "message.ts")?;
     let after = &crate::text::from_slack(event["message"]["text"].as_str().unwrap_or_default());
@@ -172,7 +167,7 @@ async fn edited(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> 
     follow(uow, &captured, event, "message_edited", line, now).await
 }
 
-async fn deleted(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn deleted(uow: &mut UnitOfWork, event: &Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = text(&event["channel"], "channel")?;
     let ts = text(&event["deleted_ts"], "deleted_ts")?;
     uow.ticket_source_deleted(channel, ts, now).await?;
@@ -185,7 +180,7 @@ async fn deleted(uow: &mut dyn UnitOfWork, event: &Value, now: DateTime<Utc>) ->
 }
 
 async fn follow(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     captured: &capture::CapturedMessage,
     event: &Value,
     kind: &str,

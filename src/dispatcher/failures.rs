@@ -20,7 +20,7 @@ const RECURRENCE_WINDOW: i64 = 2000;
 /// when that is the ticket's own channel or the actor is a member of it
 /// (forms come from its thread).
 pub(super) async fn change(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     id: i64,
     change: TicketChange,
     actor: &str,
@@ -103,11 +103,7 @@ pub(crate) fn thread_note(ticket: &Ticket, text: &str) -> NewOutboxCall {
 /// A re-tagged ticket repeats the earlier tickets that share a tag (its
 /// text was compared when it was captured): records them, returns those
 /// not known before. A set-based query; no text is read.
-async fn flag_tag_recurrences(
-    uow: &mut dyn UnitOfWork,
-    ticket: &Ticket,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<Ticket>> {
+async fn flag_tag_recurrences(uow: &mut UnitOfWork, ticket: &Ticket, now: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
     let pairs = uow.tags_shared_with_earlier(ticket.id, RECURRENCE_WINDOW).await?;
     let found = recurrence::by_shared_tags(ticket.id, &pairs);
     record_recurrences(uow, ticket, &found, now).await
@@ -117,7 +113,7 @@ async fn flag_tag_recurrences(
 /// not known to repeat before, oldest first, as `ticket`'s channel may see
 /// them (those from another private channel show their number only).
 pub(crate) async fn record_recurrences(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     ticket: &Ticket,
     found: &[recurrence::Recurrence],
     now: DateTime<Utc>,
@@ -135,10 +131,7 @@ pub(crate) async fn record_recurrences(
 /// The earlier tickets ticket `id` repeats, by tags and text: read from the
 /// store and compared outside any write transaction (on a blocking thread:
 /// thousands of word keys are compared per capture).
-pub(crate) async fn find_recurrences(
-    store: &dyn crate::store::Store,
-    id: i64,
-) -> StoreResult<Vec<recurrence::Recurrence>> {
+pub(crate) async fn find_recurrences(store: &crate::store::Store, id: i64) -> StoreResult<Vec<recurrence::Recurrence>> {
     let mut candidates = store.recurrence_candidates(id, RECURRENCE_WINDOW).await?;
     let Some(position) = candidates.iter().position(|c| c.id == id) else {
         return Ok(vec![]);
@@ -151,7 +144,7 @@ pub(crate) async fn find_recurrences(
 
 /// A button on a ticket's thread reply opens its form.
 pub(super) async fn button(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     payload: &Value,
     action: &str,
     id: i64,
@@ -178,7 +171,7 @@ pub(super) async fn button(
 
 /// A submitted failure form (validated at ingress); false when it is not one.
 pub(super) async fn submission(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     view: &Value,
     user: &str,
     now: DateTime<Utc>,

@@ -17,7 +17,7 @@ impl Dispatcher {
     /// A card control: severity, status, lead or resolve.
     pub(super) async fn interaction(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut UnitOfWork,
         payload: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
@@ -75,7 +75,7 @@ impl Dispatcher {
     /// A submitted form (already validated at ingress).
     async fn submission(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut UnitOfWork,
         payload: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
@@ -114,7 +114,7 @@ impl Dispatcher {
     /// The card's "Post update" button opens the EARS form.
     async fn open_update_form(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut UnitOfWork,
         payload: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
@@ -146,7 +146,7 @@ impl Dispatcher {
 
 /// An action-item reminder's controls: done, snooze a day, reassign.
 async fn action_item_control(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     payload: &serde_json::Value,
     control: &str,
     id: i64,
@@ -212,7 +212,7 @@ async fn action_item_control(
 }
 
 /// A nudge's snooze button: the next nudge waits that long.
-async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn snooze(uow: &mut UnitOfWork, payload: &serde_json::Value, now: DateTime<Utc>) -> anyhow::Result<()> {
     let channel = payload["channel"]["id"]
         .as_str()
         .or(payload["container"]["channel_id"].as_str());
@@ -258,7 +258,7 @@ async fn snooze(uow: &mut dyn UnitOfWork, payload: &serde_json::Value, now: Date
 /// `views.open` must follow the trigger within about 3 seconds; the outbox
 /// sends it right after this transaction commits.
 pub(super) async fn open_view(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     user: &str,
     trigger_id: &str,
     view: serde_json::Value,

@@ -81,7 +81,7 @@ const MAX_ATTEMPTS: i32 = 12;
 
 /// Processes the inbox.
 pub struct Dispatcher {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     /// Woken by the inbox writer after each commit.
@@ -193,7 +193,7 @@ impl Dispatcher {
 
     /// Applies one item. Database errors are transient; anything else means
     /// the item itself can never be applied.
-    async fn process(&self, uow: &mut dyn UnitOfWork, item: &InboxItem, now: DateTime<Utc>) -> Result<(), Failure> {
+    async fn process(&self, uow: &mut UnitOfWork, item: &InboxItem, now: DateTime<Utc>) -> Result<(), Failure> {
         let outcome = match item.kind {
             InboxKind::Command => self.command(uow, &item.payload, item.received_at, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
@@ -204,7 +204,7 @@ impl Dispatcher {
 
     async fn command(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut UnitOfWork,
         payload: &str,
         received: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -282,7 +282,7 @@ impl Dispatcher {
     /// rest (invite, card, announcement) follows once Slack has made the channel.
     async fn declare(
         &self,
-        uow: &mut dyn UnitOfWork,
+        uow: &mut UnitOfWork,
         draft: IncidentDraft,
         response_url: Option<String>,
         now: DateTime<Utc>,
@@ -329,7 +329,7 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn event(&self, uow: &mut dyn UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn event(&self, uow: &mut UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut envelope: serde_json::Value = serde_json::from_str(payload).context("stored event is not JSON")?;
         crate::text::clean_json(&mut envelope);
         events::handle(uow, &self.settings, &envelope["event"], now).await

@@ -65,7 +65,7 @@ impl fmt::Display for Failure {
 }
 
 /// Sets `item` aside with `error` and tells its author, in one transaction.
-pub async fn record(store: &dyn Store, item: &InboxItem, error: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn record(store: &Store, item: &InboxItem, error: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
     tracing::error!(
         inbox_id = item.id,
         error,

@@ -19,7 +19,7 @@ const MEMBERS_PAGE: u32 = 200;
 /// Asks Slack whether `channel` is private, unless it said so recently.
 /// Ordered before the reads of the channel's messages, so privacy is known
 /// before anything the channel said is shown.
-pub async fn learn(uow: &mut dyn UnitOfWork, channel: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn learn(uow: &mut UnitOfWork, channel: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     let checked = uow.channel_checked_at(channel).await?;
     if checked.is_some_and(|at| now.signed_duration_since(at) < RECHECK_AFTER) {
         return Ok(());
@@ -34,7 +34,7 @@ const UNKNOWN_PER_START: i64 = 1000;
 /// Asks Slack about the channels of tickets captured before Rebound kept
 /// channel privacy (an upgraded database): until it answers, their tickets
 /// count as private. Harmless when several replicas start at once.
-pub async fn learn_unknown(store: &dyn Store) -> Result<(), StoreError> {
+pub async fn learn_unknown(store: &Store) -> Result<(), StoreError> {
     let unknown = store.channels_without_info(UNKNOWN_PER_START).await?;
     if unknown.is_empty() {
         return Ok(());
@@ -85,7 +85,7 @@ pub fn members_call(channel: &str, cursor: Option<&str>) -> NewOutboxCall {
 /// Slack said whether `channel` is private: keep it, and for a private one
 /// fetch who is in it.
 pub async fn info_arrived(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     channel: &str,
     response: &Value,
     now: DateTime<Utc>,
@@ -100,7 +100,7 @@ pub async fn info_arrived(
 
 /// Records a channel's privacy; for a private one, asks who is in it.
 pub async fn known_private(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     channel: &str,
     is_private: bool,
     now: DateTime<Utc>,
@@ -115,7 +115,7 @@ pub async fn known_private(
 /// A page of members arrived: keep them (only what looks like a user id),
 /// then ask for the next page.
 pub async fn members_arrived(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     channel: &str,
     first_page: bool,
     response: &Value,

@@ -45,7 +45,7 @@ pub struct Prepared {
 }
 
 /// Prepares the follow-up of a call Slack answered, outside any transaction.
-pub async fn prepare(store: &dyn Store, after_send: &AfterSend) -> Result<Prepared, StoreError> {
+pub async fn prepare(store: &Store, after_send: &AfterSend) -> Result<Prepared, StoreError> {
     match after_send {
         AfterSend::FailurePermalink { ticket_id, .. } => Ok(Prepared {
             recurrences: crate::dispatcher::failures::find_recurrences(store, *ticket_id).await?,
@@ -56,7 +56,7 @@ pub async fn prepare(store: &dyn Store, after_send: &AfterSend) -> Result<Prepar
 
 /// Applies `after_send` for a call that Slack answered with `response`.
 pub async fn apply(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     after_send: &AfterSend,
     response: &Value,
     prepared: &Prepared,
@@ -130,7 +130,7 @@ pub async fn apply(
 
 /// The captured message's text arrived: keep it, then ask for its permalink.
 async fn captured_text(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     captured_id: i64,
     response: &Value,
     now: DateTime<Utc>,
@@ -154,7 +154,7 @@ async fn captured_text(
 
 /// The flagged message's text arrived: keep it (and its thread), then fetch the permalink.
 async fn failure_text(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     ticket_id: i64,
     channel: &str,
     ts: &str,
@@ -184,7 +184,7 @@ async fn failure_text(
 
 /// The permalink arrived: tell the thread the ticket exists.
 async fn failure_permalink(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     ticket_id: i64,
     channel: &str,
     thread_ts: &str,
@@ -234,7 +234,7 @@ pub fn permalink_call(channel_id: &str, ts: &str, captured_id: i64) -> NewOutbox
 
 /// The permalink arrived: the capture is complete and joins the timeline.
 async fn captured_permalink(
-    uow: &mut dyn UnitOfWork,
+    uow: &mut UnitOfWork,
     captured_id: i64,
     response: &Value,
     _now: DateTime<Utc>,

@@ -49,7 +49,7 @@ const MAX_NAME_ATTEMPTS: u32 = 20;
 /// Sends recorded calls.
 #[derive(Clone)]
 pub struct OutboxWorker {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub slack: SlackApi,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
@@ -73,7 +73,7 @@ enum Settle {
 
 impl OutboxWorker {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         slack: SlackApi,
         settings: Arc<Settings>,
         metrics: Arc<Metrics>,

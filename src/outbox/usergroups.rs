@@ -30,7 +30,7 @@ pub fn members_call(usergroup: &str) -> NewOutboxCall {
 }
 
 /// Slack said who is in `usergroup`: that replaces what was known.
-pub async fn members_arrived(uow: &mut dyn UnitOfWork, usergroup: &str, response: &Value) -> Result<(), StoreError> {
+pub async fn members_arrived(uow: &mut UnitOfWork, usergroup: &str, response: &Value) -> Result<(), StoreError> {
     uow.set_usergroup_members(usergroup, &crate::slack::user_ids(&response["users"]))
         .await
 }
@@ -38,7 +38,7 @@ pub async fn members_arrived(uow: &mut dyn UnitOfWork, usergroup: &str, response
 /// Asks for every admin group's members now, then every [`REFRESH_EVERY`],
 /// until `shutdown`.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     permissions: Permissions,
     outbox_ready: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
@@ -59,7 +59,7 @@ pub async fn run(
     }
 }
 
-async fn ask(store: &dyn Store, groups: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+async fn ask(store: &Store, groups: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
     let mut uow = store.begin().await?;
     for group in groups {
         uow.enqueue(&members_call(group), now).await?;

@@ -1,11 +1,11 @@
 //! Action items: where an incident's follow-up work is saved, completed,
 //! reassigned and found overdue, for both engines.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::sql::{InTransaction, ReadPool, Row, query};
+use super::sql::{Row, query};
+use super::{Store, UnitOfWork};
 use crate::domain::IncidentId;
 use crate::domain::lifecycle::ActionItem;
 
@@ -44,47 +44,22 @@ fn from_row(row: &Row) -> StoreResult<StoredActionItem> {
     })
 }
 
-/// Action items read outside any transaction.
-#[async_trait]
-pub trait ActionItemsReads: Send + Sync {
+impl Store {
     /// An incident's action items, oldest first.
-    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>>;
-    /// Open action items whose due date has passed, most overdue first.
-    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>>;
-}
-
-/// Action items inside a unit of work.
-#[async_trait]
-pub trait ActionItemsUnit: Send {
-    async fn insert_action_item(
-        &mut self,
-        incident_id: IncidentId,
-        item: &ActionItem,
-        created_by: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<i64>;
-    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>>;
-    /// Marks an action item done; false when it already was.
-    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
-    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: ReadPool> ActionItemsReads for T {
-    async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
+    pub async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
         let q = query(select!("WHERE incident_id = $1 ORDER BY id")).bind(id);
         self.read().await?.conn().map_all(q, from_row).await
     }
 
-    async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
+    /// Open action items whose due date has passed, most overdue first.
+    pub async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
         let q = query(select!("WHERE done_at IS NULL AND due_at < $1 ORDER BY due_at"));
         self.read().await?.conn().map_all(q.bind(now), from_row).await
     }
 }
 
-#[async_trait]
-impl<T: InTransaction> ActionItemsUnit for T {
-    async fn insert_action_item(
+impl UnitOfWork {
+    pub async fn insert_action_item(
         &mut self,
         incident_id: IncidentId,
         item: &ActionItem,
@@ -105,17 +80,18 @@ impl<T: InTransaction> ActionItemsUnit for T {
         id.ok_or_else(|| super::StoreError::Corrupt("INSERT … RETURNING gave no id".into()))
     }
 
-    async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
+    pub async fn action_item(&mut self, id: i64) -> StoreResult<Option<StoredActionItem>> {
         let q = query(select!("WHERE id = $1")).bind(id);
         self.conn().map_optional(q, from_row).await
     }
 
-    async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+    /// Marks an action item done; false when it already was.
+    pub async fn complete_action_item(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
         let q = query("UPDATE action_items SET done_at = $1 WHERE id = $2 AND done_at IS NULL");
         Ok(self.conn().execute(q.bind(now).bind(id)).await? > 0)
     }
 
-    async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
+    pub async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
         let q = query("UPDATE action_items SET owner = $1 WHERE id = $2");
         self.conn().execute(q.bind(owner).bind(id)).await?;
         Ok(())

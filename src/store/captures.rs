@@ -1,11 +1,11 @@
 //! Captured messages: messages pinned or marked in an incident channel that
 //! join its timeline, followed through edits and deletions.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::sql::{InTransaction, Row, query};
+use super::UnitOfWork;
+use super::sql::{Row, query};
 use crate::domain::IncidentId;
 use crate::domain::capture::CapturedMessage;
 
@@ -47,21 +47,9 @@ fn from_row(row: &Row) -> StoreResult<CapturedMessage> {
     })
 }
 
-/// Captured messages inside a unit of work.
-#[async_trait]
-pub trait CapturesUnit: Send {
+impl UnitOfWork {
     /// Records a captured message; `None` when that message was captured before.
-    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
-    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>>;
-    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>>;
-    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()>;
-    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
-    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: InTransaction> CapturesUnit for T {
-    async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    pub async fn capture_message(&mut self, capture: &NewCapture<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
         let q = query(
             "INSERT INTO captured_messages (incident_id, channel_id, ts, body, author, captured_by, captured_at, source) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
@@ -77,32 +65,32 @@ impl<T: InTransaction> CapturesUnit for T {
         self.conn().map_optional(q, |r| r.int("id")).await
     }
 
-    async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
+    pub async fn captured(&mut self, id: i64) -> StoreResult<Option<CapturedMessage>> {
         self.conn()
             .map_optional(query(select!("WHERE id = $1")).bind(id), from_row)
             .await
     }
 
-    async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
+    pub async fn captured_at(&mut self, channel_id: &str, ts: &str) -> StoreResult<Option<CapturedMessage>> {
         let q = query(select!("WHERE channel_id = $1 AND ts = $2"))
             .bind(channel_id)
             .bind(ts);
         self.conn().map_optional(q, from_row).await
     }
 
-    async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
+    pub async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET body = $1, author = COALESCE($2, author) WHERE id = $3");
         self.conn().execute(q.bind(text).bind(author).bind(id)).await?;
         Ok(())
     }
 
-    async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+    pub async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET permalink = $1 WHERE id = $2");
         self.conn().execute(q.bind(permalink).bind(id)).await?;
         Ok(())
     }
 
-    async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET deleted_at = $1 WHERE id = $2");
         self.conn().execute(q.bind(now).bind(id)).await?;
         Ok(())

@@ -6,55 +6,23 @@
 
 use std::collections::BTreeSet;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::sql::{InTransaction, ReadPool, query};
-
-/// Channel and user-group facts inside a unit of work.
-#[async_trait]
-pub trait ChannelsUnit: Send {
-    /// When Slack last said whether `channel_id` is private; `None` if never.
-    async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Records what `conversations.info` said of a channel.
-    async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Adds a page of `conversations.members`; the first page replaces what was known.
-    async fn add_channel_members(&mut self, channel_id: &str, members: &[String], first_page: bool) -> StoreResult<()>;
-    /// `member_joined_channel`: kept for private channels Rebound knows.
-    async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
-    /// `member_left_channel`.
-    async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()>;
-    /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
-    async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
-    /// Replaces what is known of a user group's members.
-    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()>;
-    /// The user groups `user_id` is in, of those Rebound follows.
-    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<BTreeSet<String>>;
-}
-
-/// Channel and user-group facts read outside any transaction.
-#[async_trait]
-pub trait ChannelsReads: Send + Sync {
-    /// The user groups `user_id` is in, of those Rebound follows.
-    async fn usergroups_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>>;
-    /// The private channels `user_id` is a member of, as far as Slack has told us.
-    async fn private_channels_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>>;
-    /// Channels with failure tickets (outside incident channels) whose
-    /// privacy Slack has not told us yet, at most `limit`.
-    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>>;
-}
+use super::sql::query;
+use super::{Store, UnitOfWork};
 
 const USERGROUPS_OF: &str = "SELECT usergroup_id FROM usergroup_members WHERE user_id = $1";
 
-#[async_trait]
-impl<T: InTransaction> ChannelsUnit for T {
-    async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>> {
+impl UnitOfWork {
+    /// When Slack last said whether `channel_id` is private; `None` if never.
+    pub async fn channel_checked_at(&mut self, channel_id: &str) -> StoreResult<Option<DateTime<Utc>>> {
         let q = query("SELECT checked_at FROM channels WHERE channel_id = $1").bind(channel_id);
-        Ok(self.conn().map_optional(q, |row| row.time("checked_at")).await?)
+        self.conn().map_optional(q, |row| row.time("checked_at")).await
     }
 
-    async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()> {
+    /// Records what `conversations.info` said of a channel.
+    pub async fn record_channel(&mut self, channel_id: &str, is_private: bool, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query(
             "INSERT INTO channels (channel_id, is_private, checked_at) VALUES ($1, $2, $3) \
              ON CONFLICT (channel_id) DO UPDATE SET is_private = excluded.is_private, checked_at = excluded.checked_at",
@@ -65,7 +33,13 @@ impl<T: InTransaction> ChannelsUnit for T {
         Ok(())
     }
 
-    async fn add_channel_members(&mut self, channel_id: &str, members: &[String], first_page: bool) -> StoreResult<()> {
+    /// Adds a page of `conversations.members`; the first page replaces what was known.
+    pub async fn add_channel_members(
+        &mut self,
+        channel_id: &str,
+        members: &[String],
+        first_page: bool,
+    ) -> StoreResult<()> {
         if first_page {
             let q = query("DELETE FROM channel_members WHERE channel_id = $1").bind(channel_id);
             self.conn().execute(q).await?;
@@ -76,7 +50,8 @@ impl<T: InTransaction> ChannelsUnit for T {
         Ok(())
     }
 
-    async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
+    /// `member_joined_channel`: kept for private channels Rebound knows.
+    pub async fn member_joined(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
         let q = query(
             "INSERT INTO channel_members (channel_id, user_id) \
              SELECT channel_id, $1 FROM channels WHERE channel_id = $2 AND is_private \
@@ -86,13 +61,15 @@ impl<T: InTransaction> ChannelsUnit for T {
         Ok(())
     }
 
-    async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
+    /// `member_left_channel`.
+    pub async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
         let q = query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2");
         self.conn().execute(q.bind(channel_id).bind(user_id)).await?;
         Ok(())
     }
 
-    async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+    /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
+    pub async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
         let q = query("SELECT 1 AS one FROM channel_members WHERE channel_id = $1 AND user_id = $2");
         Ok(self
             .conn()
@@ -101,7 +78,8 @@ impl<T: InTransaction> ChannelsUnit for T {
             .is_some())
     }
 
-    async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()> {
+    /// Replaces what is known of a user group's members.
+    pub async fn set_usergroup_members(&mut self, usergroup_id: &str, members: &[String]) -> StoreResult<()> {
         let mut conn = self.conn();
         conn.execute(query("DELETE FROM usergroup_members WHERE usergroup_id = $1").bind(usergroup_id))
             .await?;
@@ -113,23 +91,25 @@ impl<T: InTransaction> ChannelsUnit for T {
         Ok(())
     }
 
-    async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<BTreeSet<String>> {
+    /// The user groups `user_id` is in, of those Rebound follows.
+    pub async fn usergroups_of(&mut self, user_id: &str) -> StoreResult<BTreeSet<String>> {
         let q = query(USERGROUPS_OF).bind(user_id);
         let rows = self.conn().map_all(q, |r| r.text("usergroup_id")).await?;
         Ok(rows.into_iter().collect())
     }
 }
 
-#[async_trait]
-impl<T: ReadPool> ChannelsReads for T {
-    async fn usergroups_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>> {
+impl Store {
+    /// The user groups `user_id` is in, of those Rebound follows.
+    pub async fn usergroups_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>> {
         let mut pooled = self.read().await?;
         let q = query(USERGROUPS_OF).bind(user_id);
         let rows = pooled.conn().map_all(q, |r| r.text("usergroup_id")).await?;
         Ok(rows.into_iter().collect())
     }
 
-    async fn private_channels_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>> {
+    /// The private channels `user_id` is a member of, as far as Slack has told us.
+    pub async fn private_channels_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>> {
         let q = query(
             "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.channel_id = m.channel_id \
              WHERE m.user_id = $1 AND c.is_private",
@@ -139,7 +119,9 @@ impl<T: ReadPool> ChannelsReads for T {
         Ok(rows.into_iter().collect())
     }
 
-    async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>> {
+    /// Channels with failure tickets (outside incident channels) whose
+    /// privacy Slack has not told us yet, at most `limit`.
+    pub async fn channels_without_info(&self, limit: i64) -> StoreResult<Vec<String>> {
         let q = query(
             "SELECT DISTINCT t.channel_id FROM failure_tickets t WHERE t.incident_id IS NULL \
              AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id) \

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{WritePool, query};
-use super::{Store, StoreResult};
+use super::Store;
+use super::StoreResult;
+use super::sql::query;
 
 /// How many rows one prune statement deletes at most, so a large backlog
 /// never holds SQLite's writer for long.
@@ -18,7 +18,7 @@ const PRUNE_BATCH: i64 = 1000;
 /// than `keep_delivered` every `keep_delivered / 2` (at most every 10
 /// minutes), until `shutdown`.
 pub async fn run_housekeeping(
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     keep_delivered: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -39,7 +39,7 @@ pub async fn run_housekeeping(
     }
 }
 
-async fn prune(store: &dyn Store, keep_delivered: Duration) {
+async fn prune(store: &Store, keep_delivered: Duration) {
     let done_before = crate::domain::clock::earlier(Utc::now(), keep_delivered);
     let mut total = 0;
     loop {
@@ -61,18 +61,11 @@ async fn prune(store: &dyn Store, keep_delivered: Duration) {
     }
 }
 
-/// Deleting what is delivered and old.
-#[async_trait]
-pub trait Retention: Send + Sync {
+impl Store {
     /// Deletes up to `limit` processed inbox items and sent Slack calls
     /// finished before `done_before`; returns how many rows went. Items and
     /// calls that ended in an error are kept for inspection.
-    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
-}
-
-#[async_trait]
-impl<T: WritePool> Retention for T {
-    async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    pub async fn prune(&self, done_before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
         // One connection per statement: on SQLite each waits for pending
         // inbox writes, so a large prune never delays an acknowledgement.
         let inbox = query(

@@ -2,11 +2,11 @@
 //! acknowledgement and applied by the dispatcher afterwards. Where items are
 //! stored, claimed, finished, set aside and retried, for both engines.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::sql::{Conn, Engine, InTransaction, Row, WritePool, query};
+use super::sql::{Conn, Engine, Row, query};
+use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, storable};
 
 /// What kind of Slack request an inbox item holds.
@@ -100,28 +100,9 @@ pub(super) async fn insert_items(
     Ok(outcomes)
 }
 
-/// Inbox writes outside any transaction.
-#[async_trait]
-pub trait InboxWrites: Send + Sync {
+impl Store {
     /// Puts an item back for another attempt at `retry_at`, keeping the error.
-    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
-}
-
-/// The inbox inside a unit of work.
-#[async_trait]
-pub trait InboxUnit: Send {
-    /// Takes up to `limit` unprocessed items, locked until this transaction
-    /// ends (other replicas skip them).
-    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>>;
-    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Ends an item that can never be applied: it keeps `error` for
-    /// inspection, is not retried and is not pruned by retention.
-    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: WritePool> InboxWrites for T {
-    async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn release_inbox(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE inbox SET available_at = $1, last_error = $2, attempts = attempts + 1 WHERE id = $3")
             .bind(retry_at)
             .bind(storable(error).as_ref())
@@ -131,9 +112,10 @@ impl<T: WritePool> InboxWrites for T {
     }
 }
 
-#[async_trait]
-impl<T: InTransaction> InboxUnit for T {
-    async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
+impl UnitOfWork {
+    /// Takes up to `limit` unprocessed items, locked until this transaction
+    /// ends (other replicas skip them).
+    pub async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
         let mut conn = self.conn();
         let q = match conn.engine() {
             Engine::Sqlite => query(
@@ -148,7 +130,7 @@ impl<T: InTransaction> InboxUnit for T {
         conn.map_all(q.bind(now).bind(limit), item_from_row).await
     }
 
-    async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         // A success clears the errors of earlier attempts: only items that
         // ended in an error keep one (and so escape retention).
         let q = query("UPDATE inbox SET processed_at = $1, last_error = NULL WHERE id = $2");
@@ -156,7 +138,9 @@ impl<T: InTransaction> InboxUnit for T {
         Ok(())
     }
 
-    async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    /// Ends an item that can never be applied: it keeps `error` for
+    /// inspection, is not retried and is not pruned by retention.
+    pub async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE inbox SET processed_at = $1, last_error = $2 WHERE id = $3");
         self.conn()
             .execute(q.bind(now).bind(storable(error).as_ref()).bind(id))

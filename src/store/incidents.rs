@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{Engine, InTransaction, ReadPool, Row, query};
+use super::sql::{Engine, Row, query};
+use super::{Store, UnitOfWork};
 use super::{StoreResult, parse_severity, parse_status, required_severity};
 use crate::domain::comms::CommsGap;
 use crate::domain::{Incident, IncidentDraft, IncidentId, Severity};
@@ -68,70 +68,32 @@ fn gap_from_row(row: &Row) -> StoreResult<CommsGap> {
     })
 }
 
-/// Incidents and their history, read outside any transaction.
-#[async_trait]
-pub trait IncidentsReads: Send + Sync {
-    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>>;
-    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>>;
-    /// Incidents not resolved, oldest first.
-    async fn open_incidents(&self) -> StoreResult<Vec<Incident>>;
-    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
-    /// Resolved incidents without a finished post-mortem, resolved before `resolved_before`.
-    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
-    /// The severities an incident had, oldest first, each with when it was set.
-    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>>;
-    /// Gaps between an incident's customer updates, in order.
-    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>>;
-}
-
-/// Incidents and their history inside a unit of work.
-#[async_trait]
-pub trait IncidentsUnit: Send {
-    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident>;
-    /// An incident, locked until the transaction ends.
-    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>>;
-    /// The incident whose channel this is, locked until the transaction ends.
-    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>>;
-    /// Writes everything a lifecycle change can change.
-    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()>;
-    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()>;
-    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()>;
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()>;
-    /// Records the severity an incident has from `at` on.
-    async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn insert_comms_gap(
-        &mut self,
-        incident_id: IncidentId,
-        gap: &CommsGap,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: ReadPool> IncidentsReads for T {
-    async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
+impl Store {
+    pub async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
         let q = query(select_incidents!("WHERE id = $1")).bind(id);
         self.read().await?.conn().map_optional(q, incident_from_row).await
     }
 
-    async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
+    pub async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
         let q = query(select_incidents!("WHERE channel_id = $1")).bind(channel_id);
         self.read().await?.conn().map_optional(q, incident_from_row).await
     }
 
-    async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
+    /// Incidents not resolved, oldest first.
+    pub async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
         let q = query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"));
         self.read().await?.conn().map_all(q, incident_from_row).await
     }
 
-    async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+    pub async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
         let q = query(
             "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = $1 ORDER BY at, id",
         );
         self.read().await?.conn().map_all(q.bind(id), timeline_from_row).await
     }
 
-    async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+    /// Resolved incidents without a finished post-mortem, resolved before `resolved_before`.
+    pub async fn overdue_postmortems(&self, resolved_before: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
         let q = query(select_incidents!(
             "WHERE status = 'resolved' AND postmortem_done_at IS NULL AND resolved_at < $1 ORDER BY resolved_at"
         ));
@@ -142,13 +104,15 @@ impl<T: ReadPool> IncidentsReads for T {
             .await
     }
 
-    async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>> {
+    /// The severities an incident had, oldest first, each with when it was set.
+    pub async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>> {
         let q = query("SELECT at, severity FROM severity_changes WHERE incident_id = $1 ORDER BY at, id");
         let change = |r: &Row| Ok((r.time("at")?, required_severity(r.text("severity")?)?));
         self.read().await?.conn().map_all(q.bind(id), change).await
     }
 
-    async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>> {
+    /// Gaps between an incident's customer updates, in order.
+    pub async fn comms_gaps(&self, id: IncidentId) -> StoreResult<Vec<CommsGap>> {
         let q = query(
             "SELECT severity, promised_ms, actual_ms, breached FROM comms_gaps WHERE incident_id = $1 ORDER BY at, id",
         );
@@ -156,9 +120,8 @@ impl<T: ReadPool> IncidentsReads for T {
     }
 }
 
-#[async_trait]
-impl<T: InTransaction> IncidentsUnit for T {
-    async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
+impl UnitOfWork {
+    pub async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let q = query(
             "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
              VALUES ($1, $2, 'investigating', $3, $4, $5, $6, $7) RETURNING id",
@@ -178,7 +141,8 @@ impl<T: InTransaction> IncidentsUnit for T {
         Ok(draft.clone().into_incident(id))
     }
 
-    async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
+    /// An incident, locked until the transaction ends.
+    pub async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
         let mut conn = self.conn();
         // SQLite's single writer already serialises; Postgres locks the row.
         let q = match conn.engine() {
@@ -188,7 +152,8 @@ impl<T: InTransaction> IncidentsUnit for T {
         conn.map_optional(q.bind(id), incident_from_row).await
     }
 
-    async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
+    /// The incident whose channel this is, locked until the transaction ends.
+    pub async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
         let mut conn = self.conn();
         let q = match conn.engine() {
             Engine::Sqlite => query(select_incidents!("WHERE channel_id = $1")),
@@ -197,7 +162,8 @@ impl<T: InTransaction> IncidentsUnit for T {
         conn.map_optional(q.bind(channel_id), incident_from_row).await
     }
 
-    async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
+    /// Writes everything a lifecycle change can change.
+    pub async fn save_incident(&mut self, incident: &Incident) -> StoreResult<()> {
         let q = query(
             "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
              resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10, \
@@ -219,7 +185,12 @@ impl<T: InTransaction> IncidentsUnit for T {
         Ok(())
     }
 
-    async fn link_incident_channel(&mut self, id: IncidentId, channel_id: &str, channel_name: &str) -> StoreResult<()> {
+    pub async fn link_incident_channel(
+        &mut self,
+        id: IncidentId,
+        channel_id: &str,
+        channel_name: &str,
+    ) -> StoreResult<()> {
         let q = query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE id = $3");
         self.conn()
             .execute(q.bind(channel_id).bind(channel_name).bind(id))
@@ -227,13 +198,13 @@ impl<T: InTransaction> IncidentsUnit for T {
         Ok(())
     }
 
-    async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
+    pub async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
         let q = query("UPDATE incidents SET card_ts = $1 WHERE id = $2");
         self.conn().execute(q.bind(ts).bind(id)).await?;
         Ok(())
     }
 
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
+    pub async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
         let q =
             query("INSERT INTO timeline (incident_id, at, actor, kind, body, source) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(entry.incident_id)
@@ -246,13 +217,14 @@ impl<T: InTransaction> IncidentsUnit for T {
         Ok(())
     }
 
-    async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()> {
+    /// Records the severity an incident has from `at` on.
+    pub async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()> {
         let q = query("INSERT INTO severity_changes (incident_id, severity, at) VALUES ($1, $2, $3)");
         self.conn().execute(q.bind(id).bind(severity.as_str()).bind(at)).await?;
         Ok(())
     }
 
-    async fn insert_comms_gap(
+    pub async fn insert_comms_gap(
         &mut self,
         incident_id: IncidentId,
         gap: &CommsGap,

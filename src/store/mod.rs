@@ -36,8 +36,8 @@ pub use housekeeping::run_housekeeping;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sql::{Conn, Pooled};
 
 use crate::domain::IncidentId;
 use crate::domain::failure::TicketStatus;
@@ -49,9 +49,9 @@ pub use captures::NewCapture;
 pub use inbox::{InboxItem, InboxKind, InsertOutcome, NewInboxItem};
 pub use incidents::TimelineEntry;
 pub use outbox::{AfterSend, NewOutboxCall, OutboxCall, RESPONSE_URL_METHOD};
-pub use postgres::PostgresStore;
+use postgres::PostgresStore;
 pub use reports::{CommsBreach, Depths};
-pub use sqlite::SqliteStore;
+use sqlite::SqliteStore;
 pub use timers::Timer;
 
 /// A storage failure. Callers retry or report it; they never see SQL.
@@ -90,68 +90,128 @@ pub enum TicketFilter {
     Tagged(String),
 }
 
-/// The database, whichever engine it is.
-#[async_trait]
-pub trait Store:
-    housekeeping::Retention
-    + timers::TimersWrites
-    + reports::ReportsReads
-    + inbox::InboxWrites
-    + outbox::OutboxReads
-    + incidents::IncidentsReads
-    + timers::TimersReads
-    + action_items::ActionItemsReads
-    + channels::ChannelsReads
-    + tickets::TicketsReads
-    + Send
-    + Sync
-    + 'static
-{
-    /// Applies pending migrations.
-    async fn migrate(&self) -> StoreResult<()>;
-    /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
-    async fn housekeeping(&self) -> StoreResult<()>;
-    /// Ok when the database answers and every migration is applied.
-    async fn check_ready(&self) -> StoreResult<bool>;
-
-    /// Stores a batch of inbox items in one transaction (one fsync): a group commit.
-    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>>;
-
-    /// Leases the next call of each ordering key that is due.
-    /// Leases the next call of each ordering key that is due.
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>>;
-
-    /// Starts a transaction.
-    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+/// The database, whichever engine it is. Its queries live in the
+/// aggregate modules (`impl Store` blocks), written once for both engines;
+/// what differs per engine (connections, claims, migrations) is here.
+pub struct Store {
+    backend: Backend,
 }
 
-/// One transaction: everything in it commits together or not at all.
-#[async_trait]
-pub trait UnitOfWork:
-    inbox::InboxUnit
-    + outbox::OutboxUnit
-    + incidents::IncidentsUnit
-    + timers::TimersUnit
-    + captures::CapturesUnit
-    + action_items::ActionItemsUnit
-    + channels::ChannelsUnit
-    + tickets::TicketsUnit
-    + Send
-{
-    async fn commit(self: Box<Self>) -> StoreResult<()>;
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl Store {
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.migrate().await,
+            Backend::Postgres(p) => p.migrate().await,
+        }
+    }
+
+    /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
+    pub async fn housekeeping(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.housekeeping().await,
+            Backend::Postgres(p) => p.housekeeping().await,
+        }
+    }
+
+    /// Ok when the database answers and every migration is applied.
+    pub async fn check_ready(&self) -> StoreResult<bool> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.check_ready().await,
+            Backend::Postgres(p) => p.check_ready().await,
+        }
+    }
+
+    /// Stores a batch of inbox items in one transaction (one fsync): a group commit.
+    pub async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.insert_inbox(items, now).await,
+            Backend::Postgres(p) => p.insert_inbox(items, now).await,
+        }
+    }
+
+    /// Leases the next call of each ordering key that is due.
+    pub async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+        let mut calls = match &self.backend {
+            Backend::Sqlite(s) => s.claim_outbox(limit, now, lease).await?,
+            Backend::Postgres(p) => p.claim_outbox(limit, now, lease).await?,
+        };
+        calls.sort_by_key(|call| call.id);
+        Ok(calls)
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> StoreResult<Box<UnitOfWork>> {
+        let tx = match &self.backend {
+            Backend::Sqlite(s) => Tx::Sqlite(s.begin().await?),
+            Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
+        };
+        Ok(Box::new(UnitOfWork { tx }))
+    }
+
+    /// A pooled connection for reads outside any transaction (never the SQLite writer).
+    async fn read(&self) -> StoreResult<Pooled> {
+        match &self.backend {
+            Backend::Sqlite(s) => Ok(Pooled::Sqlite(s.reader().await?)),
+            Backend::Postgres(p) => Ok(Pooled::Postgres(p.connection().await?)),
+        }
+    }
+
+    /// A connection for a background write outside any transaction (on
+    /// SQLite the single writer, once pending inbox writes have gone first).
+    async fn write(&self) -> StoreResult<Pooled> {
+        match &self.backend {
+            Backend::Sqlite(s) => Ok(Pooled::Sqlite(s.writer().await?)),
+            Backend::Postgres(p) => Ok(Pooled::Postgres(p.connection().await?)),
+        }
+    }
+}
+
+/// One transaction: everything in it commits together or not at all. Its
+/// queries live in the aggregate modules (`impl UnitOfWork` blocks).
+pub struct UnitOfWork {
+    tx: Tx,
+}
+
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl UnitOfWork {
+    fn conn(&mut self) -> Conn<'_> {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    pub async fn commit(self: Box<Self>) -> StoreResult<()> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
 }
 
 /// Opens (and for SQLite creates) the database named by `url`.
-pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+pub async fn connect(url: &str) -> StoreResult<Arc<Store>> {
+    let backend = if url.starts_with("sqlite:") {
+        Backend::Sqlite(SqliteStore::connect(url).await?)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Backend::Postgres(PostgresStore::connect(url).await?)
     } else {
-        Err(StoreError::UnsupportedUrl(
+        return Err(StoreError::UnsupportedUrl(
             url.split(':').next().unwrap_or_default().to_string(),
-        ))
-    }
+        ));
+    };
+    Ok(Arc::new(Store { backend }))
 }
 
 fn parse_ticket_status(text: &str) -> StoreResult<TicketStatus> {

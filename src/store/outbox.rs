@@ -3,11 +3,11 @@
 //! outbox worker. Where calls are recorded, settled and found due, for both
 //! engines; claiming stays with each engine (lock clause, single writer).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::sql::{Conn, InTransaction, ReadPool, Row, query};
+use super::sql::{Conn, Row, query};
+use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, storable};
 use crate::domain::IncidentId;
 
@@ -108,36 +108,9 @@ pub(super) fn call_from_row(row: &Row) -> StoreResult<OutboxCall> {
     })
 }
 
-/// The outbox read outside any transaction.
-#[async_trait]
-pub trait OutboxReads: Send + Sync {
+impl Store {
     /// When the next pending call may be sent, if any.
-    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
-}
-
-/// The outbox inside a unit of work.
-#[async_trait]
-pub trait OutboxUnit: Send {
-    /// Records a call; it waits behind earlier calls with the same ordering key.
-    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()>;
-    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
-    async fn retry_outbox(
-        &mut self,
-        id: i64,
-        at: DateTime<Utc>,
-        error: &str,
-        rewrite: Option<(&serde_json::Value, &AfterSend)>,
-    ) -> StoreResult<()>;
-    /// Sets a call aside for good; the next call of its key goes on.
-    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()>;
-    /// Puts a claimed call back until `at` without counting an attempt (pacing).
-    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: ReadPool> OutboxReads for T {
-    async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+    pub async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let q = query("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'");
         let next = self
             .read()
@@ -165,9 +138,9 @@ async fn promote_next(conn: &mut Conn<'_>, settled_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-#[async_trait]
-impl<T: InTransaction> OutboxUnit for T {
-    async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
+impl UnitOfWork {
+    /// Records a call; it waits behind earlier calls with the same ordering key.
+    pub async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query(
             "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
              VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = $1 \
@@ -182,7 +155,12 @@ impl<T: InTransaction> OutboxUnit for T {
         Ok(())
     }
 
-    async fn mark_outbox_sent(&mut self, id: i64, now: DateTime<Utc>, response: &serde_json::Value) -> StoreResult<()> {
+    pub async fn mark_outbox_sent(
+        &mut self,
+        id: i64,
+        now: DateTime<Utc>,
+        response: &serde_json::Value,
+    ) -> StoreResult<()> {
         let mut conn = self.conn();
         let q =
             query("UPDATE outbox SET state = 'sent', sent_at = $1, claimed_until = NULL, response = $2 WHERE id = $3");
@@ -190,7 +168,8 @@ impl<T: InTransaction> OutboxUnit for T {
         promote_next(&mut conn, id).await
     }
 
-    async fn retry_outbox(
+    /// Schedules another attempt, optionally rewriting the call (e.g. a new channel name).
+    pub async fn retry_outbox(
         &mut self,
         id: i64,
         at: DateTime<Utc>,
@@ -211,14 +190,16 @@ impl<T: InTransaction> OutboxUnit for T {
         Ok(())
     }
 
-    async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
+    /// Sets a call aside for good; the next call of its key goes on.
+    pub async fn fail_outbox(&mut self, id: i64, error: &str) -> StoreResult<()> {
         let mut conn = self.conn();
         let q = query("UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2");
         conn.execute(q.bind(storable(error).as_ref()).bind(id)).await?;
         promote_next(&mut conn, id).await
     }
 
-    async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+    /// Puts a claimed call back until `at` without counting an attempt (pacing).
+    pub async fn defer_outbox(&mut self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
         let q = query(
             "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2",
         );

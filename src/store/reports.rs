@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::Store;
 use super::incidents::incident_from_row;
-use super::sql::{ReadPool, Row, query};
+use super::sql::{Row, query};
 use super::{StoreResult, required_severity};
 use crate::domain::comms::CommsGap;
 use crate::domain::incident_metrics::History;
@@ -37,23 +37,9 @@ fn millis(row: &Row, column: &str) -> StoreResult<Duration> {
     Ok(Duration::from_millis(row.int(column)?.max(0) as u64))
 }
 
-/// Bulk reads for reports, outside any transaction.
-#[async_trait]
-pub trait ReportsReads: Send + Sync {
+impl Store {
     /// How much work is waiting, for `/metrics`.
-    async fn depths(&self) -> StoreResult<Depths>;
-    /// The histories (severities, resolutions, reopenings, update counts and
-    /// gaps) of every incident declared at or after `since`, in three queries.
-    async fn histories_since(&self, since: DateTime<Utc>) -> StoreResult<BTreeMap<IncidentId, History>>;
-    /// Incidents declared at or after `since`, oldest first.
-    async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>>;
-    /// Comms-SLO breaches recorded after `since`.
-    async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>>;
-}
-
-#[async_trait]
-impl<T: ReadPool> ReportsReads for T {
-    async fn depths(&self) -> StoreResult<Depths> {
+    pub async fn depths(&self) -> StoreResult<Depths> {
         let q = query(
             "SELECT (SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL) AS inbox, \
                     (SELECT COUNT(*) FROM outbox WHERE state IN ('waiting', 'pending')) AS outbox, \
@@ -75,7 +61,9 @@ impl<T: ReadPool> ReportsReads for T {
             .unwrap_or_default())
     }
 
-    async fn histories_since(&self, since: DateTime<Utc>) -> StoreResult<BTreeMap<IncidentId, History>> {
+    /// The histories (severities, resolutions, reopenings, update counts and
+    /// gaps) of every incident declared at or after `since`, in three queries.
+    pub async fn histories_since(&self, since: DateTime<Utc>) -> StoreResult<BTreeMap<IncidentId, History>> {
         let mut histories: BTreeMap<IncidentId, History> = BTreeMap::new();
         let mut pooled = self.read().await?;
         let mut conn = pooled.conn();
@@ -125,7 +113,8 @@ impl<T: ReadPool> ReportsReads for T {
         Ok(histories)
     }
 
-    async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
+    /// Incidents declared at or after `since`, oldest first.
+    pub async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
         let mut incidents = Vec::new();
         let q = query(select_incidents!("WHERE declared_at >= $1 ORDER BY id")).bind(since);
         let mut pooled = self.read().await?;
@@ -139,7 +128,8 @@ impl<T: ReadPool> ReportsReads for T {
         Ok(incidents)
     }
 
-    async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {
+    /// Comms-SLO breaches recorded after `since`.
+    pub async fn comms_breaches_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<CommsBreach>> {
         let q = query(
             "SELECT incident_id, severity, promised_ms, actual_ms, at FROM comms_gaps WHERE breached AND at > $1 ORDER BY at",
         );

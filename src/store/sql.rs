@@ -267,19 +267,6 @@ pub fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
         .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }
 
-/// A unit of work of either engine: lends its transaction's connection to
-/// the per-aggregate queries, which are written once against it.
-pub trait InTransaction: Send {
-    fn conn(&mut self) -> Conn<'_>;
-}
-
-/// A store of either engine: lends a pooled connection for reads outside
-/// any transaction (never the SQLite writer).
-#[async_trait::async_trait]
-pub trait ReadPool: Send + Sync {
-    async fn read(&self) -> StoreResult<Pooled>;
-}
-
 /// A pooled connection of either engine.
 pub enum Pooled {
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
@@ -293,12 +280,4 @@ impl Pooled {
             Pooled::Postgres(c) => Conn::Postgres(c),
         }
     }
-}
-
-/// A store of either engine: lends a connection for a background write
-/// outside any transaction (on SQLite the single writer, once pending inbox
-/// writes have gone first).
-#[async_trait::async_trait]
-pub trait WritePool: Send + Sync {
-    async fn write(&self) -> StoreResult<Pooled>;
 }

@@ -1,11 +1,11 @@
 //! Failure tickets: where a flagged message's ticket, its tags, earlier
 //! texts and recurrences are saved and read, for both engines.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{Conn, Engine, InTransaction, ReadPool, Row, query};
+use super::sql::{Conn, Engine, Row, query};
 use super::{NewFailure, StoreResult, TicketFilter};
+use super::{Store, UnitOfWork};
 use super::{candidate_from_parts, parse_ticket_status, severity_score, split_tags, split_whys};
 use crate::domain::IncidentId;
 use crate::domain::failure::Ticket;
@@ -58,72 +58,6 @@ fn ticket_from_row(row: &Row) -> StoreResult<Ticket> {
     })
 }
 
-/// Failure tickets read outside any transaction.
-#[async_trait]
-pub trait TicketsReads: Send + Sync {
-    /// Up to 50 tickets matching `filter`, newest first.
-    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>>;
-    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>>;
-    /// Earlier texts of a ticket's message, oldest first.
-    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>>;
-    /// Tickets still open (never triaged) that were captured before `captured_before`, oldest first (at most 50).
-    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>>;
-    /// Owners by number of tickets not closed, most first.
-    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>>;
-    /// Every ticket captured since `since`: when, and whether it repeats an earlier one.
-    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>>;
-    /// The earlier tickets a ticket repeats, oldest first.
-    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>>;
-    /// Ticket `id` and the `window` tickets captured before it, as
-    /// recurrence matching sees them (word keys, no text), newest first.
-    /// Read outside any write transaction: matching is CPU work.
-    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>>;
-    /// The tickets captured in an incident's channel, oldest first.
-    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>>;
-}
-
-/// Failure tickets inside a unit of work.
-#[async_trait]
-pub trait TicketsUnit: Send {
-    /// Records a flagged message; `None` when that message already has a ticket.
-    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
-    /// The flagged message's text arrived (its word key is stored with it).
-    async fn set_ticket_source(
-        &mut self,
-        id: i64,
-        text: &str,
-        author: Option<&str>,
-        thread_ts: Option<&str>,
-    ) -> StoreResult<()>;
-    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()>;
-    /// Where the ticket's own message in the thread is (`ts`).
-    async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()>;
-    /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
-    async fn ticket_source_edited(
-        &mut self,
-        channel_id: &str,
-        ts: &str,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// The source message of a ticket was deleted; the ticket stays.
-    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    /// A failure ticket, locked until the transaction ends.
-    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>>;
-    /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.
-    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()>;
-    /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
-    /// of the `window` most recent such pairs before it shares.
-    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
-    async fn add_recurrences(
-        &mut self,
-        ticket_id: i64,
-        found: &[Recurrence],
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<i64>>;
-}
-
 async fn tickets_where(conn: &mut Conn<'_>, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
     let q = match filter {
         TicketFilter::Open => query(select_tickets!(
@@ -143,23 +77,25 @@ async fn tickets_where(conn: &mut Conn<'_>, filter: &TicketFilter) -> StoreResul
     conn.map_all(q, ticket_from_row).await
 }
 
-#[async_trait]
-impl<T: ReadPool> TicketsReads for T {
-    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
+impl Store {
+    /// Up to 50 tickets matching `filter`, newest first.
+    pub async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
         tickets_where(&mut self.read().await?.conn(), filter).await
     }
 
-    async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
+    pub async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
         let q = query(select_tickets!("WHERE t.id = $1")).bind(id);
         self.read().await?.conn().map_optional(q, ticket_from_row).await
     }
 
-    async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
+    /// Earlier texts of a ticket's message, oldest first.
+    pub async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
         let q = query("SELECT body FROM failure_ticket_history WHERE ticket_id = $1 ORDER BY replaced_at").bind(id);
         self.read().await?.conn().map_all(q, |r| r.text("body")).await
     }
 
-    async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
+    /// Tickets still open (never triaged) that were captured before `captured_before`, oldest first (at most 50).
+    pub async fn untriaged_tickets(&self, captured_before: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
         let q = query(select_tickets!(
             "WHERE t.status = 'open' AND t.captured_at < $1 ORDER BY t.captured_at LIMIT 50"
         ));
@@ -170,7 +106,8 @@ impl<T: ReadPool> TicketsReads for T {
             .await
     }
 
-    async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>> {
+    /// Owners by number of tickets not closed, most first.
+    pub async fn open_ticket_owners(&self, limit: i64) -> StoreResult<Vec<(String, i64)>> {
         let q = query(
             "SELECT owner, COUNT(*) AS tickets FROM failure_tickets WHERE status <> 'closed' AND owner IS NOT NULL \
              GROUP BY owner ORDER BY tickets DESC, owner LIMIT $1",
@@ -179,7 +116,8 @@ impl<T: ReadPool> TicketsReads for T {
         self.read().await?.conn().map_all(q.bind(limit), owner).await
     }
 
-    async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>> {
+    /// Every ticket captured since `since`: when, and whether it repeats an earlier one.
+    pub async fn ticket_recurrence_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, bool)>> {
         let q = query(
             "SELECT t.captured_at, EXISTS (SELECT 1 FROM failure_recurrences r WHERE r.ticket_id = t.id) AS recurring \
              FROM failure_tickets t WHERE t.captured_at >= $1",
@@ -188,14 +126,18 @@ impl<T: ReadPool> TicketsReads for T {
         self.read().await?.conn().map_all(q.bind(since), capture).await
     }
 
-    async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>> {
+    /// The earlier tickets a ticket repeats, oldest first.
+    pub async fn recurrences_of(&self, id: i64) -> StoreResult<Vec<Ticket>> {
         let q = query(select_tickets!(
             "JOIN failure_recurrences r ON r.earlier_id = t.id WHERE r.ticket_id = $1 ORDER BY t.id"
         ));
         self.read().await?.conn().map_all(q.bind(id), ticket_from_row).await
     }
 
-    async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {
+    /// Ticket `id` and the `window` tickets captured before it, as
+    /// recurrence matching sees them (word keys, no text), newest first.
+    /// Read outside any write transaction: matching is CPU work.
+    pub async fn recurrence_candidates(&self, id: i64, window: i64) -> StoreResult<Vec<Candidate>> {
         let q = query(
             "SELECT t.id, (SELECT string_agg(tag, ',') FROM failure_ticket_tags WHERE ticket_id = t.id) AS tags, \
              t.words, CASE WHEN t.words IS NULL THEN substr(t.body, 1, CAST($1 AS INTEGER)) END AS head \
@@ -215,15 +157,16 @@ impl<T: ReadPool> TicketsReads for T {
         self.read().await?.conn().map_all(q, candidate).await
     }
 
-    async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>> {
+    /// The tickets captured in an incident's channel, oldest first.
+    pub async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>> {
         let q = query(select_tickets!("WHERE t.incident_id = $1 ORDER BY t.id")).bind(id);
         self.read().await?.conn().map_all(q, ticket_from_row).await
     }
 }
 
-#[async_trait]
-impl<T: InTransaction> TicketsUnit for T {
-    async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+impl UnitOfWork {
+    /// Records a flagged message; `None` when that message already has a ticket.
+    pub async fn capture_failure(&mut self, failure: &NewFailure<'_>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
         let q = query(
             "INSERT INTO failure_tickets (channel_id, ts, author, reporter, captured_at, incident_id) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, ts) DO NOTHING RETURNING id",
@@ -237,7 +180,8 @@ impl<T: InTransaction> TicketsUnit for T {
         self.conn().map_optional(q, |r| r.int("id")).await
     }
 
-    async fn set_ticket_source(
+    /// The flagged message's text arrived (its word key is stored with it).
+    pub async fn set_ticket_source(
         &mut self,
         id: i64,
         text: &str,
@@ -256,19 +200,21 @@ impl<T: InTransaction> TicketsUnit for T {
         Ok(())
     }
 
-    async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
+    pub async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET permalink = $1 WHERE id = $2");
         self.conn().execute(q.bind(permalink).bind(id)).await?;
         Ok(())
     }
 
-    async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()> {
+    /// Where the ticket's own message in the thread is (`ts`).
+    pub async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET reply_ts = $1 WHERE id = $2");
         self.conn().execute(q.bind(reply_ts).bind(id)).await?;
         Ok(())
     }
 
-    async fn ticket_source_edited(
+    /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
+    pub async fn ticket_source_edited(
         &mut self,
         channel_id: &str,
         ts: &str,
@@ -289,13 +235,15 @@ impl<T: InTransaction> TicketsUnit for T {
         Ok(conn.execute(replace).await? > 0)
     }
 
-    async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    /// The source message of a ticket was deleted; the ticket stays.
+    pub async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET source_deleted_at = $1 WHERE channel_id = $2 AND ts = $3");
         self.conn().execute(q.bind(now).bind(channel_id).bind(ts)).await?;
         Ok(())
     }
 
-    async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
+    /// A failure ticket, locked until the transaction ends.
+    pub async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
         let mut conn = self.conn();
         // SQLite's single writer already serialises; Postgres locks the row.
         let q = match conn.engine() {
@@ -305,7 +253,8 @@ impl<T: InTransaction> TicketsUnit for T {
         conn.map_optional(q.bind(id), ticket_from_row).await
     }
 
-    async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
+    /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.
+    pub async fn save_ticket(&mut self, ticket: &Ticket) -> StoreResult<()> {
         let mut conn = self.conn();
         let q = query(
             "UPDATE failure_tickets SET status = $1, owner = $2, lesson = $3, closed_at = $4, severity_score = $5, \
@@ -330,7 +279,9 @@ impl<T: InTransaction> TicketsUnit for T {
         Ok(())
     }
 
-    async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>> {
+    /// `(earlier ticket, tag)` for each of ticket `id`'s saved tags that one
+    /// of the `window` most recent such pairs before it shares.
+    pub async fn tags_shared_with_earlier(&mut self, id: i64, window: i64) -> StoreResult<Vec<(i64, String)>> {
         let q = query(
             "SELECT e.ticket_id, e.tag FROM failure_ticket_tags e \
              JOIN failure_ticket_tags own ON own.tag = e.tag AND own.ticket_id = $1 \
@@ -340,7 +291,8 @@ impl<T: InTransaction> TicketsUnit for T {
         self.conn().map_all(q.bind(id).bind(window), pair).await
     }
 
-    async fn add_recurrences(
+    /// Records that a ticket repeats earlier ones; returns the ids not recorded before.
+    pub async fn add_recurrences(
         &mut self,
         ticket_id: i64,
         found: &[Recurrence],

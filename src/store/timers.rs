@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::sql::{Engine, InTransaction, ReadPool, Row, WritePool, query};
+use super::sql::{Engine, Row, query};
+use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, every_from_millis, parse_timer_kind};
 use crate::domain::IncidentId;
 use crate::domain::timers::{TimerChange, TimerKind};
@@ -49,25 +49,9 @@ fn from_row(row: &Row) -> StoreResult<Timer> {
     })
 }
 
-/// Timers read outside any transaction.
-#[async_trait]
-pub trait TimersReads: Send + Sync {
-    /// When the next pending timer is due, if any.
-    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
-    /// An incident's pending timers, soonest first.
-    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>>;
-}
-
-/// Recurring jobs written outside any transaction.
-#[async_trait]
-pub trait TimersWrites: Send + Sync {
+impl Store {
     /// Creates the recurring job, or re-plans it when its schedule changed.
-    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: WritePool> TimersWrites for T {
-    async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn ensure_job(&self, name: &str, fingerprint: &str, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
         let q = query(
             "INSERT INTO recurring_jobs (name, fingerprint, next_fire_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, next_fire_at = excluded.next_fire_at \
@@ -82,42 +66,9 @@ impl<T: WritePool> TimersWrites for T {
     }
 }
 
-/// Timers and recurring jobs inside a unit of work.
-#[async_trait]
-pub trait TimersUnit: Send {
-    /// Creates, re-times or cancels an incident's timer.
-    async fn apply_timer(
-        &mut self,
-        incident_id: IncidentId,
-        change: &TimerChange,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Moves a pending timer to `due_at` (snooze).
-    async fn retime_timer(
-        &mut self,
-        incident_id: IncidentId,
-        kind: TimerKind,
-        subject: i64,
-        due_at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Takes up to `limit` due timers, locked until this transaction ends.
-    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>>;
-    /// Records a firing: recurring timers move to `next`, others are done.
-    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()>;
-    /// Locks the job when it is due and returns when it was scheduled for.
-    /// Also returns when it last fired.
-    #[allow(clippy::type_complexity)]
-    async fn claim_due_job(
-        &mut self,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>>;
-    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-impl<T: ReadPool> TimersReads for T {
-    async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+impl Store {
+    /// When the next pending timer is due, if any.
+    pub async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         let q = query("SELECT MIN(due_at) AS next FROM timers WHERE state = 'pending'");
         let next = self
             .read()
@@ -128,15 +79,16 @@ impl<T: ReadPool> TimersReads for T {
         Ok(next.flatten())
     }
 
-    async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
+    /// An incident's pending timers, soonest first.
+    pub async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
         let q = query(select!("WHERE incident_id = $1 AND state = 'pending' ORDER BY due_at")).bind(id);
         self.read().await?.conn().map_all(q, from_row).await
     }
 }
 
-#[async_trait]
-impl<T: InTransaction> TimersUnit for T {
-    async fn apply_timer(
+impl UnitOfWork {
+    /// Creates, re-times or cancels an incident's timer.
+    pub async fn apply_timer(
         &mut self,
         incident_id: IncidentId,
         change: &TimerChange,
@@ -172,7 +124,8 @@ impl<T: InTransaction> TimersUnit for T {
         Ok(())
     }
 
-    async fn retime_timer(
+    /// Moves a pending timer to `due_at` (snooze).
+    pub async fn retime_timer(
         &mut self,
         incident_id: IncidentId,
         kind: TimerKind,
@@ -189,7 +142,8 @@ impl<T: InTransaction> TimersUnit for T {
         Ok(self.conn().execute(q).await? > 0)
     }
 
-    async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
+    /// Takes up to `limit` due timers, locked until this transaction ends.
+    pub async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
         let mut conn = self.conn();
         let q = match conn.engine() {
             Engine::Sqlite => query(select!(
@@ -202,7 +156,8 @@ impl<T: InTransaction> TimersUnit for T {
         conn.map_all(q.bind(now).bind(limit), from_row).await
     }
 
-    async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
+    /// Records a firing: recurring timers move to `next`, others are done.
+    pub async fn timer_fired(&mut self, id: i64, next: Option<DateTime<Utc>>) -> StoreResult<()> {
         let q = query(
             "UPDATE timers SET fired = fired + 1, due_at = COALESCE($1, due_at), \
              state = CASE WHEN $1 IS NULL THEN 'done' ELSE state END WHERE id = $2",
@@ -211,7 +166,10 @@ impl<T: InTransaction> TimersUnit for T {
         Ok(())
     }
 
-    async fn claim_due_job(
+    /// Locks the job when it is due and returns when it was scheduled for.
+    /// Also returns when it last fired.
+    #[allow(clippy::type_complexity)]
+    pub async fn claim_due_job(
         &mut self,
         name: &str,
         now: DateTime<Utc>,
@@ -230,7 +188,12 @@ impl<T: InTransaction> TimersUnit for T {
         conn.map_optional(q.bind(name).bind(now), due).await
     }
 
-    async fn job_fired(&mut self, name: &str, fired_at: DateTime<Utc>, next_fire_at: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn job_fired(
+        &mut self,
+        name: &str,
+        fired_at: DateTime<Utc>,
+        next_fire_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let q = query("UPDATE recurring_jobs SET last_fired_at = $1, next_fire_at = $2 WHERE name = $3");
         self.conn()
             .execute(q.bind(fired_at).bind(next_fire_at).bind(name))

@@ -39,7 +39,7 @@ fn updates(app: &TestApp) -> Vec<Value> {
 
 async fn timeline_kinds(app: &TestApp) -> Vec<String> {
     let store = rebound::store::connect(&app.database_url).await.unwrap();
-    timeline_kinds_of(&*store).await
+    timeline_kinds_of(&store).await
 }
 
 async fn run(app: &TestApp, text: &str, channel: &str) {
@@ -362,12 +362,12 @@ async fn only_the_lead_resolves_when_configured(backend: crate::helpers::Backend
     app.wait_until_inbox_empty().await;
     let store = rebound::store::connect(&app.database_url).await.unwrap();
     assert_eq!(
-        timeline_kinds_of(&*store).await,
+        timeline_kinds_of(&store).await,
         ["declared", "channel_created", "resolved"]
     );
 }
 
-async fn timeline_kinds_of(store: &dyn rebound::store::Store) -> Vec<String> {
+async fn timeline_kinds_of(store: &rebound::store::Store) -> Vec<String> {
     store.timeline(1).await.unwrap().into_iter().map(|e| e.kind).collect()
 }
 

@@ -1,4 +1,4 @@
-//! Postgres implementation of [`Store`], for teams running several replicas.
+//! The Postgres engine behind [`Store`](super::Store), for teams running several replicas.
 //!
 //! Native types throughout (BIGSERIAL, TIMESTAMPTZ, JSONB, BOOLEAN). Work is
 //! claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so replicas never take
@@ -6,16 +6,11 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use super::*;
-
-mod unit_of_work;
-
-use unit_of_work::PostgresUnitOfWork;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -36,28 +31,17 @@ impl PostgresStore {
     }
 }
 
-#[async_trait]
-impl super::sql::ReadPool for PostgresStore {
-    async fn read(&self) -> StoreResult<super::sql::Pooled> {
-        Ok(super::sql::Pooled::Postgres(self.pool.acquire().await?))
+impl PostgresStore {
+    pub(super) async fn connection(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+        Ok(self.pool.acquire().await?)
     }
-}
 
-#[async_trait]
-impl super::sql::WritePool for PostgresStore {
-    async fn write(&self) -> StoreResult<super::sql::Pooled> {
-        Ok(super::sql::Pooled::Postgres(self.pool.acquire().await?))
-    }
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn migrate(&self) -> StoreResult<()> {
+    pub(super) async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
 
-    async fn housekeeping(&self) -> StoreResult<()> {
+    pub(super) async fn housekeeping(&self) -> StoreResult<()> {
         // A call enqueued by one replica while another settled the call ahead
         // of it can miss its promotion (neither saw the other's row); give
         // such a queue its head back.
@@ -72,7 +56,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn check_ready(&self) -> StoreResult<bool> {
+    pub(super) async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.pool)
@@ -84,14 +68,23 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+    pub(super) async fn insert_inbox(
+        &self,
+        items: &[NewInboxItem],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InsertOutcome>> {
         let mut tx = self.pool.begin().await?;
         let outcomes = super::inbox::insert_items(&mut super::sql::Conn::Postgres(&mut tx), items, now).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
 
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+    pub(super) async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<OutboxCall>> {
         let q = super::sql::query(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
                SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
@@ -103,16 +96,12 @@ impl Store for PostgresStore {
         .bind(now)
         .bind(limit);
         let mut connection = self.pool.acquire().await?;
-        let mut calls = super::sql::Conn::Postgres(&mut connection)
+        super::sql::Conn::Postgres(&mut connection)
             .map_all(q, super::outbox::call_from_row)
-            .await?;
-        calls.sort_by_key(|call| call.id);
-        Ok(calls)
+            .await
     }
 
-    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
-        Ok(Box::new(PostgresUnitOfWork {
-            tx: self.pool.begin().await?,
-        }))
+    pub(super) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
     }
 }

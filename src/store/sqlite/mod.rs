@@ -1,4 +1,4 @@
-//! SQLite implementation of [`Store`]: WAL mode, created if missing.
+//! The SQLite engine behind [`Store`](super::Store): WAL mode, created if missing.
 //!
 //! SQLite allows one writer at a time. Writes go through a pool of exactly one
 //! connection so waiting happens in a fair async queue instead of SQLite's
@@ -19,16 +19,11 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::*;
-
-mod unit_of_work;
-
-use unit_of_work::SqliteUnitOfWork;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -133,36 +128,30 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl super::sql::ReadPool for SqliteStore {
-    async fn read(&self) -> StoreResult<super::sql::Pooled> {
-        Ok(super::sql::Pooled::Sqlite(self.reader.acquire().await?))
+impl SqliteStore {
+    pub(super) async fn reader(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.reader.acquire().await?)
     }
-}
 
-#[async_trait]
-impl super::sql::WritePool for SqliteStore {
-    async fn write(&self) -> StoreResult<super::sql::Pooled> {
+    /// The writer, once pending inbox writes have gone first.
+    pub(super) async fn writer(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
         self.gate.wait_for_inbox().await;
-        Ok(super::sql::Pooled::Sqlite(self.writer.acquire().await?))
+        Ok(self.writer.acquire().await?)
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn migrate(&self) -> StoreResult<()> {
+    pub(super) async fn migrate(&self) -> StoreResult<()> {
         MIGRATOR.run(&self.writer).await?;
         Ok(())
     }
 
-    async fn housekeeping(&self) -> StoreResult<()> {
+    pub(super) async fn housekeeping(&self) -> StoreResult<()> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.checkpointer)
             .await?;
         Ok(())
     }
 
-    async fn check_ready(&self) -> StoreResult<bool> {
+    pub(super) async fn check_ready(&self) -> StoreResult<bool> {
         let applied: Result<i64, sqlx::Error> =
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.reader)
@@ -174,14 +163,23 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn insert_inbox(&self, items: &[NewInboxItem], now: DateTime<Utc>) -> StoreResult<Vec<InsertOutcome>> {
+    pub(super) async fn insert_inbox(
+        &self,
+        items: &[NewInboxItem],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InsertOutcome>> {
         self.gate.inbox_started();
         let result = self.insert_inbox_now(items, now).await;
         self.gate.inbox_finished();
         result
     }
 
-    async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+    pub(super) async fn claim_outbox(
+        &self,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<OutboxCall>> {
         self.gate.wait_for_inbox().await;
         let q = super::sql::query(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
@@ -194,17 +192,13 @@ impl Store for SqliteStore {
         .bind(now)
         .bind(limit);
         let mut writer = self.writer.acquire().await?;
-        let mut calls = super::sql::Conn::Sqlite(&mut writer)
+        super::sql::Conn::Sqlite(&mut writer)
             .map_all(q, super::outbox::call_from_row)
-            .await?;
-        calls.sort_by_key(|call| call.id);
-        Ok(calls)
+            .await
     }
 
-    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
+    pub(super) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.gate.wait_for_inbox().await;
-        Ok(Box::new(SqliteUnitOfWork {
-            tx: self.writer.begin().await?,
-        }))
+        Ok(self.writer.begin().await?)
     }
 }
