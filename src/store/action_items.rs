@@ -93,7 +93,6 @@ impl UnitOfWork {
 
     pub async fn reassign_action_item(&mut self, id: i64, owner: &str) -> StoreResult<()> {
         let q = query("UPDATE action_items SET owner = $1 WHERE id = $2");
-        self.conn().execute(q.bind(owner).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(owner).bind(id)).await
     }
 }

@@ -80,19 +80,16 @@ impl UnitOfWork {
 
     pub async fn set_captured_text(&mut self, id: i64, text: &str, author: Option<&str>) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET body = $1, author = COALESCE($2, author) WHERE id = $3");
-        self.conn().execute(q.bind(text).bind(author).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(text).bind(author).bind(id)).await
     }
 
     pub async fn set_captured_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET permalink = $1 WHERE id = $2");
-        self.conn().execute(q.bind(permalink).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(permalink).bind(id)).await
     }
 
     pub async fn mark_captured_deleted(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE captured_messages SET deleted_at = $1 WHERE id = $2");
-        self.conn().execute(q.bind(now).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(now).bind(id)).await
     }
 }

@@ -27,10 +27,7 @@ impl UnitOfWork {
             "INSERT INTO channels (channel_id, is_private, checked_at) VALUES ($1, $2, $3) \
              ON CONFLICT (channel_id) DO UPDATE SET is_private = excluded.is_private, checked_at = excluded.checked_at",
         );
-        self.conn()
-            .execute(q.bind(channel_id).bind(is_private).bind(now))
-            .await?;
-        Ok(())
+        self.conn().run(q.bind(channel_id).bind(is_private).bind(now)).await
     }
 
     /// Adds a page of `conversations.members`; the first page replaces what was known.
@@ -57,15 +54,13 @@ impl UnitOfWork {
              SELECT channel_id, $1 FROM channels WHERE channel_id = $2 AND is_private \
              ON CONFLICT DO NOTHING",
         );
-        self.conn().execute(q.bind(user_id).bind(channel_id)).await?;
-        Ok(())
+        self.conn().run(q.bind(user_id).bind(channel_id)).await
     }
 
     /// `member_left_channel`.
     pub async fn member_left(&mut self, channel_id: &str, user_id: &str) -> StoreResult<()> {
         let q = query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2");
-        self.conn().execute(q.bind(channel_id).bind(user_id)).await?;
-        Ok(())
+        self.conn().run(q.bind(channel_id).bind(user_id)).await
     }
 
     /// Is `user_id` a member of `channel_id`, as far as Slack has told us?

@@ -107,8 +107,7 @@ impl Store {
             .bind(retry_at)
             .bind(storable(error).as_ref())
             .bind(id);
-        self.write().await?.conn().execute(q).await?;
-        Ok(())
+        self.write().await?.conn().run(q).await
     }
 }
 
@@ -134,8 +133,7 @@ impl UnitOfWork {
         // A success clears the errors of earlier attempts: only items that
         // ended in an error keep one (and so escape retention).
         let q = query("UPDATE inbox SET processed_at = $1, last_error = NULL WHERE id = $2");
-        self.conn().execute(q.bind(now).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(now).bind(id)).await
     }
 
     /// Ends an item that can never be applied: it keeps `error` for
@@ -143,8 +141,7 @@ impl UnitOfWork {
     pub async fn set_aside_inbox(&mut self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE inbox SET processed_at = $1, last_error = $2 WHERE id = $3");
         self.conn()
-            .execute(q.bind(now).bind(storable(error).as_ref()).bind(id))
-            .await?;
-        Ok(())
+            .run(q.bind(now).bind(storable(error).as_ref()).bind(id))
+            .await
     }
 }

@@ -181,8 +181,7 @@ impl UnitOfWork {
         .bind(incident.postmortem_link.as_deref())
         .bind(incident.cadence_anchor_at)
         .bind(incident.id);
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     pub async fn link_incident_channel(
@@ -192,16 +191,12 @@ impl UnitOfWork {
         channel_name: &str,
     ) -> StoreResult<()> {
         let q = query("UPDATE incidents SET channel_id = $1, channel_name = $2 WHERE id = $3");
-        self.conn()
-            .execute(q.bind(channel_id).bind(channel_name).bind(id))
-            .await?;
-        Ok(())
+        self.conn().run(q.bind(channel_id).bind(channel_name).bind(id)).await
     }
 
     pub async fn set_incident_card(&mut self, id: IncidentId, ts: &str) -> StoreResult<()> {
         let q = query("UPDATE incidents SET card_ts = $1 WHERE id = $2");
-        self.conn().execute(q.bind(ts).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(ts).bind(id)).await
     }
 
     pub async fn append_timeline(&mut self, entry: &TimelineEntry) -> StoreResult<()> {
@@ -213,15 +208,13 @@ impl UnitOfWork {
                 .bind(entry.kind.as_str())
                 .bind(entry.body.as_str())
                 .bind(entry.source.as_str());
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     /// Records the severity an incident has from `at` on.
     pub async fn record_severity(&mut self, id: IncidentId, severity: Severity, at: DateTime<Utc>) -> StoreResult<()> {
         let q = query("INSERT INTO severity_changes (incident_id, severity, at) VALUES ($1, $2, $3)");
-        self.conn().execute(q.bind(id).bind(severity.as_str()).bind(at)).await?;
-        Ok(())
+        self.conn().run(q.bind(id).bind(severity.as_str()).bind(at)).await
     }
 
     pub async fn insert_comms_gap(
@@ -240,7 +233,6 @@ impl UnitOfWork {
         .bind(gap.actual.as_millis() as i64)
         .bind(gap.breached)
         .bind(now);
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 }

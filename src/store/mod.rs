@@ -121,9 +121,16 @@ impl Store {
 
     /// Ok when the database answers and every migration is applied.
     pub async fn check_ready(&self) -> StoreResult<bool> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.check_ready().await,
-            Backend::Postgres(p) => p.check_ready().await,
+        let expected = match &self.backend {
+            Backend::Sqlite(_) => sqlite::MIGRATOR.iter().count(),
+            Backend::Postgres(_) => postgres::MIGRATOR.iter().count(),
+        };
+        let q = sql::query("SELECT COUNT(*) AS applied FROM _sqlx_migrations WHERE success");
+        match self.read().await?.conn().map_optional(q, |r| r.int("applied")).await {
+            Ok(applied) => Ok(applied.unwrap_or(0) >= expected as i64),
+            // No migrations table yet.
+            Err(StoreError::Database(sqlx::Error::Database(_))) => Ok(false),
+            Err(other) => Err(other),
         }
     }
 
@@ -133,16 +140,6 @@ impl Store {
             Backend::Sqlite(s) => s.insert_inbox(items, now).await,
             Backend::Postgres(p) => p.insert_inbox(items, now).await,
         }
-    }
-
-    /// Leases the next call of each ordering key that is due.
-    pub async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
-        let mut calls = match &self.backend {
-            Backend::Sqlite(s) => s.claim_outbox(limit, now, lease).await?,
-            Backend::Postgres(p) => p.claim_outbox(limit, now, lease).await?,
-        };
-        calls.sort_by_key(|call| call.id);
-        Ok(calls)
     }
 
     /// Starts a transaction.
@@ -274,10 +271,6 @@ fn required_severity(text: String) -> StoreResult<crate::domain::Severity> {
 fn parse_status(text: &str) -> StoreResult<crate::domain::Status> {
     text.parse()
         .map_err(|()| StoreError::Corrupt(format!("status {text:?}")))
-}
-
-fn lease_until(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
-    crate::domain::clock::later(now, lease)
 }
 
 /// Text both engines can store: Postgres refuses NUL in `text` columns, so

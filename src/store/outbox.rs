@@ -3,13 +3,15 @@
 //! outbox worker. Where calls are recorded, settled and found due, for both
 //! engines; claiming stays with each engine (lock clause, single writer).
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::sql::{Conn, Row, query};
+use super::sql::{Conn, Engine, Row, query};
 use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, storable};
-use crate::domain::IncidentId;
+use crate::domain::{IncidentId, clock};
 
 /// What the outbox worker must do once a call succeeded, in the same
 /// transaction that marks it sent.
@@ -122,6 +124,34 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Leases the next call of each ordering key that is due, oldest first.
+    /// Postgres replicas skip rows another is claiming; SQLite's single
+    /// writer needs no lock.
+    pub async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+        let mut writer = self.write().await?;
+        let mut conn = writer.conn();
+        let q = match conn.engine() {
+            Engine::Sqlite => query(
+                "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                   SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+                   AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3) \
+                 RETURNING id, ordering_key, method, args, after_send, attempts",
+            ),
+            Engine::Postgres => query(
+                "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                   SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
+                   AND (o.claimed_until IS NULL OR o.claimed_until <= $2) ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, ordering_key, method, args, after_send, attempts",
+            ),
+        };
+        let q = q.bind(clock::later(now, lease)).bind(now).bind(limit);
+        let mut calls = conn.map_all(q, call_from_row).await?;
+        calls.sort_by_key(|call| call.id);
+        Ok(calls)
+    }
+}
+
 fn after_send_json(after_send: &AfterSend) -> StoreResult<serde_json::Value> {
     serde_json::to_value(after_send).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -134,8 +164,7 @@ async fn promote_next(conn: &mut Conn<'_>, settled_id: i64) -> StoreResult<()> {
            SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
            AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = $1))",
     );
-    conn.execute(q.bind(settled_id)).await?;
-    Ok(())
+    conn.run(q.bind(settled_id)).await
 }
 
 impl UnitOfWork {
@@ -151,8 +180,7 @@ impl UnitOfWork {
         .bind(&call.args)
         .bind(after_send_json(&call.after_send)?)
         .bind(now);
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     pub async fn mark_outbox_sent(
@@ -186,8 +214,7 @@ impl UnitOfWork {
         .bind(rewrite.map(|(args, _)| args))
         .bind(after_send.as_ref())
         .bind(id);
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     /// Sets a call aside for good; the next call of its key goes on.
@@ -203,7 +230,6 @@ impl UnitOfWork {
         let q = query(
             "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2",
         );
-        self.conn().execute(q.bind(at).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(at).bind(id)).await
     }
 }

@@ -126,6 +126,11 @@ impl Conn<'_> {
         })
     }
 
+    /// Runs a statement whose row count does not matter.
+    pub async fn run(&mut self, query: Query) -> StoreResult<()> {
+        self.execute(query).await.map(drop)
+    }
+
     pub async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
         Ok(match self {
             Conn::Sqlite(c) => query

@@ -196,21 +196,18 @@ impl UnitOfWork {
         .bind(author)
         .bind(thread_ts)
         .bind(id);
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     pub async fn set_ticket_permalink(&mut self, id: i64, permalink: &str) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET permalink = $1 WHERE id = $2");
-        self.conn().execute(q.bind(permalink).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(permalink).bind(id)).await
     }
 
     /// Where the ticket's own message in the thread is (`ts`).
     pub async fn set_ticket_reply(&mut self, id: i64, reply_ts: &str) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET reply_ts = $1 WHERE id = $2");
-        self.conn().execute(q.bind(reply_ts).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(reply_ts).bind(id)).await
     }
 
     /// The source message of a ticket was edited: keep the old text, store the new. False if no ticket.
@@ -238,8 +235,7 @@ impl UnitOfWork {
     /// The source message of a ticket was deleted; the ticket stays.
     pub async fn ticket_source_deleted(&mut self, channel_id: &str, ts: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let q = query("UPDATE failure_tickets SET source_deleted_at = $1 WHERE channel_id = $2 AND ts = $3");
-        self.conn().execute(q.bind(now).bind(channel_id).bind(ts)).await?;
-        Ok(())
+        self.conn().run(q.bind(now).bind(channel_id).bind(ts)).await
     }
 
     /// A failure ticket, locked until the transaction ends.

@@ -60,9 +60,8 @@ impl Store {
         self.write()
             .await?
             .conn()
-            .execute(q.bind(name).bind(fingerprint).bind(next_fire_at))
-            .await?;
-        Ok(())
+            .run(q.bind(name).bind(fingerprint).bind(next_fire_at))
+            .await
     }
 }
 
@@ -120,8 +119,7 @@ impl UnitOfWork {
             .bind(incident_id)
             .bind(*subject),
         };
-        self.conn().execute(q).await?;
-        Ok(())
+        self.conn().run(q).await
     }
 
     /// Moves a pending timer to `due_at` (snooze).
@@ -162,8 +160,7 @@ impl UnitOfWork {
             "UPDATE timers SET fired = fired + 1, due_at = COALESCE($1, due_at), \
              state = CASE WHEN $1 IS NULL THEN 'done' ELSE state END WHERE id = $2",
         );
-        self.conn().execute(q.bind(next).bind(id)).await?;
-        Ok(())
+        self.conn().run(q.bind(next).bind(id)).await
     }
 
     /// Locks the job when it is due and returns when it was scheduled for.
@@ -195,9 +192,6 @@ impl UnitOfWork {
         next_fire_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let q = query("UPDATE recurring_jobs SET last_fired_at = $1, next_fire_at = $2 WHERE name = $3");
-        self.conn()
-            .execute(q.bind(fired_at).bind(next_fire_at).bind(name))
-            .await?;
-        Ok(())
+        self.conn().run(q.bind(fired_at).bind(next_fire_at).bind(name)).await
     }
 }

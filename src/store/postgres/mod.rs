@@ -12,7 +12,7 @@ use sqlx::postgres::PgPoolOptions;
 
 use super::*;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Postgres-backed store.
 #[derive(Clone)]
@@ -56,18 +56,6 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub(super) async fn check_ready(&self) -> StoreResult<bool> {
-        let applied: Result<i64, sqlx::Error> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await;
-        match applied {
-            Ok(applied) => Ok(applied >= MIGRATOR.iter().count() as i64),
-            Err(sqlx::Error::Database(_)) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     pub(super) async fn insert_inbox(
         &self,
         items: &[NewInboxItem],
@@ -77,28 +65,6 @@ impl PostgresStore {
         let outcomes = super::inbox::insert_items(&mut super::sql::Conn::Postgres(&mut tx), items, now).await?;
         tx.commit().await?;
         Ok(outcomes)
-    }
-
-    pub(super) async fn claim_outbox(
-        &self,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> StoreResult<Vec<OutboxCall>> {
-        let q = super::sql::query(
-            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
-               AND (o.claimed_until IS NULL OR o.claimed_until <= $2) \
-               ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, ordering_key, method, args, after_send, attempts",
-        )
-        .bind(lease_until(now, lease))
-        .bind(now)
-        .bind(limit);
-        let mut connection = self.pool.acquire().await?;
-        super::sql::Conn::Postgres(&mut connection)
-            .map_all(q, super::outbox::call_from_row)
-            .await
     }
 
     pub(super) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {

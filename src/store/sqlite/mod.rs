@@ -25,7 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::*;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite-backed store.
 #[derive(Clone)]
@@ -151,18 +151,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn check_ready(&self) -> StoreResult<bool> {
-        let applied: Result<i64, sqlx::Error> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.reader)
-                .await;
-        match applied {
-            Ok(applied) => Ok(applied >= MIGRATOR.iter().count() as i64),
-            Err(sqlx::Error::Database(_)) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     pub(super) async fn insert_inbox(
         &self,
         items: &[NewInboxItem],
@@ -172,29 +160,6 @@ impl SqliteStore {
         let result = self.insert_inbox_now(items, now).await;
         self.gate.inbox_finished();
         result
-    }
-
-    pub(super) async fn claim_outbox(
-        &self,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> StoreResult<Vec<OutboxCall>> {
-        self.gate.wait_for_inbox().await;
-        let q = super::sql::query(
-            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
-               AND (claimed_until IS NULL OR claimed_until <= $2) \
-               ORDER BY id LIMIT $3) \
-             RETURNING id, ordering_key, method, args, after_send, attempts",
-        )
-        .bind(lease_until(now, lease))
-        .bind(now)
-        .bind(limit);
-        let mut writer = self.writer.acquire().await?;
-        super::sql::Conn::Sqlite(&mut writer)
-            .map_all(q, super::outbox::call_from_row)
-            .await
     }
 
     pub(super) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
