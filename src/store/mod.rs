@@ -1,9 +1,15 @@
-//! Persistence behind one trait, with a SQLite and a Postgres implementation.
-//!
-//! All SQL lives here; no rules do. Queries are built at runtime
-//! (`query`/`query_as` + `bind`) because the `query!` macros check against a
-//! single database. Every state change a command causes is written through one
-//! [`UnitOfWork`], so state, timeline and outbox rows commit together.
+//! Persistence: one [`Store`] and one [`UnitOfWork`] for SQLite and
+//! Postgres alike. Each query is written once, in the SQL both engines
+//! speak (`sql.rs` says how and why), in the module of its aggregate:
+//! `incidents.rs` (incidents, timeline, severity changes, update gaps),
+//! `action_items.rs`, `captures.rs` (captured messages), `tickets.rs` and
+//! `recurrences.rs` (failure tickets), `channels.rs` (channel privacy,
+//! members, admin groups), `timers.rs` (timers, recurring jobs), `inbox.rs`,
+//! `outbox.rs`, `reports.rs` (bulk reads), `housekeeping.rs` (retention).
+//! `sqlite/` and `postgres/` hold only what really differs: connecting,
+//! pragmas and the single writer, migrations. Every state change a command
+//! causes goes through one [`UnitOfWork`], so state, timeline and outbox
+//! rows commit together.
 
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
@@ -28,7 +34,9 @@ mod postgres;
 pub mod reports;
 pub mod sql;
 mod sqlite;
+#[macro_use]
 pub mod tickets;
+pub mod recurrences;
 pub mod timers;
 
 pub use housekeeping::run_housekeeping;
