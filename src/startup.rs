@@ -81,6 +81,13 @@ impl Application {
             .await
             .context("opening the database")?;
         store.migrate().await.context("applying migrations")?;
+        let released = store
+            .release_claims(&settings.replica)
+            .await
+            .context("releasing earlier claims")?;
+        if released > 0 {
+            tracing::info!(calls = released, replica = %settings.replica, "took back the Slack calls a previous run left claimed");
+        }
         crate::outbox::channels::learn_unknown(store.as_ref())
             .await
             .context("asking Slack about channels captured in before privacy was recorded")?;
@@ -252,6 +259,20 @@ impl Application {
             // The inbox writer ends once the router (holding its sender) is gone.
             let _ = task.await;
         }
+    }
+
+    /// Stops at once, finishing nothing, as a killed process would: what
+    /// was claimed stays claimed in the database (for crash tests and chaos
+    /// runs; [`Application::stop`] is the graceful way).
+    pub fn abandon(self) {
+        let _ = self.shutdown.send(true);
+        for server in &self.servers {
+            server.abort();
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+        // Dropping the background runtime cancels every worker at its next await.
     }
 
     /// Runs until SIGINT or SIGTERM, then stops gracefully.

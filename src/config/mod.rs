@@ -33,6 +33,10 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// The operators' listener (`/metrics`, post-mortem pages); `None` when `off`.
     pub internal_addr: Option<SocketAddr>,
+    /// This process's name among the replicas (`REBOUND_REPLICA`, else the
+    /// host name): its outbox claims carry it, so a restarted replica takes
+    /// its own unfinished claims back at once.
+    pub replica: String,
     pub file: FileSettings,
 }
 
@@ -331,6 +335,11 @@ impl Settings {
                     message: format!("{e} (expected HOST:PORT or off)"),
                 })?),
             },
+            replica: env
+                .var("REBOUND_REPLICA")
+                .or_else(|| env.var("HOSTNAME"))
+                .or_else(host_name)
+                .unwrap_or_else(|| "rebound".into()),
             file,
         };
         settings.validate()?;
@@ -338,6 +347,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.replica.is_empty() || self.replica.len() > 200 {
+            return Err(ConfigError::BadValue {
+                name: "REBOUND_REPLICA",
+                message: "must be 1-200 characters".into(),
+            });
+        }
         url::Url::parse(&self.slack_api_url).map_err(|e| ConfigError::BadValue {
             name: "SLACK_API_URL",
             message: e.to_string(),
@@ -409,6 +424,12 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         path: display,
         message: e.to_string(),
     })
+}
+
+/// The machine's host name, from `/etc/hostname` (Linux).
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/etc/hostname").ok()?;
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]

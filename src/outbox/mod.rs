@@ -39,8 +39,12 @@ const BATCH: i64 = 64;
 /// Outcomes recorded per transaction: small enough that an acknowledgement
 /// waiting for the SQLite writer never waits long.
 const SETTLE_CHUNK: usize = 8;
-/// A call not settled within this time is tried again.
-const LEASE: Duration = Duration::from_secs(60);
+/// A call not settled within this time is tried again by any replica.
+/// Short, because a live worker renews its leases while calls are in flight
+/// ([`HEARTBEAT`]): a killed worker's calls are taken over within seconds.
+const LEASE: Duration = Duration::from_secs(10);
+/// How often in-flight leases are renewed (well inside [`LEASE`]).
+const HEARTBEAT: Duration = Duration::from_secs(3);
 /// Transient failures are retried this many times before the call is set aside.
 const MAX_ATTEMPTS: i32 = 10;
 /// Suffixes tried after `name_taken` before giving up on a channel name.
@@ -126,7 +130,8 @@ impl OutboxWorker {
     /// Sends every due head-of-channel call concurrently, then records all
     /// outcomes in one transaction.
     async fn round(&self) -> Result<usize, StoreError> {
-        let calls = self.store.claim_outbox(BATCH, Utc::now(), LEASE).await?;
+        let replica = &self.settings.replica;
+        let calls = self.store.claim_outbox(replica, BATCH, Utc::now(), LEASE).await?;
         let count = calls.len();
         let mut tasks = tokio::task::JoinSet::new();
         for call in calls {
@@ -142,12 +147,17 @@ impl OutboxWorker {
             });
         }
         let mut outcomes = Vec::with_capacity(count);
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(error) => {
-                    tracing::error!(%error, "outbox task ended abnormally; its lease will expire and it is retried")
-                }
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+        loop {
+            tokio::select! {
+                joined = tasks.join_next() => match joined {
+                    None => break,
+                    Some(Ok(outcome)) => outcomes.push(outcome),
+                    Some(Err(error)) => {
+                        tracing::error!(%error, "outbox task ended abnormally; its lease will expire and it is retried")
+                    }
+                },
+                _ = heartbeat.tick() => self.renew_leases(replica).await,
             }
         }
         for chunk in outcomes.chunks(SETTLE_CHUNK) {
@@ -161,6 +171,13 @@ impl OutboxWorker {
             }
         }
         Ok(count)
+    }
+
+    /// Keeps this replica's in-flight calls claimed while Slack answers slowly.
+    async fn renew_leases(&self, replica: &str) {
+        if let Err(error) = self.store.renew_claims(replica, clock::later(Utc::now(), LEASE)).await {
+            tracing::warn!(%error, "could not renew outbox leases; another replica may send these calls again");
+        }
     }
 
     /// Records outcomes, turning a panic in the follow-up work into an error.

@@ -128,27 +128,62 @@ impl Store {
     /// Leases the next call of each ordering key that is due, oldest first.
     /// Postgres replicas skip rows another is claiming; SQLite's single
     /// writer needs no lock.
-    pub async fn claim_outbox(&self, limit: i64, now: DateTime<Utc>, lease: Duration) -> StoreResult<Vec<OutboxCall>> {
+    pub async fn claim_outbox(
+        &self,
+        replica: &str,
+        limit: i64,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<Vec<OutboxCall>> {
         let mut writer = self.write().await?;
         let mut conn = writer.conn();
         let q = match conn.engine() {
             Engine::Sqlite => query(
-                "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                "UPDATE outbox SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 WHERE id IN ( \
                    SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
                    AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3) \
                  RETURNING id, ordering_key, method, args, after_send, attempts",
             ),
             Engine::Postgres => query(
-                "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                "UPDATE outbox SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 WHERE id IN ( \
                    SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
                    AND (o.claimed_until IS NULL OR o.claimed_until <= $2) ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, ordering_key, method, args, after_send, attempts",
             ),
         };
-        let q = q.bind(clock::later(now, lease)).bind(now).bind(limit);
+        let q = q.bind(clock::later(now, lease)).bind(now).bind(limit).bind(replica);
         let mut calls = conn.map_all(q, call_from_row).await?;
         calls.sort_by_key(|call| call.id);
         Ok(calls)
+    }
+}
+
+impl Store {
+    /// Extends the leases of the calls `replica` has in flight to `until`:
+    /// the heartbeat that lets leases be short.
+    pub async fn renew_claims(&self, replica: &str, until: DateTime<Utc>) -> StoreResult<u64> {
+        let q = query(
+            "UPDATE outbox SET claimed_until = $1 WHERE claimed_by = $2 AND claimed_until IS NOT NULL \
+             AND state = 'pending'",
+        );
+        self.write().await?.conn().execute(q.bind(until).bind(replica)).await
+    }
+
+    /// At start: takes back the claims a previous run left (it was killed
+    /// mid-call), so their calls go out now rather than when the lease
+    /// expires. On SQLite every claim is this process's (it is the only
+    /// one); on Postgres only those of this replica's name.
+    pub async fn release_claims(&self, replica: &str) -> StoreResult<u64> {
+        let mut writer = self.write().await?;
+        let mut conn = writer.conn();
+        let q = match conn.engine() {
+            Engine::Sqlite => query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL"),
+            Engine::Postgres => {
+                query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND claimed_by = $1")
+                    .bind(replica)
+            }
+        };
+        conn.execute(q).await
     }
 }
 

@@ -196,7 +196,7 @@ async fn two_replicas_on_one_postgres_declare_each_incident_once() {
     let Some(first) = spawn_app_with(Backend::Postgres, Workers::default()).await else {
         return;
     };
-    let settings = crate::helpers::settings(&first.database_url, &first.fake, &[]);
+    let settings = crate::helpers::settings(&first.database_url, &first.fake, &[("REBOUND_REPLICA", "second")]);
     let second = rebound::startup::Application::start(settings, Workers::default())
         .await
         .unwrap();
@@ -239,5 +239,78 @@ async fn two_replicas_on_one_postgres_declare_each_incident_once() {
         "one channel per incident across replicas: {created:?}"
     );
     assert_eq!(first.fake.calls("response_url").len(), 6);
+    second.stop().await;
+}
+
+both_backends!(
+    a_worker_killed_mid_call_is_replaced_within_seconds,
+    |app: TestApp| async move {
+        let mut app = app;
+        // Slack creates the channel but the answer never comes: the process
+        // is killed with conversations.create in flight.
+        app.fake.fail_next("conversations.create", Fault::SucceedThenHang);
+        app.command("open Killed mid create sev2", DECLARER, "CGENERAL").await;
+        app.fake
+            .wait_for("the channel the call in flight made", |f| {
+                f.channels().iter().any(|c| c.name.contains("killed-mid-create"))
+            })
+            .await;
+        let channel = app
+            .fake
+            .channels()
+            .into_iter()
+            .find(|c| c.name.contains("killed-mid-create"))
+            .unwrap()
+            .id;
+        let crashed_at = std::time::Instant::now();
+        app.crash_and_restart().await;
+        app.fake
+            .wait_for("the card in the adopted channel", |f| {
+                f.calls("chat.postMessage")
+                    .iter()
+                    .any(|c| c.ok() && c.args["channel"] == channel.as_str())
+            })
+            .await;
+        let recovered = crashed_at.elapsed();
+        assert!(
+            recovered < Duration::from_secs(5),
+            "card {recovered:?} after the restart"
+        );
+        let created = app
+            .fake
+            .channels()
+            .iter()
+            .filter(|c| c.name.contains("killed-mid-create"))
+            .count();
+        assert_eq!(
+            created, 1,
+            "the channel the killed call made is adopted, not made twice"
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_call_keeps_its_claim_while_another_replica_waits() {
+    let Some(first) = spawn_app_with(Backend::Postgres, Workers::default()).await else {
+        return;
+    };
+    // Longer than the 10 s lease: only the heartbeat keeps the second
+    // replica from taking the call over and sending it again.
+    first.fake.fail_next("conversations.create", Fault::Slow(12));
+    first.command("open Slow Slack sev2", DECLARER, "CGENERAL").await;
+    // The first replica has claimed the call before the second one starts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settings = crate::helpers::settings(&first.database_url, &first.fake, &[("REBOUND_REPLICA", "second")]);
+    let second = rebound::startup::Application::start(settings, Workers::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    first.wait_until_outbox_empty().await;
+    let created: Vec<_> = first.fake.calls("conversations.create");
+    assert_eq!(
+        created.len(),
+        1,
+        "sent once, though it took longer than a lease: {created:?}"
+    );
     second.stop().await;
 }

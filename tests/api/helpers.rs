@@ -64,6 +64,7 @@ pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) ->
         ("DATABASE_URL", database_url.to_string()),
         ("REBOUND_ADDR", "127.0.0.1:0".to_string()),
         ("REBOUND_INTERNAL_ADDR", "127.0.0.1:0".to_string()),
+        ("REBOUND_REPLICA", "test-replica".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -163,6 +164,19 @@ impl TestApp {
         let config = self._dir_config(toml);
         let settings = settings(&self.database_url, &self.fake, &[("REBOUND_CONFIG", config.as_str())]);
         let app = Application::start(settings, Workers::default()).await.unwrap();
+        (self.base, self.internal) = bases(&app);
+        self.app = Some(app);
+    }
+
+    /// Kills the app as `kill -9` would (nothing finished, claims left in the
+    /// database) and starts it again on the same database and fake Slack.
+    pub async fn crash_and_restart(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.abandon();
+        }
+        let app = Application::start(settings(&self.database_url, &self.fake, &[]), Workers::default())
+            .await
+            .unwrap();
         (self.base, self.internal) = bases(&app);
         self.app = Some(app);
     }

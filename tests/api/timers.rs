@@ -209,12 +209,14 @@ async fn three_replicas_on_one_postgres_fire_each_timer_once() {
         return;
     };
     let config = first._dir_config(FAST);
-    let settings =
-        |fake: &FakeSlack| crate::helpers::settings(&first.database_url, fake, &[("REBOUND_CONFIG", config.as_str())]);
-    let second = rebound::startup::Application::start(settings(&first.fake), Workers::default())
+    let settings = |fake: &FakeSlack, replica: &str| {
+        let extra = [("REBOUND_CONFIG", config.as_str()), ("REBOUND_REPLICA", replica)];
+        crate::helpers::settings(&first.database_url, fake, &extra)
+    };
+    let second = rebound::startup::Application::start(settings(&first.fake, "second"), Workers::default())
         .await
         .unwrap();
-    let third = rebound::startup::Application::start(settings(&first.fake), Workers::default())
+    let third = rebound::startup::Application::start(settings(&first.fake, "third"), Workers::default())
         .await
         .unwrap();
     for i in 0..5 {

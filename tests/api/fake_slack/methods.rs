@@ -108,7 +108,8 @@ pub fn answer(fake: &FakeSlack, method: &str, args: &Value, fault: Option<Fault>
             );
         }
         Some(Fault::ServerError) => return (StatusCode::INTERNAL_SERVER_ERROR, json!({})),
-        Some(Fault::SucceedThenServerError) => {
+        Some(Fault::Slow(_)) => {}
+        Some(Fault::SucceedThenServerError | Fault::SucceedThenHang) => {
             behave(fake, method, args);
             return (StatusCode::INTERNAL_SERVER_ERROR, json!({}));
         }

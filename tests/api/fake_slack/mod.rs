@@ -38,6 +38,11 @@ pub enum Fault {
     ServerError,
     /// Does the work, then answers HTTP 500: the caller cannot know it succeeded.
     SucceedThenServerError,
+    /// Does the work, then does not answer for five minutes: the caller is
+    /// still waiting when it is killed.
+    SucceedThenHang,
+    /// Answers normally, but only after this many seconds.
+    Slow(u64),
 }
 
 /// One call as the fake saw it.
@@ -241,6 +246,17 @@ async fn api(
                 .faults
                 .get_mut(&method)
                 .and_then(VecDeque::pop_front);
+            if matches!(fault, Some(Fault::SucceedThenHang)) {
+                methods::answer(&fake, &method, &args, None);
+                tokio::time::sleep(Duration::from_secs(300)).await;
+            }
+            let fault = match fault {
+                Some(Fault::Slow(seconds)) => {
+                    tokio::time::sleep(Duration::from_secs(seconds)).await;
+                    None
+                }
+                other => other,
+            };
             let (status, response) = methods::answer(&fake, &method, &args, fault);
             (status, response, args)
         }
