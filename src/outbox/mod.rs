@@ -13,6 +13,7 @@
 pub mod channels;
 pub mod followups;
 pub mod pacing;
+pub mod posted;
 pub mod usergroups;
 
 use std::panic::AssertUnwindSafe;
@@ -43,6 +44,10 @@ const SETTLE_CHUNK: usize = 8;
 /// Short, because a live worker renews its leases while calls are in flight
 /// ([`HEARTBEAT`]): a killed worker's calls are taken over within seconds.
 const LEASE: Duration = Duration::from_secs(10);
+/// A Slack call without an answer by then is given up and retried (a
+/// retried post first looks for what the unanswered attempt may have
+/// posted): one hung connection must not hold the other channels' calls.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often in-flight leases are renewed (well inside [`LEASE`]).
 const HEARTBEAT: Duration = Duration::from_secs(3);
 /// Transient failures are retried this many times before the call is set aside.
@@ -139,10 +144,17 @@ impl OutboxWorker {
             tasks.spawn(async move {
                 // A call whose handling panics would panic on every retry:
                 // it is set aside like a final error, and the rest go on.
-                let settle = AssertUnwindSafe(worker.deliver(&call))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| worker.panicked("delivering", &panic));
+                let delivery =
+                    tokio::time::timeout(CALL_TIMEOUT, AssertUnwindSafe(worker.deliver(&call)).catch_unwind());
+                let settle = match delivery.await {
+                    Ok(Ok(settle)) => settle,
+                    Ok(Err(panic)) => worker.panicked("delivering", &panic),
+                    Err(_) => Settle::Retry {
+                        after: backoff(call.attempts),
+                        error: format!("no answer from Slack within {} s", CALL_TIMEOUT.as_secs()),
+                        rewrite: None,
+                    },
+                };
                 (call, settle)
             });
         }
@@ -263,6 +275,9 @@ impl OutboxWorker {
         if QUERY_ONLY_METHODS.contains(&call.method.as_str()) {
             return self.slack.call_get(&call.method, &call.args).await;
         }
+        if call.method == "chat.postMessage" {
+            return self.post_once(call).await;
+        }
         if call.method == RESPONSE_URL_METHOD {
             let url = call.args["url"].as_str().unwrap_or_default();
             self.slack
@@ -272,6 +287,25 @@ impl OutboxWorker {
         } else {
             self.slack.call(&call.method, &call.args).await
         }
+    }
+
+    /// Posts a message tagged with its call id; a retry first adopts the
+    /// post an earlier attempt may have made ([`posted`]).
+    async fn post_once(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
+        if call.attempts > 1 {
+            match posted::find_earlier(&self.slack, &call.args, call.id).await {
+                Ok(Some(ts)) => {
+                    tracing::info!(call = call.id, %ts, "adopting the message an earlier attempt posted");
+                    return Ok(json!({ "ok": true, "channel": call.args["channel"], "ts": ts }));
+                }
+                Ok(None) => {}
+                // Looking is best effort: rather a rare duplicate than a lost message.
+                Err(error) => tracing::warn!(call = call.id, %error, "could not look for an earlier attempt; posting"),
+            }
+        }
+        self.slack
+            .call(&call.method, &posted::tagged(&call.args, call.id))
+            .await
     }
 
     /// The card as the incident is now, addressed to the posted card's `ts`.

@@ -167,6 +167,12 @@ impl Store {
         }
     }
 
+    /// The time a one-row query selects as `at`, if any (NULL counts as none).
+    async fn read_time(&self, q: sql::Query) -> StoreResult<Option<DateTime<Utc>>> {
+        let at = self.read().await?.conn().map_optional(q, |r| r.opt_time("at")).await?;
+        Ok(at.flatten())
+    }
+
     /// A connection for a background write outside any transaction (on
     /// SQLite the single writer, once pending inbox writes have gone first).
     async fn write(&self) -> StoreResult<Pooled> {

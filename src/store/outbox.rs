@@ -113,14 +113,10 @@ pub(super) fn call_from_row(row: &Row) -> StoreResult<OutboxCall> {
 impl Store {
     /// When the next pending call may be sent, if any.
     pub async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let q = query("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE state = 'pending'");
-        let next = self
-            .read()
-            .await?
-            .conn()
-            .map_optional(q, |r| r.opt_time("next"))
-            .await?;
-        Ok(next.flatten())
+        self.read_time(query(
+            "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'",
+        ))
+        .await
     }
 }
 

@@ -68,14 +68,8 @@ impl Store {
 impl Store {
     /// When the next pending timer is due, if any.
     pub async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let q = query("SELECT MIN(due_at) AS next FROM timers WHERE state = 'pending'");
-        let next = self
-            .read()
-            .await?
-            .conn()
-            .map_optional(q, |r| r.opt_time("next"))
-            .await?;
-        Ok(next.flatten())
+        self.read_time(query("SELECT MIN(due_at) AS at FROM timers WHERE state = 'pending'"))
+            .await
     }
 
     /// An incident's pending timers, soonest first.

@@ -314,3 +314,42 @@ async fn a_slow_call_keeps_its_claim_while_another_replica_waits() {
     );
     second.stop().await;
 }
+
+both_backends!(
+    a_post_slack_made_before_a_kill_is_adopted_not_sent_twice,
+    |app: TestApp| async move {
+        let mut app = app;
+        let channel = crate::helpers::declared_channel(&app, "open Card before kill sev2").await;
+        app.wait_until_outbox_empty().await;
+        // Slack posts the update (in the channel or its announcement), but
+        // the answer never comes: the process is killed mid-call.
+        app.fake.fail_next("chat.postMessage", Fault::SucceedThenHang);
+        app.command("update Payments are failing for some customers", DECLARER, &channel)
+            .await;
+        let posts_per_channel = |f: &crate::fake_slack::FakeSlack| -> Vec<usize> {
+            f.channels()
+                .iter()
+                .map(|c| {
+                    let mentions = |m: &&serde_json::Value| m.to_string().contains("Payments are failing");
+                    c.messages.iter().filter(mentions).count()
+                })
+                .filter(|n| *n > 0)
+                .collect()
+        };
+        app.fake
+            .wait_for("the update posted", |f| !posts_per_channel(f).is_empty())
+            .await;
+        app.crash_and_restart().await;
+        app.fake
+            .wait_for("the earlier post looked for", |f| {
+                f.calls("conversations.history").iter().any(|c| c.ok())
+            })
+            .await;
+        app.wait_until_outbox_empty().await;
+        let posts = posts_per_channel(&app.fake);
+        assert!(
+            posts.len() == 2 && posts.iter().all(|n| *n == 1),
+            "the update once in its channel and once announced, nothing twice: {posts:?}"
+        );
+    }
+);

@@ -220,16 +220,32 @@ fn behave(fake: &FakeSlack, method: &str, args: &Value) -> Value {
             );
             json!({ "ok": true, "channel": channel.id, "permalink": permalink })
         }
+        "conversations.history" => {
+            let Some(channel) = state.channel_by_ref(&text("channel")) else {
+                return error("channel_not_found");
+            };
+            // Newest first, top-level messages only, metadata on request.
+            let with_metadata = text("include_all_metadata") == "true";
+            let messages: Vec<Value> = channel
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| m["thread_ts"].is_null() || m["thread_ts"] == m["ts"])
+                .map(|m| shown(m, with_metadata))
+                .collect();
+            json!({ "ok": true, "messages": messages, "has_more": false })
+        }
         "conversations.replies" => {
             let ts = text("ts");
             let Some(channel) = state.channel_by_ref(&text("channel")) else {
                 return error("channel_not_found");
             };
+            let with_metadata = text("include_all_metadata") == "true";
             let thread: Vec<Value> = channel
                 .messages
                 .iter()
                 .filter(|m| m["ts"] == ts.as_str() || m["thread_ts"] == ts.as_str())
-                .cloned()
+                .map(|m| shown(m, with_metadata))
                 .collect();
             if thread.is_empty() {
                 return error("thread_not_found");
@@ -286,7 +302,12 @@ fn post_or_update(state: &mut super::FakeState, method: &str, args: &Value) -> V
         *message = json!({ "ts": wanted, "text": args["text"], "blocks": args["blocks"] });
         return json!({ "ok": true, "channel": id, "ts": wanted });
     }
-    let message = json!({ "ts": ts, "text": args["text"], "blocks": args["blocks"], "thread_ts": args["thread_ts"] });
+    // `metadata` arrives as a JSON object (JSON body) or its text (form).
+    let metadata = match &args["metadata"] {
+        Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    let message = json!({ "ts": ts, "text": args["text"], "blocks": args["blocks"], "thread_ts": args["thread_ts"], "metadata": metadata });
     channel.messages.push(message.clone());
     json!({ "ok": true, "channel": id, "ts": ts, "message": message })
 }
@@ -318,6 +339,15 @@ fn members_page(channel: &Channel, args: &Value) -> Value {
         String::new()
     };
     json!({ "ok": true, "members": channel.members[start..end], "response_metadata": { "next_cursor": next } })
+}
+
+/// A stored message as Slack returns it: `metadata` only when asked for.
+fn shown(message: &Value, with_metadata: bool) -> Value {
+    let mut message = message.clone();
+    if !with_metadata && let Some(fields) = message.as_object_mut() {
+        fields.remove("metadata");
+    }
+    message
 }
 
 fn channel_json(channel: &Channel) -> Value {
