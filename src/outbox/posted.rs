@@ -34,7 +34,9 @@ pub fn posted_by(messages: &Value, call_id: i64) -> Option<String> {
 
 /// Looks in Slack for the post an earlier attempt of call `call_id` made.
 pub async fn find_earlier(slack: &SlackApi, args: &Value, call_id: i64) -> Result<Option<String>, SlackCallError> {
-    let channel = &args["channel"];
+    let Some(channel) = channel_id(slack, args["channel"].as_str().unwrap_or_default()).await? else {
+        return Ok(None);
+    };
     let response = match args["thread_ts"].as_str() {
         Some(thread) => {
             let query = json!({ "channel": channel, "ts": thread, "include_all_metadata": true, "limit": SEARCHED });
@@ -46,6 +48,23 @@ pub async fn find_earlier(slack: &SlackApi, args: &Value, call_id: i64) -> Resul
         }
     };
     Ok(posted_by(&response["messages"], call_id))
+}
+
+/// History is read by channel id; posts may name their channel (the
+/// announce channel is configured by name).
+async fn channel_id(slack: &SlackApi, channel: &str) -> Result<Option<String>, SlackCallError> {
+    if is_channel_id(channel) {
+        return Ok(Some(channel.to_string()));
+    }
+    let name = channel.trim_start_matches('#');
+    Ok(slack.find_channel(name).await?.map(|found| found.id))
+}
+
+/// `C…`, `G…` or `D…` followed by capitals and digits, as Slack's ids are.
+fn is_channel_id(text: &str) -> bool {
+    text.len() > 1
+        && text.starts_with(['C', 'G', 'D'])
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -65,5 +84,11 @@ mod tests {
         assert_eq!(posted_by(&messages, 42).as_deref(), Some("1.3"));
         assert_eq!(posted_by(&messages, 7), None);
         assert_eq!(posted_by(&json!(null), 42), None);
+    }
+
+    #[test]
+    fn channel_ids_are_told_from_names() {
+        assert!(is_channel_id("C00000002") && is_channel_id("G1AB"));
+        assert!(!is_channel_id("incidents") && !is_channel_id("#incidents") && !is_channel_id("C"));
     }
 }
