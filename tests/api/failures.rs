@@ -226,6 +226,15 @@ fn posts_in_thread(fake: &FakeSlack, ts: &str) -> Vec<String> {
         .collect()
 }
 
+async fn wait_for_recurrence_flag(fake: &FakeSlack, thread: &str) {
+    fake.wait_for("the recurrence flag", |f| {
+        posts_in_thread(f, thread)
+            .iter()
+            .any(|t| t.contains("Seen once before"))
+    })
+    .await;
+}
+
 async fn press(app: &TestApp, channel: &str, ts: &str, action_id: &str, trigger: &str) {
     let body = click(DECLARER, channel, ts, action_id, trigger);
     let response = app.post_signed("/slack/interactions", FORM, &body, &[]).await;
@@ -414,13 +423,7 @@ both_backends!(
         )
         .await;
         let other = capture(&app, &channel, "Nightly billing export wrote an empty file").await;
-        app.fake
-            .wait_for("the recurrence flag", |f| {
-                posts_in_thread(f, &again)
-                    .iter()
-                    .any(|t| t.contains("Seen once before"))
-            })
-            .await;
+        wait_for_recurrence_flag(&app.fake, &again).await;
         let flagged = posts_in_thread(&app.fake, &again).join("\n");
         assert!(
             flagged.contains(":repeat: Seen once before: <https://test.slack.com/archives/"),
@@ -541,12 +544,6 @@ both_backends!(
             "payments gateway timeout upstream; checkout degraded again",
         )
         .await;
-        app.fake
-            .wait_for("the recurrence flag", |f| {
-                posts_in_thread(f, &again)
-                    .iter()
-                    .any(|t| t.contains("Seen once before"))
-            })
-            .await;
+        wait_for_recurrence_flag(&app.fake, &again).await;
     }
 );
