@@ -19,3 +19,4 @@ mod postmortems;
 mod privacy;
 mod socket_mode;
 mod timers;
+mod upgrade;
