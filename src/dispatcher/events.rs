@@ -30,17 +30,27 @@ pub async fn handle(
         ("pin_added", _) => pin(uow, event, now).await,
         ("reaction_added", _) => reaction(uow, settings, event, now).await,
         ("member_joined_channel", _) => {
-            let (channel, user) = (text(&event["channel"], "channel")?, text(&event["user"], "user")?);
+            let (channel, user) = member(event)?;
             Ok(uow.member_joined(channel, user).await?)
         }
         ("member_left_channel", _) => {
-            let (channel, user) = (text(&event["channel"], "channel")?, text(&event["user"], "user")?);
+            let (channel, user) = member(event)?;
             Ok(uow.member_left(channel, user).await?)
         }
         ("message", Some("message_changed")) => edited(uow, event, now).await,
         ("message", Some("message_deleted")) => deleted(uow, event, now).await,
         _ => Ok(()),
     }
+}
+
+/// The channel and user of a member event; the user must be a user id.
+fn member(event: &Value) -> anyhow::Result<(&str, &str)> {
+    let (channel, user) = (text(&event["channel"], "channel")?, text(&event["user"], "user")?);
+    anyhow::ensure!(
+        crate::domain::command::is_user_id(user),
+        "member event for {user:?}, not a user id"
+    );
+    Ok((channel, user))
 }
 
 fn text<'a>(value: &'a Value, what: &str) -> anyhow::Result<&'a str> {

@@ -102,6 +102,10 @@ both_backends!(
         );
         let newcomer = reply(&app, "failure 1", OUTSIDER, "CGENERAL").await;
         assert!(newcomer.contains("Leaked deploy key"), "a new member does: {newcomer}");
+        // A member event naming something that is not a user changes nothing.
+        member_change(&app, "member_joined_channel", &secret, "<!channel>", "EvForged").await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        assert!(store.private_channels_of("<!channel>").await.unwrap().is_empty());
     }
 );
 
