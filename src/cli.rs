@@ -209,6 +209,7 @@ fn describe(settings: &Settings) -> String {
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| "off".into())
         ),
+        format!("REBOUND_REPLICA        {}", settings.replica),
         format!("slack.announce_channel {}", file.slack.announce_channel),
         format!("slack.channel_prefix   {}", file.slack.channel_prefix),
     ];

@@ -110,10 +110,12 @@ fn check_prints_settings_with_secrets_redacted() {
         .env("SLACK_BOT_TOKEN", "xoxb-super-secret-token")
         .env("SLACK_SIGNING_SECRET", "signing-super-secret")
         .env("DATABASE_URL", "postgres://rebound:db-password@db.internal/rebound")
+        .env("REBOUND_REPLICA", "rebound-0")
         .output()
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("REBOUND_REPLICA        rebound-0"), "{stdout}");
     for secret in ["xoxb-super-secret-token", "signing-super-secret", "db-password"] {
         assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
     }
