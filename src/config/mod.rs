@@ -452,6 +452,20 @@ mod tests {
     }
 
     #[test]
+    fn the_replica_name_comes_from_the_environment_and_is_bounded() {
+        let named = Settings::load(&env(&[("REBOUND_REPLICA", "rebound-1"), ("HOSTNAME", "pod-7")])).unwrap();
+        assert_eq!(named.replica, "rebound-1");
+        assert_eq!(Settings::load(&env(&[("HOSTNAME", "pod-7")])).unwrap().replica, "pod-7");
+        assert!(
+            !Settings::load(&env(&[])).unwrap().replica.is_empty(),
+            "falls back to the host name"
+        );
+        let huge = "r".repeat(201);
+        let refused = Settings::load(&env(&[("REBOUND_REPLICA", huge.as_str())])).unwrap_err();
+        assert!(refused.to_string().contains("REBOUND_REPLICA"), "{refused}");
+    }
+
+    #[test]
     fn serve_names_every_missing_secret() {
         let settings = Settings::load(&env(&[])).unwrap();
         let message = settings.require_for_serve().unwrap_err().to_string();

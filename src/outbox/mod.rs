@@ -14,6 +14,7 @@ pub mod channels;
 pub mod followups;
 pub mod pacing;
 pub mod posted;
+mod settle;
 pub mod usergroups;
 
 use std::panic::AssertUnwindSafe;
@@ -192,38 +193,6 @@ impl OutboxWorker {
         }
     }
 
-    /// Records outcomes, turning a panic in the follow-up work into an error.
-    async fn settle_safely(&self, outcomes: &[(OutboxCall, Settle)]) -> Result<(), ()> {
-        match AssertUnwindSafe(self.settle_all(outcomes)).catch_unwind().await {
-            Ok(Ok(())) => {
-                self.metrics.changed();
-                Ok(())
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(%error, calls = outcomes.len(), "could not record outbox results");
-                Err(())
-            }
-            Err(panic) => {
-                self.panicked("recording the result of", &panic);
-                Err(())
-            }
-        }
-    }
-
-    /// A call whose result cannot be recorded even on its own: when the
-    /// database is the trouble this fails too and the lease brings it back.
-    async fn set_aside(&self, call: &OutboxCall) {
-        let result = async {
-            let mut uow = self.store.begin().await?;
-            uow.fail_outbox(call.id, "rebound: could not record the result").await?;
-            uow.commit().await
-        }
-        .await;
-        if let Err(error) = result {
-            tracing::error!(call = call.id, %error, "could not set a Slack call aside; it is retried when its lease expires");
-        }
-    }
-
     fn panicked(&self, doing: &str, panic: &Box<dyn std::any::Any + Send>) -> Settle {
         let message = panic
             .downcast_ref::<&str>()
@@ -293,7 +262,11 @@ impl OutboxWorker {
     /// post an earlier attempt may have made ([`posted`]).
     async fn post_once(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
         if call.attempts > 1 {
-            match posted::find_earlier(&self.slack, &call.args, call.id).await {
+            let earlier = async {
+                let bot_user = self.bot_user.get_or_try_init(|| self.slack.bot_user_id()).await?;
+                posted::find_earlier(&self.slack, bot_user, &call.args, call.id).await
+            };
+            match earlier.await {
                 Ok(Some(ts)) => {
                     tracing::info!(call = call.id, %ts, "adopting the message an earlier attempt posted");
                     return Ok(json!({ "ok": true, "channel": call.args["channel"], "ts": ts }));
@@ -344,37 +317,6 @@ impl OutboxWorker {
             },
             _ => Settle::Fail(error.to_string()),
         }
-    }
-
-    async fn settle_all(&self, outcomes: &[(OutboxCall, Settle)]) -> Result<(), StoreError> {
-        let now = Utc::now();
-        let mut uow = self.store.begin().await?;
-        for (call, settle) in outcomes {
-            match settle {
-                Settle::Sent(response, prepared) => {
-                    let after_send = &call.after_send;
-                    followups::apply(uow.as_mut(), after_send, response, prepared, &self.settings, now).await?;
-                    uow.mark_outbox_sent(call.id, now, response).await?;
-                }
-                Settle::Defer(wait) => {
-                    uow.defer_outbox(call.id, clock::later(now, *wait)).await?;
-                }
-                Settle::Retry { after, error, rewrite } => {
-                    tracing::warn!(call = call.id, method = %call.method, %error, ?after, "Slack call will be retried");
-                    let at = clock::later(now, *after);
-                    uow.retry_outbox(call.id, at, error, rewrite.as_ref().map(|(a, s)| (a, s)))
-                        .await?;
-                }
-                Settle::Fail(error) => {
-                    tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
-                    uow.fail_outbox(call.id, error).await?;
-                    if let Some(notice) = followups::declaration_failed(call, error) {
-                        uow.enqueue(&notice, now).await?;
-                    }
-                }
-            }
-        }
-        uow.commit().await
     }
 }
 

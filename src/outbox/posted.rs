@@ -23,17 +23,26 @@ pub fn tagged(args: &Value, call_id: i64) -> Value {
     args
 }
 
-/// The `ts` of a message among `messages` that outbox call `call_id` posted.
-pub fn posted_by(messages: &Value, call_id: i64) -> Option<String> {
+/// The `ts` of a message among `messages` that outbox call `call_id` posted
+/// as `bot_user`. Any app can post metadata that looks like ours: only the
+/// bot's own messages count, or another app could make Rebound skip a post.
+pub fn posted_by(messages: &Value, bot_user: &str, call_id: i64) -> Option<String> {
     messages.as_array()?.iter().find_map(|message| {
         let metadata = &message["metadata"];
-        let ours = metadata["event_type"] == EVENT_TYPE && metadata["event_payload"]["call_id"] == call_id;
+        let ours = message["user"] == bot_user
+            && metadata["event_type"] == EVENT_TYPE
+            && metadata["event_payload"]["call_id"] == call_id;
         ours.then(|| message["ts"].as_str().map(str::to_string)).flatten()
     })
 }
 
 /// Looks in Slack for the post an earlier attempt of call `call_id` made.
-pub async fn find_earlier(slack: &SlackApi, args: &Value, call_id: i64) -> Result<Option<String>, SlackCallError> {
+pub async fn find_earlier(
+    slack: &SlackApi,
+    bot_user: &str,
+    args: &Value,
+    call_id: i64,
+) -> Result<Option<String>, SlackCallError> {
     let Some(channel) = channel_id(slack, args["channel"].as_str().unwrap_or_default()).await? else {
         return Ok(None);
     };
@@ -47,7 +56,7 @@ pub async fn find_earlier(slack: &SlackApi, args: &Value, call_id: i64) -> Resul
             slack.call_get("conversations.history", &query).await?
         }
     };
-    Ok(posted_by(&response["messages"], call_id))
+    Ok(posted_by(&response["messages"], bot_user, call_id))
 }
 
 /// History is read by channel id; posts may name their channel (the
@@ -76,14 +85,19 @@ mod tests {
         let ours = tagged(&json!({ "channel": "C1", "text": "hi" }), 42);
         assert_eq!(ours["text"], "hi");
         let messages = json!([
-            { "ts": "1.1", "text": "someone else" },
-            { "ts": "1.2", "metadata": { "event_type": EVENT_TYPE, "event_payload": { "call_id": 41 } } },
-            { "ts": "1.3", "metadata": ours["metadata"] },
-            { "ts": "1.4", "metadata": { "event_type": "another_app", "event_payload": { "call_id": 42 } } },
+            { "ts": "1.0", "user": "UOTHERAPP", "metadata": ours["metadata"] },
+            { "ts": "1.1", "user": "UBOT", "text": "someone else" },
+            { "ts": "1.2", "user": "UBOT", "metadata": { "event_type": EVENT_TYPE, "event_payload": { "call_id": 41 } } },
+            { "ts": "1.3", "user": "UBOT", "metadata": ours["metadata"] },
+            { "ts": "1.4", "user": "UBOT", "metadata": { "event_type": "another_app", "event_payload": { "call_id": 42 } } },
         ]);
-        assert_eq!(posted_by(&messages, 42).as_deref(), Some("1.3"));
-        assert_eq!(posted_by(&messages, 7), None);
-        assert_eq!(posted_by(&json!(null), 42), None);
+        assert_eq!(
+            posted_by(&messages, "UBOT", 42).as_deref(),
+            Some("1.3"),
+            "not another app's copy"
+        );
+        assert_eq!(posted_by(&messages, "UBOT", 7), None);
+        assert_eq!(posted_by(&json!(null), "UBOT", 42), None);
     }
 
     #[test]

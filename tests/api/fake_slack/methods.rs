@@ -307,7 +307,8 @@ fn post_or_update(state: &mut super::FakeState, method: &str, args: &Value) -> V
         Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         other => other.clone(),
     };
-    let message = json!({ "ts": ts, "text": args["text"], "blocks": args["blocks"], "thread_ts": args["thread_ts"], "metadata": metadata });
+    // Posted with the bot token: Slack names the bot user as its author.
+    let message = json!({ "ts": ts, "user": BOT_USER, "text": args["text"], "blocks": args["blocks"], "thread_ts": args["thread_ts"], "metadata": metadata });
     channel.messages.push(message.clone());
     json!({ "ok": true, "channel": id, "ts": ts, "message": message })
 }
