@@ -28,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatcher;
 pub mod domain;
+pub mod housekeeping;
 pub mod http_server;
 pub mod inbox;
 pub mod ingress;

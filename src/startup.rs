@@ -198,7 +198,7 @@ impl Application {
             shutdown_rx.clone(),
         );
         tasks.push(background.spawn(watch.run("housekeeping", move || {
-            store::run_housekeeping(housekeeping_store.clone(), keep_delivered, stop.clone())
+            crate::housekeeping::run_housekeeping(housekeeping_store.clone(), keep_delivered, stop.clone())
         })));
 
         if settings.socket_mode {

@@ -48,13 +48,13 @@ impl Store {
     /// An incident's action items, oldest first.
     pub async fn action_items(&self, id: IncidentId) -> StoreResult<Vec<StoredActionItem>> {
         let q = query(select!("WHERE incident_id = $1 ORDER BY id")).bind(id);
-        self.read().await?.conn().map_all(q, from_row).await
+        self.read_all(q, from_row).await
     }
 
     /// Open action items whose due date has passed, most overdue first.
     pub async fn overdue_action_items(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredActionItem>> {
         let q = query(select!("WHERE done_at IS NULL AND due_at < $1 ORDER BY due_at"));
-        self.read().await?.conn().map_all(q.bind(now), from_row).await
+        self.read_all(q.bind(now), from_row).await
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::sql::{Conn, Engine, Row, query};
+use super::sql::{Conn, Row, query};
 use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, storable};
 
@@ -26,13 +26,10 @@ impl InboxKind {
         }
     }
 
-    pub(super) fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "command" => Ok(InboxKind::Command),
-            "event" => Ok(InboxKind::Event),
-            "interaction" => Ok(InboxKind::Interaction),
-            other => Err(StoreError::Corrupt(format!("inbox kind {other:?}"))),
-        }
+    fn parse(text: &str) -> Option<Self> {
+        [InboxKind::Command, InboxKind::Event, InboxKind::Interaction]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -68,7 +65,7 @@ pub struct InboxItem {
 fn item_from_row(row: &Row) -> StoreResult<InboxItem> {
     Ok(InboxItem {
         id: row.int("id")?,
-        kind: InboxKind::parse(&row.text("kind")?)?,
+        kind: row.parsed("kind", InboxKind::parse)?,
         payload: row.text("payload")?,
         attempts: i32::try_from(row.int("attempts")?).map_err(|e| StoreError::Corrupt(format!("attempts: {e}")))?,
         received_at: row.time("received_at")?,
@@ -107,7 +104,8 @@ impl Store {
             .bind(retry_at)
             .bind(storable(error).as_ref())
             .bind(id);
-        self.write().await?.conn().run(q).await
+        self.write_now(q).await?;
+        Ok(())
     }
 }
 
@@ -115,18 +113,12 @@ impl UnitOfWork {
     /// Takes up to `limit` unprocessed items, locked until this transaction
     /// ends (other replicas skip them).
     pub async fn claim_inbox(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<InboxItem>> {
-        let mut conn = self.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => query(
-                "SELECT id, kind, payload, attempts, received_at FROM inbox \
-                 WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2",
-            ),
-            Engine::Postgres => query(
-                "SELECT id, kind, payload, attempts, received_at FROM inbox \
-                 WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
-            ),
-        };
-        conn.map_all(q.bind(now).bind(limit), item_from_row).await
+        let q = query(
+            "SELECT id, kind, payload, attempts, received_at FROM inbox \
+             WHERE processed_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2",
+        );
+        let q = q.locked("FOR UPDATE SKIP LOCKED").bind(now).bind(limit);
+        self.conn().map_all(q, item_from_row).await
     }
 
     pub async fn finish_inbox(&mut self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {

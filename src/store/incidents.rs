@@ -2,13 +2,11 @@
 //! linked to its channel, and where its history (timeline entries, severity
 //! changes, customer-update gaps) is written and read, for both engines.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
-use super::sql::{Engine, Row, query};
+use super::StoreResult;
+use super::sql::{Row, query};
 use super::{Store, UnitOfWork};
-use super::{StoreResult, parse_severity, parse_status, required_severity};
 use crate::domain::comms::CommsGap;
 use crate::domain::{Incident, IncidentDraft, IncidentId, Severity};
 
@@ -27,8 +25,8 @@ pub(super) fn incident_from_row(row: &Row) -> StoreResult<Incident> {
     Ok(Incident {
         id: row.int("id")?,
         title: row.text("title")?,
-        severity: parse_severity(row.opt_text("severity")?)?,
-        status: parse_status(&row.text("status")?)?,
+        severity: row.opt_parsed("severity", |s| s.parse().ok())?,
+        status: row.parsed("status", |s| s.parse().ok())?,
         private: row.bool("private")?,
         declared_by: row.text("declared_by")?,
         lead: row.opt_text("lead")?,
@@ -58,12 +56,12 @@ fn timeline_from_row(row: &Row) -> StoreResult<TimelineEntry> {
     })
 }
 
-fn gap_from_row(row: &Row) -> StoreResult<CommsGap> {
-    let millis = |column| Ok::<_, super::StoreError>(Duration::from_millis(row.int(column)?.max(0) as u64));
+/// A customer-update gap (`severity, promised_ms, actual_ms, breached`).
+pub(super) fn gap_from_row(row: &Row) -> StoreResult<CommsGap> {
     Ok(CommsGap {
-        severity: required_severity(row.text("severity")?)?,
-        promised: millis("promised_ms")?,
-        actual: millis("actual_ms")?,
+        severity: row.parsed("severity", |s| s.parse().ok())?,
+        promised: row.millis("promised_ms")?,
+        actual: row.millis("actual_ms")?,
         breached: row.bool("breached")?,
     })
 }
@@ -71,25 +69,25 @@ fn gap_from_row(row: &Row) -> StoreResult<CommsGap> {
 impl Store {
     pub async fn incident(&self, id: IncidentId) -> StoreResult<Option<Incident>> {
         let q = query(select_incidents!("WHERE id = $1")).bind(id);
-        self.read().await?.conn().map_optional(q, incident_from_row).await
+        self.read_one(q, incident_from_row).await
     }
 
     pub async fn incident_by_channel(&self, channel_id: &str) -> StoreResult<Option<Incident>> {
         let q = query(select_incidents!("WHERE channel_id = $1")).bind(channel_id);
-        self.read().await?.conn().map_optional(q, incident_from_row).await
+        self.read_one(q, incident_from_row).await
     }
 
     /// Incidents not resolved, oldest first.
     pub async fn open_incidents(&self) -> StoreResult<Vec<Incident>> {
         let q = query(select_incidents!("WHERE status <> 'resolved' ORDER BY declared_at, id"));
-        self.read().await?.conn().map_all(q, incident_from_row).await
+        self.read_all(q, incident_from_row).await
     }
 
     pub async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
         let q = query(
             "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = $1 ORDER BY at, id",
         );
-        self.read().await?.conn().map_all(q.bind(id), timeline_from_row).await
+        self.read_all(q.bind(id), timeline_from_row).await
     }
 
     /// Resolved incidents without a finished post-mortem, resolved before `resolved_before`.
@@ -97,18 +95,14 @@ impl Store {
         let q = query(select_incidents!(
             "WHERE status = 'resolved' AND postmortem_done_at IS NULL AND resolved_at < $1 ORDER BY resolved_at"
         ));
-        self.read()
-            .await?
-            .conn()
-            .map_all(q.bind(resolved_before), incident_from_row)
-            .await
+        self.read_all(q.bind(resolved_before), incident_from_row).await
     }
 
     /// The severities an incident had, oldest first, each with when it was set.
     pub async fn severity_history(&self, id: IncidentId) -> StoreResult<Vec<(DateTime<Utc>, Severity)>> {
         let q = query("SELECT at, severity FROM severity_changes WHERE incident_id = $1 ORDER BY at, id");
-        let change = |r: &Row| Ok((r.time("at")?, required_severity(r.text("severity")?)?));
-        self.read().await?.conn().map_all(q.bind(id), change).await
+        let change = |r: &Row| Ok((r.time("at")?, r.parsed("severity", |s| s.parse().ok())?));
+        self.read_all(q.bind(id), change).await
     }
 
     /// Gaps between an incident's customer updates, in order.
@@ -116,7 +110,7 @@ impl Store {
         let q = query(
             "SELECT severity, promised_ms, actual_ms, breached FROM comms_gaps WHERE incident_id = $1 ORDER BY at, id",
         );
-        self.read().await?.conn().map_all(q.bind(id), gap_from_row).await
+        self.read_all(q.bind(id), gap_from_row).await
     }
 }
 
@@ -143,23 +137,14 @@ impl UnitOfWork {
 
     /// An incident, locked until the transaction ends.
     pub async fn incident(&mut self, id: IncidentId) -> StoreResult<Option<Incident>> {
-        let mut conn = self.conn();
-        // SQLite's single writer already serialises; Postgres locks the row.
-        let q = match conn.engine() {
-            Engine::Sqlite => query(select_incidents!("WHERE id = $1")),
-            Engine::Postgres => query(select_incidents!("WHERE id = $1 FOR UPDATE")),
-        };
-        conn.map_optional(q.bind(id), incident_from_row).await
+        let q = query(select_incidents!("WHERE id = $1")).locked("FOR UPDATE");
+        self.conn().map_optional(q.bind(id), incident_from_row).await
     }
 
     /// The incident whose channel this is, locked until the transaction ends.
     pub async fn incident_by_channel(&mut self, channel_id: &str) -> StoreResult<Option<Incident>> {
-        let mut conn = self.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => query(select_incidents!("WHERE channel_id = $1")),
-            Engine::Postgres => query(select_incidents!("WHERE channel_id = $1 FOR UPDATE")),
-        };
-        conn.map_optional(q.bind(channel_id), incident_from_row).await
+        let q = query(select_incidents!("WHERE channel_id = $1")).locked("FOR UPDATE");
+        self.conn().map_optional(q.bind(channel_id), incident_from_row).await
     }
 
     /// Writes everything a lifecycle change can change.

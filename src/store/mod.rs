@@ -39,18 +39,13 @@ pub mod tickets;
 pub mod recurrences;
 pub mod timers;
 
-pub use housekeeping::run_housekeeping;
-
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sql::{Conn, Pooled};
+use sql::{Conn, Pooled, Query, Row};
 
 use crate::domain::IncidentId;
-use crate::domain::failure::TicketStatus;
 use crate::domain::recurrence::{self, Candidate};
-use crate::domain::timers::TimerKind;
 
 pub use action_items::StoredActionItem;
 pub use captures::NewCapture;
@@ -134,7 +129,7 @@ impl Store {
             Backend::Postgres(_) => postgres::MIGRATOR.iter().count(),
         };
         let q = sql::query("SELECT COUNT(*) AS applied FROM _sqlx_migrations WHERE success");
-        match self.read().await?.conn().map_optional(q, |r| r.int("applied")).await {
+        match self.read_one(q, |r| r.int("applied")).await {
             Ok(applied) => Ok(applied.unwrap_or(0) >= expected as i64),
             // No migrations table yet.
             Err(StoreError::Database(sqlx::Error::Database(_))) => Ok(false),
@@ -167,10 +162,24 @@ impl Store {
         }
     }
 
+    /// A read outside any transaction: every row, mapped by `map`.
+    async fn read_all<T>(&self, q: Query, map: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        self.read().await?.conn().map_all(q, map).await
+    }
+
+    /// A read outside any transaction: the first row, mapped by `map`.
+    async fn read_one<T>(&self, q: Query, map: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Option<T>> {
+        self.read().await?.conn().map_optional(q, map).await
+    }
+
     /// The time a one-row query selects as `at`, if any (NULL counts as none).
-    async fn read_time(&self, q: sql::Query) -> StoreResult<Option<DateTime<Utc>>> {
-        let at = self.read().await?.conn().map_optional(q, |r| r.opt_time("at")).await?;
-        Ok(at.flatten())
+    async fn read_time(&self, q: Query) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.read_one(q, |r| r.opt_time("at")).await?.flatten())
+    }
+
+    /// A background write outside any transaction; the rows it changed.
+    async fn write_now(&self, q: Query) -> StoreResult<u64> {
+        self.write().await?.conn().execute(q).await
     }
 
     /// A connection for a background write outside any transaction (on
@@ -225,23 +234,6 @@ pub async fn connect(url: &str) -> StoreResult<Arc<Store>> {
     Ok(Arc::new(Store { backend }))
 }
 
-fn parse_ticket_status(text: &str) -> StoreResult<TicketStatus> {
-    TicketStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("ticket status {text:?}")))
-}
-
-fn parse_timer_kind(text: &str) -> StoreResult<TimerKind> {
-    TimerKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("timer kind {text:?}")))
-}
-
-fn every_from_millis(ms: Option<i64>) -> Option<Duration> {
-    ms.map(|ms| Duration::from_millis(ms.max(0) as u64))
-}
-
-fn parse_severity(text: Option<String>) -> StoreResult<Option<crate::domain::Severity>> {
-    text.map(|s| s.parse().map_err(|()| StoreError::Corrupt(format!("severity {s:?}"))))
-        .transpose()
-}
-
 /// A ticket's tags as one comma-separated column (folded by the query), sorted.
 fn split_tags(tags: Option<String>) -> Vec<String> {
     let mut tags: Vec<String> = tags
@@ -275,16 +267,6 @@ fn split_whys(whys: Option<String>) -> Vec<String> {
 /// A stored severity score, if it is one.
 fn severity_score(score: Option<i64>) -> Option<u8> {
     score.and_then(|s| u8::try_from(s).ok())
-}
-
-fn required_severity(text: String) -> StoreResult<crate::domain::Severity> {
-    text.parse()
-        .map_err(|()| StoreError::Corrupt(format!("severity {text:?}")))
-}
-
-fn parse_status(text: &str) -> StoreResult<crate::domain::Status> {
-    text.parse()
-        .map_err(|()| StoreError::Corrupt(format!("status {text:?}")))
 }
 
 /// Text both engines can store: Postgres refuses NUL in `text` columns, so

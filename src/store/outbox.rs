@@ -118,9 +118,7 @@ impl Store {
         ))
         .await
     }
-}
 
-impl Store {
     /// Leases the next call of each ordering key that is due, oldest first.
     /// Postgres replicas skip rows another is claiming; SQLite's single
     /// writer needs no lock.
@@ -152,9 +150,7 @@ impl Store {
         calls.sort_by_key(|call| call.id);
         Ok(calls)
     }
-}
 
-impl Store {
     /// Extends the leases of the calls `replica` has in flight to `until`:
     /// the heartbeat that lets leases be short.
     pub async fn renew_claims(&self, replica: &str, until: DateTime<Utc>) -> StoreResult<u64> {
@@ -162,7 +158,7 @@ impl Store {
             "UPDATE outbox SET claimed_until = $1 WHERE claimed_by = $2 AND claimed_until IS NOT NULL \
              AND state = 'pending'",
         );
-        self.write().await?.conn().execute(q.bind(until).bind(replica)).await
+        self.write_now(q.bind(until).bind(replica)).await
     }
 
     /// At start: takes back the claims a previous run left (it was killed

@@ -19,7 +19,7 @@ impl Store {
              FROM failure_tickets t WHERE t.captured_at >= $1",
         );
         let capture = |r: &Row| Ok((r.time("captured_at")?, r.bool("recurring")?));
-        self.read().await?.conn().map_all(q.bind(since), capture).await
+        self.read_all(q.bind(since), capture).await
     }
 
     /// The earlier tickets a ticket repeats, oldest first.
@@ -27,7 +27,7 @@ impl Store {
         let q = query(select_tickets!(
             "JOIN failure_recurrences r ON r.earlier_id = t.id WHERE r.ticket_id = $1 ORDER BY t.id"
         ));
-        self.read().await?.conn().map_all(q.bind(id), ticket_from_row).await
+        self.read_all(q.bind(id), ticket_from_row).await
     }
 
     /// Ticket `id` and the `window` tickets captured before it, as
@@ -50,7 +50,7 @@ impl Store {
                 r.opt_text("head")?,
             ))
         };
-        self.read().await?.conn().map_all(q, candidate).await
+        self.read_all(q, candidate).await
     }
 }
 

@@ -8,10 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Store;
+use super::StoreResult;
+use super::incidents::gap_from_row;
 use super::incidents::incident_from_row;
 use super::sql::{Row, query};
-use super::{StoreResult, required_severity};
-use crate::domain::comms::CommsGap;
 use crate::domain::incident_metrics::History;
 use crate::domain::{Incident, IncidentId};
 
@@ -31,10 +31,6 @@ pub struct Depths {
     pub inbox_pending: i64,
     pub outbox_pending: i64,
     pub timers_pending: i64,
-}
-
-fn millis(row: &Row, column: &str) -> StoreResult<Duration> {
-    Ok(Duration::from_millis(row.int(column)?.max(0) as u64))
 }
 
 impl Store {
@@ -75,7 +71,7 @@ impl Store {
             let entry = histories.entry(row.int("incident_id")?).or_default();
             entry
                 .severities
-                .push((row.time("at")?, required_severity(row.text("severity")?)?));
+                .push((row.time("at")?, row.parsed("severity", |s| s.parse().ok())?));
             Ok(())
         })
         .await?;
@@ -101,12 +97,7 @@ impl Store {
         );
         conn.for_each(gaps.bind(since), |row| {
             let entry = histories.entry(row.int("incident_id")?).or_default();
-            entry.gaps.push(CommsGap {
-                severity: required_severity(row.text("severity")?)?,
-                promised: millis(&row, "promised_ms")?,
-                actual: millis(&row, "actual_ms")?,
-                breached: row.bool("breached")?,
-            });
+            entry.gaps.push(gap_from_row(&row)?);
             Ok(())
         })
         .await?;
@@ -136,12 +127,12 @@ impl Store {
         let breach = |row: &Row| {
             Ok(CommsBreach {
                 incident_id: row.int("incident_id")?,
-                severity: required_severity(row.text("severity")?)?,
-                promised: millis(row, "promised_ms")?,
-                actual: millis(row, "actual_ms")?,
+                severity: row.parsed("severity", |s| s.parse().ok())?,
+                promised: row.millis("promised_ms")?,
+                actual: row.millis("actual_ms")?,
                 at: row.time("at")?,
             })
         };
-        self.read().await?.conn().map_all(q.bind(since), breach).await
+        self.read_all(q.bind(since), breach).await
     }
 }

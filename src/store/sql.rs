@@ -12,10 +12,12 @@
 //! better as the SQL they are than as builder calls. Shared SQL text plus
 //! typed arguments gives one definition per query with less machinery.
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{Decode, Row as _, Type};
+use sqlx::{AssertSqlSafe, Decode, Row as _, Type};
 
 use super::{StoreError, StoreResult};
 
@@ -68,18 +70,32 @@ arg_from! {
 #[derive(Debug, Clone)]
 pub struct Query {
     sql: &'static str,
+    /// A row-lock clause appended on Postgres only.
+    lock: Option<&'static str>,
     args: Vec<Arg>,
 }
 
 /// Starts a query from its SQL text.
 pub fn query(sql: &'static str) -> Query {
-    Query { sql, args: Vec::new() }
+    Query {
+        sql,
+        lock: None,
+        args: Vec::new(),
+    }
 }
 
 impl Query {
     /// Binds the next placeholder.
     pub fn bind(mut self, value: impl Into<Arg>) -> Self {
         self.args.push(value.into());
+        self
+    }
+
+    /// Locks the rows a `SELECT` reads until the transaction ends (`FOR
+    /// UPDATE …`, appended to the text on Postgres). SQLite needs no lock:
+    /// its single writer already serialises every transaction.
+    pub fn locked(mut self, clause: &'static str) -> Self {
+        self.lock = Some(clause);
         self
     }
 
@@ -94,7 +110,12 @@ impl Query {
     }
 
     fn for_postgres(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
-        self.args.iter().fold(sqlx::query(self.sql), |q, arg| match arg {
+        let text = match self.lock {
+            // Both parts are static texts of this crate; nothing user-given is spliced.
+            Some(lock) => sqlx::query(AssertSqlSafe(format!("{} {lock}", self.sql))),
+            None => sqlx::query(self.sql),
+        };
+        self.args.iter().fold(text, |q, arg| match arg {
             Arg::Int(v) => q.bind(*v),
             Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Bool(v) => q.bind(*v),
@@ -131,25 +152,6 @@ impl Conn<'_> {
         self.execute(query).await.map(drop)
     }
 
-    pub async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Row>> {
-        Ok(match self {
-            Conn::Sqlite(c) => query
-                .for_sqlite()
-                .fetch_all(&mut **c)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Conn::Postgres(c) => query
-                .for_postgres()
-                .fetch_all(&mut **c)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
-        })
-    }
-
     pub async fn fetch_optional(&mut self, query: Query) -> StoreResult<Option<Row>> {
         Ok(match self {
             Conn::Sqlite(c) => query.for_sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
@@ -180,7 +182,13 @@ impl Conn<'_> {
 
     /// Rows mapped by `map`, in order.
     pub async fn map_all<T>(&mut self, query: Query, map: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
-        self.fetch_all(query).await?.iter().map(map).collect()
+        let mut mapped = Vec::new();
+        self.for_each(query, |row| {
+            mapped.push(map(&row)?);
+            Ok(())
+        })
+        .await?;
+        Ok(mapped)
     }
 
     /// The first row mapped by `map`, if any.
@@ -250,9 +258,26 @@ impl Row {
             Row::Postgres(row) => Ok(row.try_get(column)?),
         }
     }
-}
 
-impl Row {
+    /// A text column naming a domain value; anything `parse` refuses is corruption.
+    pub fn parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<T> {
+        let text = self.text(column)?;
+        parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?}")))
+    }
+
+    /// A nullable text column naming a domain value.
+    pub fn opt_parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<Option<T>> {
+        match self.opt_text(column)? {
+            Some(_) => self.parsed(column, parse).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A duration kept as integer milliseconds (a negative one reads as zero).
+    pub fn millis(&self, column: &str) -> StoreResult<Duration> {
+        Ok(Duration::from_millis(self.int(column)?.max(0) as u64))
+    }
+
     /// A JSON column (text on SQLite, `jsonb` on Postgres).
     pub fn json(&self, column: &str) -> StoreResult<serde_json::Value> {
         match self {

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::sql::{Conn, Engine, Row, query};
+use super::sql::{Conn, Row, query};
 use super::{NewFailure, StoreResult, TicketFilter};
 use super::{Store, UnitOfWork};
-use super::{parse_ticket_status, severity_score, split_tags, split_whys};
+use super::{severity_score, split_tags, split_whys};
 use crate::domain::IncidentId;
-use crate::domain::failure::Ticket;
+use crate::domain::failure::{Ticket, TicketStatus};
 use crate::domain::recurrence;
 
 /// `SELECT … FROM failure_tickets t` with the tags folded into one column.
@@ -42,7 +42,7 @@ pub(super) fn ticket_from_row(row: &Row) -> StoreResult<Ticket> {
         reporter: row.text("reporter")?,
         captured_at: row.time("captured_at")?,
         incident_id: row.opt_int("incident_id")?,
-        status: parse_ticket_status(&row.text("status")?)?,
+        status: row.parsed("status", TicketStatus::parse)?,
         owner: row.opt_text("owner")?,
         tags: split_tags(row.opt_text("tags")?),
         lesson: row.opt_text("lesson")?,
@@ -85,13 +85,13 @@ impl Store {
 
     pub async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
         let q = query(select_tickets!("WHERE t.id = $1")).bind(id);
-        self.read().await?.conn().map_optional(q, ticket_from_row).await
+        self.read_one(q, ticket_from_row).await
     }
 
     /// Earlier texts of a ticket's message, oldest first.
     pub async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
         let q = query("SELECT body FROM failure_ticket_history WHERE ticket_id = $1 ORDER BY replaced_at").bind(id);
-        self.read().await?.conn().map_all(q, |r| r.text("body")).await
+        self.read_all(q, |r| r.text("body")).await
     }
 
     /// Tickets still open (never triaged) that were captured before `captured_before`, oldest first (at most 50).
@@ -99,11 +99,7 @@ impl Store {
         let q = query(select_tickets!(
             "WHERE t.status = 'open' AND t.captured_at < $1 ORDER BY t.captured_at LIMIT 50"
         ));
-        self.read()
-            .await?
-            .conn()
-            .map_all(q.bind(captured_before), ticket_from_row)
-            .await
+        self.read_all(q.bind(captured_before), ticket_from_row).await
     }
 
     /// Owners by number of tickets not closed, most first.
@@ -113,13 +109,13 @@ impl Store {
              GROUP BY owner ORDER BY tickets DESC, owner LIMIT $1",
         );
         let owner = |r: &Row| Ok((r.text("owner")?, r.int("tickets")?));
-        self.read().await?.conn().map_all(q.bind(limit), owner).await
+        self.read_all(q.bind(limit), owner).await
     }
 
     /// The tickets captured in an incident's channel, oldest first.
     pub async fn incident_tickets(&self, id: IncidentId) -> StoreResult<Vec<Ticket>> {
         let q = query(select_tickets!("WHERE t.incident_id = $1 ORDER BY t.id")).bind(id);
-        self.read().await?.conn().map_all(q, ticket_from_row).await
+        self.read_all(q, ticket_from_row).await
     }
 }
 
@@ -199,13 +195,8 @@ impl UnitOfWork {
 
     /// A failure ticket, locked until the transaction ends.
     pub async fn ticket(&mut self, id: i64) -> StoreResult<Option<Ticket>> {
-        let mut conn = self.conn();
-        // SQLite's single writer already serialises; Postgres locks the row.
-        let q = match conn.engine() {
-            Engine::Sqlite => query(select_tickets!("WHERE t.id = $1")),
-            Engine::Postgres => query(select_tickets!("WHERE t.id = $1 FOR UPDATE OF t")),
-        };
-        conn.map_optional(q.bind(id), ticket_from_row).await
+        let q = query(select_tickets!("WHERE t.id = $1")).locked("FOR UPDATE OF t");
+        self.conn().map_optional(q.bind(id), ticket_from_row).await
     }
 
     /// Writes everything a [`TicketChange`](crate::domain::failure::TicketChange) can change, tags included.

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::sql::{Engine, Row, query};
+use super::sql::{Row, query};
 use super::{Store, UnitOfWork};
-use super::{StoreError, StoreResult, every_from_millis, parse_timer_kind};
+use super::{StoreError, StoreResult};
 use crate::domain::IncidentId;
 use crate::domain::timers::{TimerChange, TimerKind};
 
@@ -40,11 +40,13 @@ macro_rules! select {
 fn from_row(row: &Row) -> StoreResult<Timer> {
     Ok(Timer {
         id: row.int("id")?,
-        kind: parse_timer_kind(&row.text("kind")?)?,
+        kind: row.parsed("kind", TimerKind::parse)?,
         incident_id: row.int("incident_id")?,
         subject: row.int("subject_id")?,
         due_at: row.time("due_at")?,
-        every: every_from_millis(row.opt_int("every_ms")?),
+        every: row
+            .opt_int("every_ms")?
+            .map(|ms| Duration::from_millis(ms.max(0) as u64)),
         fired: i32::try_from(row.int("fired")?).map_err(|e| StoreError::Corrupt(format!("timer fired: {e}")))?,
     })
 }
@@ -57,15 +59,11 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, next_fire_at = excluded.next_fire_at \
              WHERE recurring_jobs.fingerprint <> excluded.fingerprint",
         );
-        self.write()
-            .await?
-            .conn()
-            .run(q.bind(name).bind(fingerprint).bind(next_fire_at))
-            .await
+        self.write_now(q.bind(name).bind(fingerprint).bind(next_fire_at))
+            .await?;
+        Ok(())
     }
-}
 
-impl Store {
     /// When the next pending timer is due, if any.
     pub async fn next_timer_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
         self.read_time(query("SELECT MIN(due_at) AS at FROM timers WHERE state = 'pending'"))
@@ -75,7 +73,7 @@ impl Store {
     /// An incident's pending timers, soonest first.
     pub async fn pending_timers(&self, id: IncidentId) -> StoreResult<Vec<Timer>> {
         let q = query(select!("WHERE incident_id = $1 AND state = 'pending' ORDER BY due_at")).bind(id);
-        self.read().await?.conn().map_all(q, from_row).await
+        self.read_all(q, from_row).await
     }
 }
 
@@ -136,16 +134,11 @@ impl UnitOfWork {
 
     /// Takes up to `limit` due timers, locked until this transaction ends.
     pub async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
-        let mut conn = self.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => query(select!(
-                "WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2"
-            )),
-            Engine::Postgres => query(select!(
-                "WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            )),
-        };
-        conn.map_all(q.bind(now).bind(limit), from_row).await
+        let q = query(select!(
+            "WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2"
+        ));
+        let q = q.locked("FOR UPDATE SKIP LOCKED").bind(now).bind(limit);
+        self.conn().map_all(q, from_row).await
     }
 
     /// Records a firing: recurring timers move to `next`, others are done.
@@ -165,18 +158,10 @@ impl UnitOfWork {
         name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
-        let mut conn = self.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => {
-                query("SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2")
-            }
-            Engine::Postgres => query(
-                "SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2 \
-                 FOR UPDATE SKIP LOCKED",
-            ),
-        };
+        let q = query("SELECT next_fire_at, last_fired_at FROM recurring_jobs WHERE name = $1 AND next_fire_at <= $2");
         let due = |r: &Row| Ok((r.time("next_fire_at")?, r.opt_time("last_fired_at")?));
-        conn.map_optional(q.bind(name).bind(now), due).await
+        let q = q.locked("FOR UPDATE SKIP LOCKED").bind(name).bind(now);
+        self.conn().map_optional(q, due).await
     }
 
     pub async fn job_fired(
