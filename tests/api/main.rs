@@ -5,6 +5,7 @@ mod fake_slack;
 mod helpers;
 
 mod capture;
+mod chaos;
 mod declare;
 mod delivery;
 mod failures;

@@ -299,7 +299,9 @@ fn post_or_update(state: &mut super::FakeState, method: &str, args: &Value) -> V
         let Some(message) = channel.messages.iter_mut().find(|m| m["ts"] == wanted) else {
             return error("message_not_found");
         };
-        *message = json!({ "ts": wanted, "text": args["text"], "blocks": args["blocks"] });
+        // An edit keeps the message's author, thread and metadata.
+        message["text"] = args["text"].clone();
+        message["blocks"] = args["blocks"].clone();
         return json!({ "ok": true, "channel": id, "ts": wanted });
     }
     // `metadata` arrives as a JSON object (JSON body) or its text (form).
