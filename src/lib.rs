@@ -32,6 +32,7 @@ pub mod housekeeping;
 pub mod http_server;
 pub mod inbox;
 pub mod ingress;
+pub mod intake;
 pub mod manifest;
 pub mod metrics;
 pub mod outbox;

@@ -28,6 +28,16 @@ pub struct SlackCallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IntakeLabels {
+    /// The configured source name (unknown sources are counted as `unknown`).
+    pub source: String,
+    /// `accepted`, `duplicate`, `unauthenticated`, `malformed`, `unknown_source`,
+    /// `too_large`, or what the dispatcher did: `incident`, `joined`, `ticket`,
+    /// `dropped`, `repeat`, `cleared`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WorkerLabels {
     /// `dispatcher`, `outbox`, `scheduler`, `housekeeping`.
     pub worker: String,
@@ -71,6 +81,7 @@ pub struct Metrics {
     pub requests: Family<RouteLabels, Counter>,
     pub ack_seconds: Family<AckLabels, Histogram>,
     pub slack_calls: Family<SlackCallLabels, Counter>,
+    pub intake: Family<IntakeLabels, Counter>,
     pub inbox_depth: Gauge,
     pub outbox_depth: Gauge,
     pub timers_pending: Gauge,
@@ -110,11 +121,26 @@ fn ack_histogram() -> Histogram {
 }
 
 impl Metrics {
+    /// Counts one alert delivery (or alert) from `source` with `outcome`.
+    pub fn intake(&self, source: &str, outcome: &str) {
+        let labels = IntakeLabels {
+            source: source.to_string(),
+            outcome: outcome.to_string(),
+        };
+        self.intake.get_or_create(&labels).inc();
+    }
+
     pub fn new() -> Arc<Self> {
         let mut registry = Registry::with_prefix("rebound");
         let requests = Family::<RouteLabels, Counter>::default();
         let ack_seconds = Family::<AckLabels, Histogram>::new_with_constructor(ack_histogram as fn() -> Histogram);
         let slack_calls = Family::<SlackCallLabels, Counter>::default();
+        let intake = Family::<IntakeLabels, Counter>::default();
+        registry.register(
+            "intake_deliveries",
+            "Alert deliveries by source and outcome (at the hook), and alerts by what they did (dispatcher)",
+            intake.clone(),
+        );
         let inbox_depth = Gauge::default();
         let outbox_depth = Gauge::default();
         let timers_pending = Gauge::default();
@@ -225,6 +251,7 @@ impl Metrics {
             requests,
             ack_seconds,
             slack_calls,
+            intake,
             inbox_depth,
             outbox_depth,
             timers_pending,

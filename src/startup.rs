@@ -319,6 +319,7 @@ fn serve(listener: TcpListener, app: Router, shutdown: watch::Receiver<bool>) ->
 pub fn public_router(state: AppState) -> Router {
     Router::new()
         .merge(ingress::router())
+        .merge(crate::intake::router())
         .merge(web::public_routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), track_requests))
         .with_state(state)

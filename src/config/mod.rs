@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 mod bounds;
+pub mod intake;
 mod redact;
 
 pub use redact::redact_database_url;
@@ -54,6 +55,7 @@ pub struct FileSettings {
     pub cost: CostSettings,
     pub web: WebSettings,
     pub retention: RetentionSettings,
+    pub intake: intake::IntakeSettings,
 }
 
 /// How long finished work is kept.
@@ -359,6 +361,7 @@ impl Settings {
         })?;
         self.file.digest_schedule()?;
         bounds::check(&self.file)?;
+        self.file.intake.check()?;
         if let Some(admin) = self
             .file
             .permissions

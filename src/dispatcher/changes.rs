@@ -57,7 +57,8 @@ pub async fn apply(
     }
 }
 
-async fn record(
+/// Records a change the domain allowed (also used by alert auto-resolve).
+pub(super) async fn record(
     uow: &mut UnitOfWork,
     settings: &Settings,
     request: &Request<'_>,
@@ -92,7 +93,11 @@ async fn record(
     let in_channel = format!("channel:{}", request.channel_id);
     for call in [
         refresh_card(incident, request.channel_id, &in_channel),
-        post(&in_channel, request.channel_id, &format!("<@{}> {line}", request.actor)),
+        post(
+            &in_channel,
+            request.channel_id,
+            &format!("{} {line}", crate::domain::incident::actor_mention(request.actor)),
+        ),
     ] {
         uow.enqueue(&call, now).await?;
     }

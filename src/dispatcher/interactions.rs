@@ -89,7 +89,9 @@ impl Dispatcher {
                 let form =
                     modals::read_declare(view).map_err(|errors| anyhow::anyhow!("invalid declare form: {errors:?}"))?;
                 let draft = IncidentDraft::declare(&form.title, form.severity, form.private, user, now);
-                self.declare(uow, draft, form.context.response_url, now).await
+                self.declare(uow, draft, form.context.response_url, "slash_command", now)
+                    .await
+                    .map(drop)
             }
             modals::UPDATE_CALLBACK => {
                 let (text, context) =

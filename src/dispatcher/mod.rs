@@ -21,6 +21,7 @@ use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, Timeli
 use crate::views;
 use crate::views::modals::{self, FormContext};
 
+mod alerts;
 mod changes;
 mod events;
 pub(crate) mod failures;
@@ -198,6 +199,7 @@ impl Dispatcher {
             InboxKind::Command => self.command(uow, &item.payload, item.received_at, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
             InboxKind::Interaction => self.interaction(uow, &item.payload, now).await,
+            InboxKind::Alert => self.alerts(uow, &item.payload, now).await,
         };
         outcome.map_err(Failure::classify)
     }
@@ -218,8 +220,9 @@ impl Dispatcher {
                 private,
             }) => {
                 let draft = IncidentDraft::declare(&title, severity, private, invocation.user_id.as_ref(), now);
-                self.declare(uow, draft, Some(invocation.response_url.0.to_string()), now)
-                    .await
+                let response_url = Some(invocation.response_url.0.to_string());
+                self.declare(uow, draft, response_url, "slash_command", now).await?;
+                Ok(())
             }
             Ok(Command::OpenForm { severity, private }) => {
                 let context = FormContext {
@@ -280,13 +283,15 @@ impl Dispatcher {
 
     /// Stores the incident and records the `conversations.create` call; the
     /// rest (invite, card, announcement) follows once Slack has made the channel.
+    /// Returns the new incident's id.
     async fn declare(
         &self,
         uow: &mut UnitOfWork,
         draft: IncidentDraft,
         response_url: Option<String>,
+        source: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<crate::domain::IncidentId> {
         let incident = uow.insert_incident(&draft).await?;
         for change in timers::on_declare(&incident, &self.settings.file, now) {
             uow.apply_timer(incident.id, &change, now).await?;
@@ -311,7 +316,7 @@ impl Dispatcher {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "severity not set".into())
             ),
-            source: "slash_command".into(),
+            source: source.into(),
         })
         .await?;
         let call = NewOutboxCall {
@@ -326,7 +331,7 @@ impl Dispatcher {
         };
         uow.enqueue(&call, now).await?;
         tracing::info!(incident = incident.id, channel = %name, "incident declared");
-        Ok(())
+        Ok(incident.id)
     }
 
     async fn event(&self, uow: &mut UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {

@@ -96,8 +96,9 @@ fn notice(item: &InboxItem, error: &str) -> Option<NewOutboxCall> {
             let url = payload["response_url"].as_str().map(str::to_string);
             ("your last click or form".to_string(), user, url)
         }
-        // Events have no author to answer (reactions, joins, edits).
-        InboxKind::Event => return None,
+        // Events have no author to answer (reactions, joins, edits), nor do
+        // alerts; the set-aside count and the kept item tell the operators.
+        InboxKind::Event | InboxKind::Alert => return None,
     };
     let reply = format!(
         ":x: Rebound could not apply `{}`: {} (kept as inbox item {} for the operators).",

@@ -69,6 +69,33 @@ pub struct IncidentDraft {
 /// Longest title kept; Slack's header block allows 150 characters.
 pub const MAX_TITLE_CHARS: usize = 150;
 
+/// `declared_by` of an incident an alert opened: `alert:<source name>`
+/// (source names are letters, digits, `-` and `_`, so never a user id).
+pub const ALERT_DECLARER: &str = "alert:";
+
+/// Who did something, as Slack text: a user mention, or an alert source's alerts.
+pub fn actor_mention(actor: &str) -> String {
+    match actor.strip_prefix(ALERT_DECLARER) {
+        Some(source) => format!("`{source}` alerts:"),
+        None => format!("<@{actor}>"),
+    }
+}
+
+impl Incident {
+    /// The intake source whose alert opened this incident, if one did.
+    pub fn alert_source(&self) -> Option<&str> {
+        self.declared_by.strip_prefix(ALERT_DECLARER)
+    }
+
+    /// Who declared it, as Slack text: a mention, or the alerts of a source.
+    pub fn declarer(&self) -> String {
+        match self.alert_source() {
+            Some(source) => format!("`{source}` alerts"),
+            None => format!("<@{}>", self.declared_by),
+        }
+    }
+}
+
 impl IncidentDraft {
     /// Declares an incident. The declarer leads until someone else is named.
     pub fn declare(
@@ -88,15 +115,27 @@ impl IncidentDraft {
         }
     }
 
+    /// An incident an alert from the intake source `source` opens; nobody
+    /// leads it until someone takes it.
+    pub fn from_alert(source: &str, title: &str, severity: Option<Severity>, now: DateTime<Utc>) -> Self {
+        Self::declare(title, severity, false, &format!("{ALERT_DECLARER}{source}"), now)
+    }
+
+    /// Who leads it at first: its declarer, unless an alert declared it.
+    pub fn lead(&self) -> Option<String> {
+        (!self.declared_by.starts_with(ALERT_DECLARER)).then(|| self.declared_by.clone())
+    }
+
     /// The incident as first stored under `id`.
     pub fn into_incident(self, id: IncidentId) -> Incident {
+        let lead = self.lead();
         Incident {
             id,
             title: self.title,
             severity: self.severity,
             status: Status::Investigating,
             private: self.private,
-            lead: Some(self.declared_by.clone()),
+            lead,
             declared_by: self.declared_by,
             declared_at: self.declared_at,
             channel_id: None,

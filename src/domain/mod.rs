@@ -4,6 +4,7 @@
 //! Adapters (ingress, dispatcher, store, outbox) call into this module, never
 //! the other way round.
 
+pub mod alerts;
 pub mod audience;
 pub mod capture;
 pub mod channel_name;

@@ -79,6 +79,12 @@ pub async fn apply(
             failure_permalink(uow, *ticket_id, channel, thread_ts, response, found, now).await
         }
         AfterSend::UsergroupMembers { usergroup } => super::usergroups::members_arrived(uow, usergroup, response).await,
+        AfterSend::AlertTicketPosted { source, dedup_key } => {
+            alert_ticket_posted(uow, source, dedup_key, response, now).await
+        }
+        AfterSend::InviteResponders { channel } => {
+            super::usergroups::invite_responders(uow, channel, response, now).await
+        }
         AfterSend::ChannelInfo { channel } => super::channels::info_arrived(uow, channel, response, now).await,
         AfterSend::ChannelMembers { channel, first_page } => {
             super::channels::members_arrived(uow, channel, *first_page, response, now).await
@@ -110,6 +116,9 @@ pub async fn apply(
                 .ok_or_else(|| StoreError::Corrupt(format!("incident {incident_id} vanished")))?;
             for call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
                 uow.enqueue(&call, now).await?;
+            }
+            if let Some(source) = incident.alert_source() {
+                alerts_joined_before_channel(uow, incident.id, source, channel_id, now).await?;
             }
             if incident.private {
                 // Who may read it elsewhere: the members, once invited.
@@ -180,6 +189,65 @@ async fn failure_text(
         },
     };
     uow.enqueue(&call, now).await
+}
+
+/// Alerts of a storm joined the incident before its channel existed: one
+/// post says how many, once the channel is there.
+async fn alerts_joined_before_channel(
+    uow: &mut UnitOfWork,
+    incident_id: crate::domain::IncidentId,
+    source: &str,
+    channel_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let joined = uow.alert_tally(incident_id).await?.total - 1;
+    if joined < 1 {
+        return Ok(());
+    }
+    let titles = uow.joined_alert_titles(incident_id, 5).await?;
+    let call = NewOutboxCall {
+        ordering_key: format!("channel:{channel_id}"),
+        method: "chat.postMessage".into(),
+        args: json!({
+            "channel": channel_id,
+            "text": views::alerts::joined_before_channel(source, joined, &titles),
+            "unfurl_links": false
+        }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await
+}
+
+/// The post of an alert routed to a ticket is in Slack: it becomes the
+/// ticket's message, and the usual flow (permalink, thread reply with the
+/// triage buttons) follows.
+async fn alert_ticket_posted(
+    uow: &mut UnitOfWork,
+    source: &str,
+    dedup_key: &str,
+    response: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (Some(channel), Some(ts)) = (response["channel"].as_str(), response["ts"].as_str()) else {
+        return Err(StoreError::Corrupt(
+            "chat.postMessage answered without channel and ts".into(),
+        ));
+    };
+    let reporter = format!("{}{source}", crate::domain::incident::ALERT_DECLARER);
+    let failure = crate::store::NewFailure {
+        channel_id: channel,
+        ts,
+        author: None,
+        reporter: &reporter,
+        incident_id: None,
+    };
+    let Some(ticket_id) = uow.capture_failure(&failure, now).await? else {
+        return Ok(());
+    };
+    uow.link_alert_ticket(source, dedup_key, ticket_id).await?;
+    super::channels::learn(uow, channel, now).await?;
+    let as_read = json!({ "messages": [response["message"]] });
+    failure_text(uow, ticket_id, channel, ts, &as_read, now).await
 }
 
 /// The permalink arrived: tell the thread the ticket exists.
@@ -267,13 +335,23 @@ pub fn channel_ready_calls(
     let in_channel = format!("channel:{channel_id}");
     let mut card_args = card::incident_card(incident);
     card_args["channel"] = json!(channel_id);
-    let mut calls = vec![
-        NewOutboxCall {
+    // A person who declared is invited; an alert's source invites its responders.
+    let invite = match incident.alert_source() {
+        None => Some(NewOutboxCall {
             ordering_key: in_channel.clone(),
             method: "conversations.invite".into(),
             args: json!({ "channel": channel_id, "users": incident.declared_by }),
             after_send: AfterSend::Nothing,
-        },
+        }),
+        Some(source) => settings
+            .file
+            .intake
+            .named(source)
+            .and_then(|s| s.responders.as_deref())
+            .map(|group| super::usergroups::responders_call(group, channel_id)),
+    };
+    let mut calls: Vec<NewOutboxCall> = invite.into_iter().collect();
+    calls.extend([
         NewOutboxCall {
             ordering_key: in_channel,
             method: "chat.postMessage".into(),
@@ -283,7 +361,7 @@ pub fn channel_ready_calls(
             },
         },
         crate::dispatcher::set_topic(incident, channel_id),
-    ];
+    ]);
     let silent = incident.private && settings.file.slack.private_announcement == PrivateAnnouncement::None;
     if !silent {
         calls.push(announcement_call(

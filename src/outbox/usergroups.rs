@@ -35,6 +35,39 @@ pub async fn members_arrived(uow: &mut UnitOfWork, usergroup: &str, response: &V
         .await
 }
 
+/// The responders of an alert source, for the incident channel `channel`
+/// an alert of it opened: asked of Slack, then invited.
+pub fn responders_call(usergroup: &str, channel: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "usergroups.users.list".into(),
+        args: json!({ "usergroup": usergroup }),
+        after_send: AfterSend::InviteResponders {
+            channel: channel.to_string(),
+        },
+    }
+}
+
+/// Slack said who the responders are: invite them (Slack takes up to 1,000 a call).
+pub async fn invite_responders(
+    uow: &mut UnitOfWork,
+    channel: &str,
+    response: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let users = crate::slack::user_ids(&response["users"]);
+    for batch in users.chunks(1000) {
+        let call = NewOutboxCall {
+            ordering_key: format!("channel:{channel}"),
+            method: "conversations.invite".into(),
+            args: json!({ "channel": channel, "users": batch.join(",") }),
+            after_send: AfterSend::Nothing,
+        };
+        uow.enqueue(&call, now).await?;
+    }
+    Ok(())
+}
+
 /// Asks for every admin group's members now, then every [`REFRESH_EVERY`],
 /// until `shutdown`.
 pub async fn run(

@@ -15,6 +15,8 @@ pub enum InboxKind {
     Command,
     Event,
     Interaction,
+    /// An alert delivery from monitoring (`/hooks/…`, `/v2/alerts`).
+    Alert,
 }
 
 impl InboxKind {
@@ -23,13 +25,19 @@ impl InboxKind {
             InboxKind::Command => "command",
             InboxKind::Event => "event",
             InboxKind::Interaction => "interaction",
+            InboxKind::Alert => "alert",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [InboxKind::Command, InboxKind::Event, InboxKind::Interaction]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            InboxKind::Command,
+            InboxKind::Event,
+            InboxKind::Interaction,
+            InboxKind::Alert,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 

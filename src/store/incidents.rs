@@ -124,7 +124,7 @@ impl UnitOfWork {
         .bind(draft.severity.map(|s| s.as_str()))
         .bind(draft.private)
         .bind(draft.declared_by.as_str())
-        .bind(draft.declared_by.as_str())
+        .bind(draft.lead())
         .bind(draft.declared_at)
         .bind(draft.severity.map(|_| draft.declared_at));
         let id = self.conn().map_optional(q, |r| r.int("id")).await?;

@@ -24,6 +24,7 @@ macro_rules! select_incidents {
 }
 
 pub mod action_items;
+pub mod alerts;
 pub mod captures;
 pub mod channels;
 mod housekeeping;

@@ -67,6 +67,15 @@ pub enum AfterSend {
         channel: String,
         first_page: bool,
     },
+    /// An alert routed to a ticket was posted: that post becomes its failure ticket.
+    AlertTicketPosted {
+        source: String,
+        dedup_key: String,
+    },
+    /// `usergroups.users.list` for an alert source's responders: invite them.
+    InviteResponders {
+        channel: String,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.

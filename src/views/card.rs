@@ -59,8 +59,8 @@ pub fn incident_card(incident: &Incident) -> Value {
     }
     blocks.push(
         SlackContextBlock::new(vec![md!(format!(
-            "Declared by <@{}> · `/incident help` for commands",
-            incident.declared_by
+            "Declared by {} · `/incident help` for commands",
+            incident.declarer()
         ))])
         .into(),
     );
@@ -161,9 +161,9 @@ fn card_fallback(incident: &Incident) -> String {
 pub fn announcement(incident: &Incident, channel_id: &str) -> Value {
     let severity = incident.severity.map(|s| format!(" ({s})")).unwrap_or_default();
     let text = format!(
-        ":rotating_light: *{}* declared by <@{}>: *{}*{} — join <#{}>",
+        ":rotating_light: *{}* declared by {}: *{}*{} — join <#{}>",
         incident.reference(),
-        incident.declared_by,
+        incident.declarer(),
         crate::text::mrkdwn(&incident.title),
         severity,
         channel_id

@@ -4,6 +4,7 @@
 //! readers) and stays within Slack's limits: 50 blocks, 150-character
 //! headers, 3000-character sections, 2000-character fields.
 
+pub mod alerts;
 pub mod card;
 pub mod digest;
 pub mod failure_forms;

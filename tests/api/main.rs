@@ -14,6 +14,7 @@ mod forms;
 mod fuzz;
 mod hostile;
 mod ingress;
+mod intake;
 mod lifecycle;
 mod operations;
 mod postmortems;

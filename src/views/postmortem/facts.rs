@@ -43,7 +43,10 @@ pub(super) fn summary(doc: &mut String, source: &PostmortemSource) {
     for (field, value) in [
         (
             "Declared",
-            format!("{} by @{}", when(incident.declared_at), incident.declared_by),
+            match incident.alert_source() {
+                Some(source) => format!("{} by `{source}` alerts", when(incident.declared_at)),
+                None => format!("{} by @{}", when(incident.declared_at), incident.declared_by),
+            },
         ),
         ("Resolved", resolved),
         ("Severity", severity),
