@@ -41,6 +41,8 @@ pub struct AppState {
     pub inbox: InboxWriter,
     pub metrics: Arc<Metrics>,
     pub verifier: SlackEventSignatureVerifier,
+    /// Amazon SNS signatures (certificates fetched and cached).
+    pub sns: Arc<crate::intake::sns::SnsVerifier>,
     /// Which background workers run; `/readyz` is 503 while one is down.
     pub health: Arc<Health>,
 }
@@ -136,6 +138,7 @@ impl Application {
             inbox,
             metrics: metrics.clone(),
             verifier,
+            sns: Arc::default(),
             health: health.clone(),
         };
 

@@ -35,9 +35,27 @@ pub struct SourceSettings {
     pub responders: Option<String>,
     #[serde(default)]
     pub auto_resolve: bool,
+    /// SNS only: the topics this subscription may deliver from (AWS's
+    /// advice: any AWS account can sign for its own topic). Empty: any.
+    #[serde(default)]
+    pub topic_arns: Vec<String>,
+    /// SNS only, for tests: a loopback origin (`http://127.0.0.1:PORT`)
+    /// trusted like an SNS host for certificates and confirmations. Only
+    /// loopback is accepted, so production cannot trust another host by it.
+    #[serde(default)]
+    pub insecure_test_origin: Option<String>,
 }
 
 impl SourceSettings {
+    /// The loopback origin `insecure_test_origin` names (checked at load).
+    pub fn test_origin(&self) -> Option<url::Origin> {
+        self.insecure_test_origin
+            .as_deref()
+            .and_then(|origin| url::Url::parse(origin).ok())
+            .filter(is_loopback)
+            .map(|url| url.origin())
+    }
+
     pub fn defaults(&self) -> Defaults {
         Defaults {
             action: self.action,
@@ -65,6 +83,16 @@ pub struct RouteSettings {
     pub severity: Option<Severity>,
     #[serde(default)]
     pub auto_resolve: Option<bool>,
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    loopback && matches!(url.scheme(), "http" | "https") && url.path() == "/"
 }
 
 /// Longest accepted source name (it is part of a URL and of metric labels).
@@ -124,6 +152,18 @@ impl IntakeSettings {
             }
             if source.kind == SourceKind::Opsgenie && !genie_keys.insert(source.secret.expose_secret().to_string()) {
                 return Err(bad(format!("{name}: two opsgenie sources share a GenieKey")));
+            }
+            if source.kind != SourceKind::Sns
+                && (!source.topic_arns.is_empty() || source.insecure_test_origin.is_some())
+            {
+                return Err(bad(format!(
+                    "{name}: topic_arns and insecure_test_origin are for sns sources"
+                )));
+            }
+            if source.insecure_test_origin.is_some() && source.test_origin().is_none() {
+                return Err(bad(format!(
+                    "{name}: insecure_test_origin must be a loopback origin such as http://127.0.0.1:9000 (it exists for tests)"
+                )));
             }
             if let Some(group) = &source.responders
                 && !crate::domain::lifecycle::is_usergroup_id(group)

@@ -56,9 +56,10 @@ pub fn authenticated(source: &SourceSettings, headers: &dyn Headers, body: &[u8]
                     .and_then(|sig| sig.trim().strip_prefix("sha256="))
                     .is_some_and(|sig| hmac_hex(secret, body, sig))
         }
-        // SNS proves itself with an AWS certificate, not a shared secret;
-        // until that is verified nothing from SNS is accepted.
-        SourceKind::Sns => false,
+        // The subscription URL carries `user:secret@` (SNS sends it as basic
+        // auth): SNS's own signature, checked next, proves only that *some*
+        // AWS topic sent the message.
+        SourceKind::Sns => basic_password(authorization, secret),
     }
 }
 
@@ -126,6 +127,8 @@ mod tests {
             action: Action::Incident,
             responders: None,
             auto_resolve: false,
+            topic_arns: Vec::new(),
+            insecure_test_origin: None,
         }
     }
 
@@ -150,6 +153,7 @@ mod tests {
                 "Bearer a-secret-of-sixteen-chars".to_string(),
             ),
             (SourceKind::Alertmanager, "authorization", format!("Basic {basic}")),
+            (SourceKind::Sns, "authorization", format!("Basic {basic}")),
             (
                 SourceKind::Grafana,
                 "authorization",

@@ -6,6 +6,7 @@
 //! and only then acknowledged (202); routing happens in the dispatcher.
 
 pub mod auth;
+pub mod sns;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -64,9 +65,13 @@ impl Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::UnknownSource => (StatusCode::NOT_FOUND, "no such intake source\n").into_response(),
-            Refusal::Unauthenticated => {
-                (StatusCode::UNAUTHORIZED, "not authenticated as this source\n").into_response()
-            }
+            // SNS sends its basic-auth credentials only after this challenge.
+            Refusal::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                [("www-authenticate", r#"Basic realm="rebound""#)],
+                "not authenticated as this source\n",
+            )
+                .into_response(),
             Refusal::Malformed(reason) => (StatusCode::BAD_REQUEST, format!("{reason}\n")).into_response(),
             // Senders retry on 5xx, so nothing is lost.
             Refusal::Unavailable => (
@@ -206,6 +211,13 @@ async fn check_and_store(
     if text.contains('\0') {
         return Err(Refusal::Malformed("body contains a NUL byte".into()));
     }
+    let mut delivery_id = delivery_id(headers, body);
+    if source.kind == SourceKind::Sns {
+        match admit_sns(state, source, text).await? {
+            SnsAdmission::Store { message_id } => delivery_id = message_id,
+            SnsAdmission::Done(outcome) => return Ok(outcome),
+        }
+    }
     let parsed = alerts::parse(source.kind, &delivery, text).map_err(|e| Refusal::Malformed(e.0))?;
     if parsed.is_empty() {
         // A Sentry installation hook, a PagerDuty annotation…: nothing to keep.
@@ -218,7 +230,7 @@ async fn check_and_store(
     };
     let item = NewInboxItem {
         kind: InboxKind::Alert,
-        dedupe_key: format!("alert:{}:{}", source.name, delivery_id(headers, body)),
+        dedupe_key: format!("alert:{}:{delivery_id}", source.name),
         payload: serde_json::to_string(&stored).map_err(|e| Refusal::Malformed(e.to_string()))?,
     };
     match state.inbox.write(item).await {
@@ -229,6 +241,51 @@ async fn check_and_store(
             Err(Refusal::Unavailable)
         }
     }
+}
+
+/// What a verified SNS message asks for.
+enum SnsAdmission {
+    /// A notification: stored, deduplicated by its (signed) `MessageId`.
+    Store { message_id: String },
+    /// A subscription confirmed, or a message with nothing to keep.
+    Done(&'static str),
+}
+
+/// Checks an SNS message's topic and signature, and confirms subscriptions.
+async fn admit_sns(state: &AppState, source: &SourceSettings, text: &str) -> Result<SnsAdmission, Refusal> {
+    let envelope = alerts::sns::Envelope::parse(text).map_err(|e| Refusal::Malformed(e.0))?;
+    if !source.topic_arns.is_empty() && !source.topic_arns.contains(&envelope.topic_arn) {
+        tracing::warn!(source = %source.name, topic = %envelope.topic_arn, "refused an SNS message from an unexpected topic");
+        return Err(Refusal::Unauthenticated);
+    }
+    let test_origin = source.test_origin();
+    let verified = state.sns.verify(&envelope, test_origin.as_ref()).await;
+    sns_refusal(source, verified)?;
+    if envelope.is_subscription_confirmation() {
+        let confirmed = state.sns.confirm(&envelope, test_origin.as_ref()).await;
+        sns_refusal(source, confirmed)?;
+        tracing::info!(source = %source.name, topic = %envelope.topic_arn, "confirmed an SNS subscription");
+        return Ok(SnsAdmission::Done("subscription_confirmed"));
+    }
+    if !envelope.is_notification() {
+        return Ok(SnsAdmission::Done("ignored"));
+    }
+    Ok(SnsAdmission::Store {
+        message_id: envelope.message_id.chars().take(200).collect(),
+    })
+}
+
+fn sns_refusal(source: &SourceSettings, result: Result<(), sns::SnsError>) -> Result<(), Refusal> {
+    result.map_err(|error| match error {
+        sns::SnsError::Forged(why) => {
+            tracing::warn!(source = %source.name, %why, "refused an SNS message");
+            Refusal::Unauthenticated
+        }
+        sns::SnsError::Unreachable(why) => {
+            tracing::warn!(source = %source.name, %why, "could not reach SNS to verify a message");
+            Refusal::Unavailable
+        }
+    })
 }
 
 /// The id the sender gives a delivery (retries keep it), else the body's hash.

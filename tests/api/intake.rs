@@ -8,10 +8,10 @@ use sha2::Sha256;
 
 use crate::helpers::{TestApp, scalar};
 
-const SECRET: &str = "intake-secret-0123456789";
+pub(crate) const SECRET: &str = "intake-secret-0123456789";
 
 /// Request headers as name and value.
-type Headers = Vec<(&'static str, String)>;
+pub(crate) type Headers = Vec<(&'static str, String)>;
 /// A path, its headers and its body.
 type Sent<'a> = (&'a str, Headers, &'a str);
 
@@ -64,7 +64,7 @@ kind = "sns"
 secret = "intake-secret-0123456789"
 "#;
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/alerts/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
@@ -74,7 +74,7 @@ fn hmac_hex(body: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-async fn deliver(app: &TestApp, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
+pub(crate) async fn deliver(app: &TestApp, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
     let mut request = app
         .http
         .post(format!("{}{path}", app.base))
@@ -91,16 +91,16 @@ fn bearer() -> Headers {
     vec![("Authorization", format!("Bearer {SECRET}"))]
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     scalar::<i64>(app, sql).await
 }
 
-async fn incidents(app: &TestApp) -> i64 {
+pub(crate) async fn incidents(app: &TestApp) -> i64 {
     count(app, "SELECT COUNT(*) FROM incidents").await
 }
 
 /// Waits until the inbox is drained and the Slack calls sent.
-async fn settled(app: &TestApp) {
+pub(crate) async fn settled(app: &TestApp) {
     app.wait_until_inbox_empty().await;
     app.wait_until_outbox_empty().await;
 }

@@ -2,6 +2,7 @@
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
 mod fake_slack;
+mod fake_sns;
 mod helpers;
 
 mod capture;
@@ -15,6 +16,7 @@ mod fuzz;
 mod hostile;
 mod ingress;
 mod intake;
+mod intake_sns;
 mod lifecycle;
 mod operations;
 mod postmortems;

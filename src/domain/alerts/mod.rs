@@ -1,6 +1,7 @@
 //! Alerts from monitoring, as Rebound understands them whatever sent them:
 //! each sender's payload (`prometheus.rs` for Alertmanager and Grafana,
-//! `datadog.rs`, `sentry.rs`, `pagerduty.rs`, `opsgenie.rs`, `generic.rs`)
+//! `datadog.rs`, `sns.rs` for CloudWatch alarms, `sentry.rs`, `pagerduty.rs`,
+//! `opsgenie.rs`, `generic.rs`)
 //! becomes a list of [`Alert`]s, each with the dedup key its sender gives.
 //! Pure: no I/O, no clock; `routing.rs` decides what each alert does.
 
@@ -19,6 +20,7 @@ mod pagerduty;
 mod prometheus;
 pub mod routing;
 mod sentry;
+pub mod sns;
 
 /// The senders Rebound accepts, as named in `[[intake.sources]] kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -166,7 +168,7 @@ pub fn parse(kind: SourceKind, delivery: &Delivery, body: &str) -> Result<Vec<Al
         SourceKind::Pagerduty => pagerduty::parse(&json)?,
         SourceKind::Opsgenie => opsgenie::parse(delivery.close_alias.as_deref(), &json)?,
         SourceKind::Generic => generic::parse(&json)?,
-        SourceKind::Sns => return Err(Malformed::new("SNS deliveries are not accepted yet")),
+        SourceKind::Sns => sns::parse(&json)?,
     };
     let own_part = |mut alert: Alert| {
         if alert.raw.is_null() {
