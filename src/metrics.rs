@@ -93,9 +93,11 @@ pub struct Metrics {
     pub failure_recurrence_rate: Family<MonthLabels, RatioGauge>,
     /// Incident aggregates over the last 30 days, by worst severity.
     pub incidents: Family<SeverityLabels, Gauge>,
+    pub mttd_seconds: Family<SeverityLabels, RatioGauge>,
     pub mtta_seconds: Family<SeverityLabels, RatioGauge>,
     pub mttr_seconds: Family<SeverityLabels, RatioGauge>,
     /// Incident aggregates by week of declaration (last 8 weeks).
+    pub weekly_mttd_seconds: Family<WeekLabels, RatioGauge>,
     pub weekly_mtta_seconds: Family<WeekLabels, RatioGauge>,
     pub weekly_mttr_seconds: Family<WeekLabels, RatioGauge>,
     /// On-time share of customer-update gaps over the last 30 days.
@@ -180,8 +182,10 @@ impl Metrics {
             failure_recurrence_rate.clone(),
         );
         let incidents = Family::<SeverityLabels, Gauge>::default();
+        let mttd_seconds = Family::<SeverityLabels, RatioGauge>::default();
         let mtta_seconds = Family::<SeverityLabels, RatioGauge>::default();
         let mttr_seconds = Family::<SeverityLabels, RatioGauge>::default();
+        let weekly_mttd_seconds = Family::<WeekLabels, RatioGauge>::default();
         let weekly_mtta_seconds = Family::<WeekLabels, RatioGauge>::default();
         let weekly_mttr_seconds = Family::<WeekLabels, RatioGauge>::default();
         let comms_slo_adherence = RatioGauge::default();
@@ -189,6 +193,16 @@ impl Metrics {
             "incidents_30d",
             "Incidents declared in the last 30 days, by worst severity",
             incidents.clone(),
+        );
+        registry.register(
+            "mttd_seconds",
+            "Mean time to detect (impact start to detection) over the last 30 days, by worst severity",
+            mttd_seconds.clone(),
+        );
+        registry.register(
+            "weekly_mttd_seconds",
+            "Mean time to detect by ISO week of declaration (team time zone)",
+            weekly_mttd_seconds.clone(),
         );
         registry.register(
             "mtta_seconds",
@@ -243,8 +257,10 @@ impl Metrics {
             failure_tickets,
             failure_recurrence_rate,
             incidents,
+            mttd_seconds,
             mtta_seconds,
             mttr_seconds,
+            weekly_mttd_seconds,
             weekly_mtta_seconds,
             weekly_mttr_seconds,
             comms_slo_adherence,
@@ -307,8 +323,10 @@ impl Metrics {
     /// Replaces the incident aggregates (groups without data disappear).
     pub fn set_incident_aggregates(&self, figures: &IncidentFigures) {
         self.incidents.clear();
+        self.mttd_seconds.clear();
         self.mtta_seconds.clear();
         self.mttr_seconds.clear();
+        self.weekly_mttd_seconds.clear();
         self.weekly_mtta_seconds.clear();
         self.weekly_mttr_seconds.clear();
         for (severity, aggregate) in &figures.by_severity {
@@ -318,6 +336,9 @@ impl Metrics {
             self.incidents
                 .get_or_create(&labels)
                 .set(i64::try_from(aggregate.incidents).unwrap_or(i64::MAX));
+            if let Some(mttd) = aggregate.mttd {
+                self.mttd_seconds.get_or_create(&labels).set(mttd.as_secs_f64());
+            }
             if let Some(mtta) = aggregate.mtta {
                 self.mtta_seconds.get_or_create(&labels).set(mtta.as_secs_f64());
             }
@@ -327,6 +348,9 @@ impl Metrics {
         }
         for (week, aggregate) in &figures.by_week {
             let labels = WeekLabels { week: week.clone() };
+            if let Some(mttd) = aggregate.mttd {
+                self.weekly_mttd_seconds.get_or_create(&labels).set(mttd.as_secs_f64());
+            }
             if let Some(mtta) = aggregate.mtta {
                 self.weekly_mtta_seconds.get_or_create(&labels).set(mtta.as_secs_f64());
             }

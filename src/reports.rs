@@ -118,6 +118,11 @@ pub struct ExportRow {
     pub comms_on_time: usize,
     pub comms_adherence: Option<f64>,
     pub downtime_cost: Option<f64>,
+    /// When the impact began (alert or `/incident started`), if known.
+    pub impact_started_at: Option<DateTime<Utc>>,
+    /// The first alert delivery, or the declaration.
+    pub detected_at: DateTime<Utc>,
+    pub time_to_detect_s: Option<u64>,
 }
 
 impl ExportRow {
@@ -158,6 +163,9 @@ impl ExportRow {
             comms_on_time: metrics.comms_on_time,
             comms_adherence: metrics.comms_adherence(),
             downtime_cost: metrics.cost(|s| settings.cost.per_minute.get(&s).copied()),
+            impact_started_at: incident.impact_started_at,
+            detected_at: incident.detected_at,
+            time_to_detect_s: secs(metrics.time_to_detect),
         }
     }
 }

@@ -194,6 +194,9 @@ impl Scheduler {
 /// Records one firing: its messages, and when (if ever) it fires next.
 async fn fire(uow: &mut UnitOfWork, settings: &Settings, timer: &Timer, now: DateTime<Utc>) -> StoreResult<()> {
     let incident = uow.incident(timer.incident_id).await?;
+    if timer.kind == TimerKind::AlertSummary {
+        return summarise_alerts(uow, timer, incident.as_ref(), now).await;
+    }
     let item = match timer.kind {
         TimerKind::ActionReminder => uow.action_item(timer.subject).await?,
         _ => None,
@@ -212,6 +215,27 @@ async fn fire(uow: &mut UnitOfWork, settings: &Settings, timer: &Timer, now: Dat
     uow.timer_fired(timer.id, next).await
 }
 
+/// The alerts that joined since the channel was last told, in one post; the
+/// window re-opens only when there was something to tell (the next join
+/// after a quiet window is posted at once).
+async fn summarise_alerts(
+    uow: &mut UnitOfWork,
+    timer: &Timer,
+    incident: Option<&Incident>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let open_channel = incident
+        .filter(|i| i.is_open())
+        .and_then(|i| Some((i, i.channel_id.as_deref()?)));
+    let mut posted = false;
+    if let Some((incident, channel)) = open_channel {
+        let source = incident.alert_source().unwrap_or("monitoring");
+        posted = crate::dispatcher::announce_joined(uow, incident.id, source, channel, now).await?;
+    }
+    let next = timer.every.filter(|_| posted).map(|every| clock::later(now, every));
+    uow.timer_fired(timer.id, next).await
+}
+
 /// Whether the reason for a timer still holds (a stale one just ends).
 fn wanted(kind: TimerKind, incident: &Incident, item: Option<&StoredActionItem>) -> bool {
     match kind {
@@ -219,6 +243,7 @@ fn wanted(kind: TimerKind, incident: &Incident, item: Option<&StoredActionItem>)
         TimerKind::UpdateNudge => incident.is_open() && incident.severity.is_some(),
         TimerKind::PostmortemReminder => !incident.is_open() && incident.postmortem_done_at.is_none(),
         TimerKind::ActionReminder => item.is_some_and(|item| item.done_at.is_none()),
+        TimerKind::AlertSummary => incident.is_open(),
     }
 }
 
@@ -247,7 +272,7 @@ fn messages(
         (TimerKind::UpdateNudge, _) => reminders::update_nudge(incident, timer.every.unwrap_or_default()),
         (TimerKind::PostmortemReminder, _) => reminders::postmortem_reminder(incident),
         (TimerKind::ActionReminder, Some(item)) => reminders::action_reminder(incident, item),
-        (TimerKind::ActionReminder, None) => return vec![],
+        (TimerKind::ActionReminder, None) | (TimerKind::AlertSummary, _) => return vec![],
     };
     let mut calls = vec![post(channel, reminder)];
     let reminders_sent = u32::try_from(timer.fired + 1).unwrap_or(u32::MAX);

@@ -13,11 +13,24 @@ use crate::domain::alerts::SourceKind;
 use crate::domain::alerts::routing::{Action, Defaults, Route};
 
 /// The `[intake]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IntakeSettings {
     pub sources: Vec<SourceSettings>,
     pub routes: Vec<RouteSettings>,
+    /// At most one "alerts joined" post per incident this often (1 minute).
+    #[serde(with = "humantime_serde")]
+    pub summary_every: std::time::Duration,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            routes: Vec::new(),
+            summary_every: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// One sender: its URL is `/hooks/{kind}/{name}` (Opsgenie: `/v2/alerts`).
@@ -132,6 +145,14 @@ impl IntakeSettings {
             name: "intake.sources",
             message,
         };
+        if self.summary_every < std::time::Duration::from_secs(1)
+            || self.summary_every > std::time::Duration::from_secs(3600)
+        {
+            return Err(ConfigError::BadValue {
+                name: "intake.summary_every",
+                message: "must be between 1s and 1h".into(),
+            });
+        }
         let mut names = BTreeSet::new();
         let mut genie_keys = BTreeSet::new();
         for source in &self.sources {

@@ -12,14 +12,23 @@ use super::{Dispatcher, changes};
 use crate::config::intake::SourceSettings;
 use crate::domain::alerts::routing::{self, Known, Route, Routed, Step};
 use crate::domain::alerts::{self, Alert};
+use crate::domain::incident::{ALERT_DECLARER, AlertFacts, believable_impact_start};
 use crate::domain::lifecycle::{self, Permissions};
-use crate::domain::{Change, IncidentDraft, IncidentId};
+use crate::domain::timers::{self, TimerChange, TimerKind};
+use crate::domain::{Change, IncidentDraft, IncidentId, clock};
 use crate::intake::StoredDelivery;
 use crate::store::{AfterSend, NewOutboxCall, TimelineEntry, UnitOfWork};
 use crate::views;
 
 impl Dispatcher {
-    pub(super) async fn alerts(&self, uow: &mut UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    /// Applies one stored delivery, received at `received_at`.
+    pub(super) async fn alerts(
+        &self,
+        uow: &mut UnitOfWork,
+        payload: &str,
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         let stored: StoredDelivery = serde_json::from_str(payload).context("stored alert delivery is not JSON")?;
         let Some(source) = self.settings.file.intake.named(&stored.source) else {
             // Removed from config since it was acknowledged: counted, not applied.
@@ -38,16 +47,26 @@ impl Dispatcher {
             match step {
                 Step::Repeat | Step::Drop | Step::Nothing => {}
                 Step::Join(id) => {
-                    uow.link_alert_incident(&source.name, &alert.dedup_key, id).await?;
+                    uow.join_alert_incident(&source.name, &alert.dedup_key, id).await?;
                     joined.push((id, alert));
                 }
-                Step::OpenIncident(routed) => self.open_incident(uow, source, alert, routed, now).await?,
+                Step::OpenIncident(routed) => {
+                    let facts = AlertFacts {
+                        title: &alert.title,
+                        started_at: alert.started_at,
+                        detected_at: received_at,
+                    };
+                    self.open_incident(uow, source, alert, facts, routed, now).await?
+                }
                 Step::OpenTicket => self.open_ticket(uow, source, alert, now).await?,
                 Step::Cleared(Known { incident: Some(id), .. }) => cleared.push((id, alert)),
+                Step::Cleared(Known {
+                    ticket: Some(ticket), ..
+                }) => ticket_alert_cleared(uow, ticket, alert, now).await?,
                 Step::Cleared(_) => {}
             }
         }
-        post_joined(uow, &source.name, &joined, now).await?;
+        post_joined(uow, &source.name, &joined, self.settings.file.intake.summary_every, now).await?;
         for (id, alerts) in by_incident(&cleared) {
             self.cleared(uow, source, &routes, id, &alerts, now).await?;
         }
@@ -75,10 +94,11 @@ impl Dispatcher {
         uow: &mut UnitOfWork,
         source: &SourceSettings,
         alert: &Alert,
+        facts: AlertFacts<'_>,
         routed: Routed,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let draft = IncidentDraft::from_alert(&source.name, &alert.title, routed.severity, now);
+        let draft = IncidentDraft::from_alert(&source.name, facts, routed.severity, now);
         let id = self.declare(uow, draft, None, "alert", now).await?;
         uow.link_alert_incident(&source.name, &alert.dedup_key, id).await?;
         let link = alert.link.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
@@ -203,26 +223,93 @@ fn by_incident<'a>(pairs: &[(IncidentId, &'a Alert)]) -> Vec<(IncidentId, Vec<&'
     grouped
 }
 
-/// One post per incident for the alerts of this delivery that joined it
-/// (an incident whose channel is not made yet says so when it is).
+/// Tells each incident's channel about the alerts that joined it — at
+/// once if it was not told in the last `summary_every`, else in one summary
+/// when that has passed (an incident whose channel is not made yet says so
+/// when it is); an alert that began earlier moves the impact start back.
 async fn post_joined(
     uow: &mut UnitOfWork,
     source: &str,
     joined: &[(IncidentId, &Alert)],
+    summary_every: std::time::Duration,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     for (id, alerts) in by_incident(joined) {
-        let Some(channel) = uow.incident(id).await?.and_then(|i| i.channel_id) else {
+        let Some(incident) = uow.incident(id).await? else {
             continue;
         };
-        let call = NewOutboxCall {
-            ordering_key: format!("channel:{channel}"),
-            method: "chat.postMessage".into(),
-            args: json!({ "channel": channel, "text": views::alerts::joined(source, &alerts), "unfurl_links": false }),
-            after_send: AfterSend::Nothing,
+        let earliest = alerts.iter().filter_map(|a| a.started_at).min();
+        let set_by_alert = incident
+            .impact_source
+            .as_deref()
+            .is_none_or(|s| s.starts_with(ALERT_DECLARER));
+        let earlier = believable_impact_start(earliest, incident.detected_at)
+            .filter(|at| set_by_alert && incident.impact_started_at.is_none_or(|known| *at < known));
+        if let Some(at) = earlier {
+            uow.move_impact_start_back(id, at, &format!("{ALERT_DECLARER}{source}"))
+                .await?;
+        }
+        let Some(channel) = incident.channel_id.clone() else {
+            continue;
         };
-        uow.enqueue(&call, now).await?;
+        if earlier.is_some() {
+            let card = changes::refresh_card(&incident, &channel, &format!("channel:{channel}"));
+            uow.enqueue(&card, now).await?;
+        }
+        if uow.has_pending_timer(id, TimerKind::AlertSummary).await? {
+            continue;
+        }
+        announce_joined(uow, id, source, &channel, now).await?;
+        let window = TimerChange::Schedule {
+            kind: TimerKind::AlertSummary,
+            subject: timers::INCIDENT,
+            due_at: clock::later(now, summary_every),
+            every: summary_every,
+        };
+        uow.apply_timer(id, &window, now).await?;
     }
+    Ok(())
+}
+
+/// One post about the alerts that joined incident `id` since its channel
+/// was last told; none when nothing did. True when it posted.
+pub async fn announce_joined(
+    uow: &mut UnitOfWork,
+    id: IncidentId,
+    source: &str,
+    channel: &str,
+    now: DateTime<Utc>,
+) -> crate::store::StoreResult<bool> {
+    let (count, titles) = uow.take_unannounced(id, views::alerts::LISTED).await?;
+    if count == 0 {
+        return Ok(false);
+    }
+    let text = views::alerts::joined(source, count, &titles);
+    let call = NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": channel, "text": text, "unfurl_links": false }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await?;
+    Ok(true)
+}
+
+/// The alert behind failure ticket `id` cleared: said in the ticket's
+/// thread, so whoever triages it knows how long the breach lasted.
+async fn ticket_alert_cleared(uow: &mut UnitOfWork, id: i64, alert: &Alert, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let Some(ticket) = uow.ticket(id).await? else {
+        return Ok(());
+    };
+    let thread = ticket.thread_ts.clone().unwrap_or_else(|| ticket.ts.clone());
+    let text = views::alerts::ticket_alert_cleared(id, alert, ticket.captured_at, now);
+    let call = NewOutboxCall {
+        ordering_key: format!("channel:{}", ticket.channel_id),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": ticket.channel_id, "thread_ts": thread, "text": text, "unfurl_links": false }),
+        after_send: AfterSend::Nothing,
+    };
+    uow.enqueue(&call, now).await?;
     Ok(())
 }
 

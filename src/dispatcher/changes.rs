@@ -121,7 +121,7 @@ pub(super) async fn record(
 
 /// `chat.update` of the card; the worker fills in the card's `ts` and the
 /// current rendering when it sends, so it always shows the latest state.
-fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> NewOutboxCall {
+pub(super) fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> NewOutboxCall {
     NewOutboxCall {
         ordering_key: ordering_key.into(),
         method: "chat.update".into(),

@@ -33,12 +33,18 @@ mod set_aside;
 use interactions::open_view;
 use set_aside::Failure;
 
+pub use alerts::announce_joined;
 pub use changes::{CARD_OF, set_topic};
 
 /// The lifecycle change a parsed command asks for, if it is one; relative
 /// times count from `received` (when ingress acknowledged the command), so
 /// the answer is the same at ingress and in the dispatcher, however late.
-pub fn incident_change(command: Command, received: DateTime<Utc>) -> Result<Option<Change>, CommandError> {
+/// Clock times (`/incident started 14:05`) are read in the team's `zone`.
+pub fn incident_change(
+    command: Command,
+    received: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> Result<Option<Change>, CommandError> {
     Ok(Some(match command {
         Command::Severity(severity) => Change::Severity(severity),
         Command::Status(status) => Change::Status(status),
@@ -49,6 +55,7 @@ pub fn incident_change(command: Command, received: DateTime<Utc>) -> Result<Opti
         Command::Resolve { summary } => Change::Resolve(summary),
         Command::Reopen { reason } => Change::Reopen(reason),
         Command::PostmortemDone { link } => Change::PostmortemDone(link),
+        Command::Started(at) => Change::ImpactStarted(at.at(received, zone).map_err(CommandError::started)?),
         Command::Action { text, owner, due } => Change::ActionItem(ActionItem {
             text,
             owner,
@@ -199,7 +206,7 @@ impl Dispatcher {
             InboxKind::Command => self.command(uow, &item.payload, item.received_at, now).await,
             InboxKind::Event => self.event(uow, &item.payload, now).await,
             InboxKind::Interaction => self.interaction(uow, &item.payload, now).await,
-            InboxKind::Alert => self.alerts(uow, &item.payload, now).await,
+            InboxKind::Alert => self.alerts(uow, &item.payload, item.received_at, now).await,
         };
         outcome.map_err(Failure::classify)
     }
@@ -253,7 +260,7 @@ impl Dispatcher {
                 };
                 Ok(uow.enqueue(&call, now).await?)
             }
-            Ok(command) => match incident_change(command, received) {
+            Ok(command) => match incident_change(command, received, crate::reports::team_zone(&self.settings.file)) {
                 Err(refusal) => {
                     let reply = NewOutboxCall {
                         ordering_key: format!("respond:{}", invocation.user_id),

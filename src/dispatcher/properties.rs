@@ -35,6 +35,12 @@ fn command_text() -> impl Strategy<Value = String> {
         Just("sev".to_string()),
         Just("sev1".to_string()),
         Just("stats".to_string()),
+        Just("started".to_string()),
+        Just("ago".to_string()),
+        Just("23:59".to_string()),
+        Just("02:30".to_string()),
+        Just("2026-03-29".to_string()),
+        Just("+262143-12-31T23:59:59Z".to_string()),
         Just("<@U1>".to_string()),
         Just("<@W2|name>".to_string()),
         Just("<!channel>".to_string()),
@@ -72,7 +78,7 @@ proptest! {
             return Ok(());
         };
         let incident = IncidentDraft::declare("api down", Some(Severity::Sev2), false, "U1", at).into_incident(1);
-        if let Ok(Some(change)) = super::incident_change(parsed, at) {
+        if let Ok(Some(change)) = super::incident_change(parsed, at, chrono_tz::Europe::Berlin) {
             let _ = lifecycle::decide(&incident, "U1", change, &Permissions::ANYONE, at);
         }
     }

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 
 use super::clock;
 use super::failure::TicketChange;
+use super::impact_start::{self, StartedAt};
 use super::{Severity, Status};
 
 /// A parsed `/incident` invocation.
@@ -52,6 +53,8 @@ pub enum Command {
     },
     /// What will fire next for the incident, and when.
     Reminders,
+    /// `/incident started <time>`: when the impact began.
+    Started(StartedAt),
     PostmortemDone {
         link: Option<String>,
     },
@@ -123,6 +126,11 @@ impl CommandError {
         }
     }
 
+    /// A time `/incident started` could not use.
+    pub fn started(error: impact_start::StartedError) -> Self {
+        Self::new(error.0, usage::STARTED)
+    }
+
     /// The full ephemeral reply: the problem, then how to write it.
     pub fn reply(&self) -> String {
         format!(":warning: {}\nUsage: `{}`", self.problem, self.usage)
@@ -177,13 +185,14 @@ pub mod usage {
     pub const FAILURES: &str = "/incident failures [open|mine|tag:<tag>]";
     pub const FAILURE: &str = "/incident failure <id> [assign @user | tag <tag> | close <lesson learned>]";
     pub const STATS: &str = "/incident stats [period like 30d]";
+    pub const STARTED: &str = super::impact_start::USAGE;
     pub const HELP: &str = "/incident help";
-    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
+    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|started|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 17] = [
-        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, RESOLVE, REOPEN, POSTMORTEM, REMINDERS, FAILURES,
-        FAILURE, STATS, LIST, HELP,
+    pub const ALL: [&str; 18] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, STARTED, RESOLVE, REOPEN, POSTMORTEM, REMINDERS,
+        FAILURES, FAILURE, STATS, LIST, HELP,
     ];
 }
 
@@ -210,6 +219,9 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
             required_text(rest, "a decision needs text", usage::DECISION).map(|text| Command::Decision { text })
         }
         "action" => parse_action(rest),
+        "started" => StartedAt::parse(rest)
+            .map(Command::Started)
+            .map_err(|e| CommandError::new(e.0, usage::STARTED)),
         "resolve" => Ok(Command::Resolve {
             summary: optional_text(rest),
         }),

@@ -37,6 +37,14 @@ pub struct Incident {
     /// Since when customers have been waiting for the next update (the
     /// cadence started or the last update was sent).
     pub cadence_anchor_at: Option<DateTime<Utc>>,
+    /// When the impact began, if anyone knows: the earliest linked alert's
+    /// own start, or what a responder set with `/incident started`.
+    pub impact_started_at: Option<DateTime<Utc>>,
+    /// Who says so: `alert:<source>` or the responder's user id.
+    pub impact_source: Option<String>,
+    /// When Rebound first heard of it: the first alert delivery, or the
+    /// declaration of an incident declared by hand.
+    pub detected_at: DateTime<Utc>,
 }
 
 impl Incident {
@@ -64,6 +72,30 @@ pub struct IncidentDraft {
     pub private: bool,
     pub declared_by: String,
     pub declared_at: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub impact_started_at: Option<DateTime<Utc>>,
+}
+
+/// How long before its detection an alert's own start is believed: older
+/// than this is a stuck clock or a hostile sender, not an outage.
+const MAX_DETECTION_LAG_DAYS: i64 = 30;
+
+/// The impact start an alert that started at `started` and was first
+/// delivered at `detected` gives: never after the detection, never absurdly
+/// before it.
+pub fn believable_impact_start(started: Option<DateTime<Utc>>, detected: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let earliest = detected - chrono::Duration::days(MAX_DETECTION_LAG_DAYS);
+    started.filter(|at| *at >= earliest).map(|at| at.min(detected))
+}
+
+/// What an incident opened by an alert takes from it.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertFacts<'a> {
+    pub title: &'a str,
+    /// The alert's own start (`startsAt`, `StateChangeTime`…), if it says.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its first delivery reached Rebound.
+    pub detected_at: DateTime<Utc>,
 }
 
 /// Longest title kept; Slack's header block allows 150 characters.
@@ -112,13 +144,19 @@ impl IncidentDraft {
             private,
             declared_by: declared_by.to_string(),
             declared_at: now,
+            detected_at: now,
+            impact_started_at: None,
         }
     }
 
     /// An incident an alert from the intake source `source` opens; nobody
-    /// leads it until someone takes it.
-    pub fn from_alert(source: &str, title: &str, severity: Option<Severity>, now: DateTime<Utc>) -> Self {
-        Self::declare(title, severity, false, &format!("{ALERT_DECLARER}{source}"), now)
+    /// leads it until someone takes it. Detected when the alert was first
+    /// delivered (`detected`); its impact began when the alert says it did.
+    pub fn from_alert(source: &str, alert: AlertFacts<'_>, severity: Option<Severity>, now: DateTime<Utc>) -> Self {
+        let mut draft = Self::declare(alert.title, severity, false, &format!("{ALERT_DECLARER}{source}"), now);
+        draft.detected_at = alert.detected_at.min(now);
+        draft.impact_started_at = believable_impact_start(alert.started_at, draft.detected_at);
+        draft
     }
 
     /// Who leads it at first: its declarer, unless an alert declared it.
@@ -129,6 +167,7 @@ impl IncidentDraft {
     /// The incident as first stored under `id`.
     pub fn into_incident(self, id: IncidentId) -> Incident {
         let lead = self.lead();
+        let impact_source = self.impact_started_at.map(|_| self.declared_by.clone());
         Incident {
             id,
             title: self.title,
@@ -149,6 +188,9 @@ impl IncidentDraft {
             postmortem_done_at: None,
             postmortem_link: None,
             cadence_anchor_at: self.severity.map(|_| self.declared_at),
+            impact_source,
+            impact_started_at: self.impact_started_at,
+            detected_at: self.detected_at,
         }
     }
 }
@@ -164,6 +206,37 @@ mod tests {
         assert_eq!(draft.title, "a b");
         let long = IncidentDraft::declare(&"x".repeat(400), None, false, "U1", now);
         assert_eq!(long.title.chars().count(), MAX_TITLE_CHARS);
+    }
+
+    #[test]
+    fn an_alert_gives_a_believable_impact_start() {
+        let detected = Utc::now();
+        let minutes = chrono::Duration::minutes;
+        assert_eq!(
+            believable_impact_start(Some(detected - minutes(7)), detected),
+            Some(detected - minutes(7))
+        );
+        assert_eq!(
+            believable_impact_start(Some(detected + minutes(5)), detected),
+            Some(detected),
+            "a sender's clock ahead of ours"
+        );
+        assert_eq!(
+            believable_impact_start(Some(detected - chrono::Duration::days(400)), detected),
+            None
+        );
+        assert_eq!(believable_impact_start(None, detected), None);
+        let facts = AlertFacts {
+            title: "api 5xx",
+            started_at: Some(detected - minutes(7)),
+            detected_at: detected,
+        };
+        let incident = IncidentDraft::from_alert("prod-am", facts, None, detected + minutes(1)).into_incident(1);
+        assert_eq!(incident.detected_at, detected);
+        assert_eq!(incident.impact_started_at, Some(detected - minutes(7)));
+        assert_eq!(incident.impact_source.as_deref(), Some("alert:prod-am"));
+        let by_hand = IncidentDraft::declare("db", None, false, "U1", detected).into_incident(2);
+        assert_eq!((by_hand.impact_started_at, by_hand.detected_at), (None, detected));
     }
 
     #[test]

@@ -10,9 +10,14 @@
 //!   resolution, when it skipped `monitoring`).
 //! - **Time to resolve**: declaration → the *final* resolution. A reopened
 //!   incident was not fixed the first time, so the clock runs on.
+//! - **Time to detect**: impact start → detection (the first alert delivery,
+//!   or the declaration of an incident declared by hand). Only incidents with
+//!   an impact start (from an alert, or `/incident started`) have one; MTTD
+//!   is their mean.
 //! - **Time open**: the sum of the periods the incident was open (resolved →
-//!   reopened gaps excluded). Downtime cost is charged on it, per minute at
-//!   the severity in force at the time.
+//!   reopened gaps excluded), the first from the impact start when known.
+//!   Downtime cost is charged on it, per minute at the severity in force at
+//!   the time (before the declaration: the severity it was declared with).
 //!
 //! All durations are differences of UTC instants, so an incident that spans a
 //! daylight-saving change measures the real elapsed time; only the weekly
@@ -45,6 +50,7 @@ pub struct History {
 /// One incident's numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentMetrics {
+    pub time_to_detect: Option<Duration>,
     pub time_to_acknowledge: Option<Duration>,
     pub time_to_mitigate: Option<Duration>,
     pub time_to_resolve: Option<Duration>,
@@ -91,7 +97,11 @@ pub fn open_periods(incident: &Incident, history: &History, now: DateTime<Utc>) 
         .collect();
     marks.sort();
     let mut periods = Vec::new();
-    let mut opened = Some(incident.declared_at);
+    let impact_began = incident
+        .impact_started_at
+        .filter(|at| *at < incident.declared_at)
+        .unwrap_or(incident.declared_at);
+    let mut opened = Some(impact_began);
     for (at, reopens) in marks {
         match (opened, reopens) {
             (Some(start), false) => {
@@ -125,6 +135,7 @@ fn severity_at(history: &History, at: DateTime<Utc>) -> Option<Severity> {
 
 fn open_by_severity(
     history: &History,
+    declared: DateTime<Utc>,
     periods: &[(DateTime<Utc>, DateTime<Utc>)],
 ) -> Vec<(Option<Severity>, Duration)> {
     let mut totals: BTreeMap<Option<Severity>, Duration> = BTreeMap::new();
@@ -135,10 +146,16 @@ fn open_by_severity(
             .map(|(at, _)| *at)
             .filter(|at| at > start && at < end)
             .collect();
+        if *start < declared && declared < *end {
+            cuts.push(declared);
+        }
+        cuts.sort();
         cuts.insert(0, *start);
         cuts.push(*end);
         for pair in cuts.windows(2) {
-            *totals.entry(severity_at(history, pair[0])).or_default() += since(pair[0], pair[1]);
+            // Before the declaration, the impact had the severity it was declared with.
+            let severity = severity_at(history, pair[0].max(declared));
+            *totals.entry(severity).or_default() += since(pair[0], pair[1]);
         }
     }
     totals.into_iter().collect()
@@ -155,6 +172,7 @@ pub fn measure(incident: &Incident, history: &History, now: DateTime<Utc>) -> In
         .chain(incident.severity)
         .min();
     IncidentMetrics {
+        time_to_detect: incident.impact_started_at.map(|at| since(at, incident.detected_at)),
         time_to_acknowledge: incident.acknowledged_at.map(|at| since(declared, at)),
         time_to_mitigate: incident.mitigated_at.map(|at| since(declared, at)),
         time_to_resolve: incident
@@ -167,7 +185,7 @@ pub fn measure(incident: &Incident, history: &History, now: DateTime<Utc>) -> In
         updates: history.updates,
         comms_gaps: history.gaps.len(),
         comms_on_time: history.gaps.iter().filter(|g| !g.breached).count(),
-        open_by_severity: open_by_severity(history, &periods),
+        open_by_severity: open_by_severity(history, declared, &periods),
     }
 }
 
@@ -175,8 +193,12 @@ pub fn measure(incident: &Incident, history: &History, now: DateTime<Utc>) -> In
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aggregate {
     pub incidents: usize,
+    /// Incidents with an impact start, so a time to detect.
+    pub detected: usize,
     pub acknowledged: usize,
     pub resolved: usize,
+    /// Mean time to detect, over the incidents with an impact start.
+    pub mttd: Option<Duration>,
     /// Mean time to acknowledge, over the acknowledged incidents.
     pub mtta: Option<Duration>,
     /// Mean time to mitigate, over the mitigated incidents.
@@ -194,6 +216,7 @@ fn mean(values: &[Duration]) -> Option<Duration> {
 /// Aggregates a group of measured incidents.
 pub fn aggregate<'a>(measured: impl IntoIterator<Item = &'a IncidentMetrics>) -> Aggregate {
     let measured: Vec<&IncidentMetrics> = measured.into_iter().collect();
+    let ttd: Vec<Duration> = measured.iter().filter_map(|m| m.time_to_detect).collect();
     let tta: Vec<Duration> = measured.iter().filter_map(|m| m.time_to_acknowledge).collect();
     let ttm: Vec<Duration> = measured.iter().filter_map(|m| m.time_to_mitigate).collect();
     let ttr: Vec<Duration> = measured.iter().filter_map(|m| m.time_to_resolve).collect();
@@ -201,8 +224,10 @@ pub fn aggregate<'a>(measured: impl IntoIterator<Item = &'a IncidentMetrics>) ->
     let on_time: usize = measured.iter().map(|m| m.comms_on_time).sum();
     Aggregate {
         incidents: measured.len(),
+        detected: ttd.len(),
         acknowledged: tta.len(),
         resolved: ttr.len(),
+        mttd: mean(&ttd),
         mtta: mean(&tta),
         mttm: mean(&ttm),
         mttr: mean(&ttr),
@@ -422,6 +447,55 @@ mod tests {
         assert_eq!(iso_week(late_sunday, chrono_tz::UTC), "2026-W45");
         let weekly = by_week(&[(incident.clone(), metrics)], chrono_tz::America::New_York);
         assert_eq!(weekly[0].0, "2026-W44");
+    }
+
+    #[test]
+    fn time_to_detect_and_cost_count_from_the_impact_start() {
+        // Impact 09:48, first alert 10:00 (declared then, sev1), resolved 10:30.
+        let mut alerted = resolved(incident(at(10, 0), Some(Severity::Sev1)), at(10, 30));
+        alerted.impact_started_at = Some(at(9, 48));
+        // Impact 13:00 set by hand, declared 13:20, resolved 14:00.
+        let mut by_hand = resolved(incident(at(13, 20), Some(Severity::Sev2)), at(14, 0));
+        by_hand.impact_started_at = Some(at(13, 0));
+        // No impact start: no time to detect, left out of MTTD.
+        let unknown = resolved(incident(at(15, 0), Some(Severity::Sev2)), at(15, 10));
+        let history = |severity, declared, end| History {
+            severities: vec![(declared, severity)],
+            resolutions: vec![end],
+            ..History::default()
+        };
+        let measured: Vec<(Incident, IncidentMetrics)> = [
+            (alerted, history(Severity::Sev1, at(10, 0), at(10, 30))),
+            (by_hand, history(Severity::Sev2, at(13, 20), at(14, 0))),
+            (unknown, history(Severity::Sev2, at(15, 0), at(15, 10))),
+        ]
+        .into_iter()
+        .map(|(i, h)| {
+            let m = measure(&i, &h, at(16, 0));
+            (i, m)
+        })
+        .collect();
+        assert_eq!(measured[0].1.time_to_detect, Some(minutes(12)));
+        assert_eq!(measured[1].1.time_to_detect, Some(minutes(20)));
+        assert_eq!(measured[2].1.time_to_detect, None);
+        assert_eq!(measured[0].1.time_open, minutes(42), "09:48 → 10:30");
+        assert_eq!(
+            measured[0].1.open_by_severity,
+            [(Some(Severity::Sev1), minutes(42))],
+            "before the declaration at the severity it was declared with"
+        );
+        assert_eq!(measured[0].1.cost(|_| Some(10.0)), Some(420.0));
+        assert_eq!(
+            measured[0].1.time_to_resolve,
+            Some(minutes(30)),
+            "MTTR still from the declaration"
+        );
+        let all = aggregate(measured.iter().map(|(_, m)| m));
+        assert_eq!((all.incidents, all.detected), (3, 2));
+        assert_eq!(all.mttd, Some(minutes(16)), "(12m + 20m) / 2");
+        let severities = by_severity(&measured);
+        assert_eq!(severities[0].1.mttd, Some(minutes(12)), "sev1");
+        assert_eq!(severities[1].1.mttd, Some(minutes(20)), "sev2: the one with a start");
     }
 
     fn incident_at(declared: DateTime<Utc>) -> Incident {

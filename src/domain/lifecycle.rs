@@ -20,6 +20,8 @@ pub enum Change {
     Reopen(Option<String>),
     /// The post-mortem is written (with a link to it, if given).
     PostmortemDone(Option<String>),
+    /// The impact began at this instant (`/incident started`).
+    ImpactStarted(DateTime<Utc>),
 }
 
 /// A follow-up agreed during the incident.
@@ -33,16 +35,35 @@ pub struct ActionItem {
 /// What a change did; each becomes a timeline entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Happened {
-    SeverityChanged { from: Option<Severity>, to: Severity },
-    StatusChanged { from: Status, to: Status },
-    LeadChanged { from: Option<String>, to: String },
+    SeverityChanged {
+        from: Option<Severity>,
+        to: Severity,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    LeadChanged {
+        from: Option<String>,
+        to: String,
+    },
     Noted(String),
     Decided(String),
     CustomerUpdate(String),
     ActionAdded(ActionItem),
-    Resolved { summary: Option<String> },
-    Reopened { reason: Option<String> },
-    PostmortemDone { link: Option<String> },
+    Resolved {
+        summary: Option<String>,
+    },
+    Reopened {
+        reason: Option<String>,
+    },
+    PostmortemDone {
+        link: Option<String>,
+    },
+    ImpactStartSet {
+        from: Option<DateTime<Utc>>,
+        to: DateTime<Utc>,
+    },
 }
 
 impl Happened {
@@ -59,6 +80,7 @@ impl Happened {
             Happened::Resolved { .. } => "resolved",
             Happened::Reopened { .. } => "reopened",
             Happened::PostmortemDone { .. } => "postmortem_done",
+            Happened::ImpactStartSet { .. } => "impact_started",
         }
     }
 
@@ -92,6 +114,12 @@ impl Happened {
             Happened::Reopened { reason: None } => "reopened the incident".into(),
             Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {}", mrkdwn(link)),
             Happened::PostmortemDone { link: None } => "marked the post-mortem done".into(),
+            Happened::ImpactStartSet { from, to } => {
+                let was = from
+                    .map(|from| format!(" (was {})", from.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default();
+                format!("set the impact start to *{}*{was}", to.format("%Y-%m-%d %H:%M UTC"))
+            }
         }
     }
 
@@ -99,7 +127,7 @@ impl Happened {
     pub fn changes_topic(&self) -> bool {
         !matches!(
             self,
-            Happened::Noted(_) | Happened::Decided(_) | Happened::CustomerUpdate(_)
+            Happened::Noted(_) | Happened::Decided(_) | Happened::CustomerUpdate(_) | Happened::ImpactStartSet { .. }
         )
     }
 
@@ -168,7 +196,11 @@ impl Permissions {
     pub fn allow(&self, incident: &Incident, actor: &str, change: &Change) -> bool {
         let steering = matches!(
             change,
-            Change::Resolve(_) | Change::Reopen(_) | Change::Status(Status::Resolved) | Change::Lead(_)
+            Change::Resolve(_)
+                | Change::Reopen(_)
+                | Change::Status(Status::Resolved)
+                | Change::Lead(_)
+                | Change::ImpactStarted(_)
         );
         let steers = incident.lead.as_deref() == Some(actor)
             || incident.declared_by == actor
@@ -197,9 +229,11 @@ pub enum LifecycleError {
     #[error("nothing to change: {0}")]
     Unchanged(String),
     #[error(
-        "only the incident lead, the person who declared {0} or an admin can resolve, reopen or hand over the lead"
+        "only the incident lead, the person who declared {0} or an admin can resolve, reopen, hand over the lead or set the impact start"
     )]
     NotAllowed(String),
+    #[error("the impact cannot start after {0} was detected ({1})")]
+    StartAfterDetection(String, String),
 }
 
 /// Applies `change` by `actor` at `now`, under `policy`.
@@ -214,7 +248,12 @@ pub fn decide(
     if !policy.allow(incident, actor, &change) {
         return Err(LifecycleError::NotAllowed(reference));
     }
-    if !incident.is_open() && !matches!(change, Change::Reopen(_) | Change::PostmortemDone(_)) {
+    // Post-mortems correct the impact start after the fact, so it stays editable.
+    let after_resolve = matches!(
+        change,
+        Change::Reopen(_) | Change::PostmortemDone(_) | Change::ImpactStarted(_)
+    );
+    if !incident.is_open() && !after_resolve {
         return Err(LifecycleError::Resolved(reference));
     }
     let mut next = incident.clone();
@@ -274,6 +313,21 @@ pub fn decide(
             next.postmortem_done_at = Some(now);
             next.postmortem_link = link.clone();
             Happened::PostmortemDone { link }
+        }
+        Change::ImpactStarted(to) if to > incident.detected_at => {
+            let detected = incident.detected_at.format("%Y-%m-%d %H:%M UTC").to_string();
+            return Err(LifecycleError::StartAfterDetection(reference, detected));
+        }
+        Change::ImpactStarted(to) if incident.impact_started_at == Some(to) => {
+            return Err(LifecycleError::Unchanged(format!("the impact start is already {to}")));
+        }
+        Change::ImpactStarted(to) => {
+            next.impact_started_at = Some(to);
+            next.impact_source = Some(actor.to_string());
+            Happened::ImpactStartSet {
+                from: incident.impact_started_at,
+                to,
+            }
         }
         Change::Reopen(_) if incident.is_open() => return Err(LifecycleError::NotResolved(reference)),
         Change::Reopen(reason) => {
@@ -338,6 +392,56 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.acknowledged_at, Some(now), "only the first action counts");
+    }
+
+    #[test]
+    fn the_impact_start_is_set_before_detection_even_after_resolve() {
+        let detected = incident().detected_at;
+        let start = detected - Duration::minutes(12);
+        let (next, happened) = decide(
+            &incident(),
+            "U2",
+            Change::ImpactStarted(start),
+            &Permissions::ANYONE,
+            detected,
+        )
+        .unwrap();
+        assert_eq!(next.impact_started_at, Some(start));
+        assert_eq!(next.impact_source.as_deref(), Some("U2"));
+        assert_eq!(happened, Happened::ImpactStartSet { from: None, to: start });
+        assert!(
+            matches!(
+                decide(
+                    &next,
+                    "U2",
+                    Change::ImpactStarted(detected + Duration::minutes(1)),
+                    &Permissions::ANYONE,
+                    detected
+                ),
+                Err(LifecycleError::StartAfterDetection(..))
+            ),
+            "after detection makes no sense"
+        );
+        let (resolved, _) = decide(&next, "U1", Change::Resolve(None), &Permissions::ANYONE, detected).unwrap();
+        let earlier = start - Duration::minutes(3);
+        let (corrected, _) = decide(
+            &resolved,
+            "U1",
+            Change::ImpactStarted(earlier),
+            &Permissions::ANYONE,
+            detected,
+        )
+        .unwrap();
+        assert_eq!(
+            corrected.impact_started_at,
+            Some(earlier),
+            "a post-mortem may correct it"
+        );
+        assert_eq!(
+            decide(&resolved, "U9", Change::ImpactStarted(earlier), &LEAD_ONLY, detected),
+            Err(LifecycleError::NotAllowed("INC-1".into())),
+            "under resolve = \"lead\" it is the lead's"
+        );
     }
 
     #[test]

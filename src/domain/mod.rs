@@ -13,6 +13,7 @@ pub mod command;
 pub mod comms;
 pub mod digest;
 pub mod failure;
+pub mod impact_start;
 pub mod incident;
 pub mod incident_metrics;
 pub mod lifecycle;

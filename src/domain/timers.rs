@@ -21,6 +21,8 @@ pub enum TimerKind {
     PostmortemReminder,
     /// Reminds an action item's owner when it is due, then daily until done.
     ActionReminder,
+    /// Summarises the alerts that joined the incident since the last post.
+    AlertSummary,
 }
 
 impl TimerKind {
@@ -30,6 +32,7 @@ impl TimerKind {
             TimerKind::UpdateNudge => "update_nudge",
             TimerKind::PostmortemReminder => "postmortem_reminder",
             TimerKind::ActionReminder => "action_reminder",
+            TimerKind::AlertSummary => "alert_summary",
         }
     }
 
@@ -39,6 +42,7 @@ impl TimerKind {
             "update_nudge" => Some(TimerKind::UpdateNudge),
             "postmortem_reminder" => Some(TimerKind::PostmortemReminder),
             "action_reminder" => Some(TimerKind::ActionReminder),
+            "alert_summary" => Some(TimerKind::AlertSummary),
             _ => None,
         }
     }
@@ -50,6 +54,7 @@ impl TimerKind {
             TimerKind::UpdateNudge => "Customer-update nudge",
             TimerKind::PostmortemReminder => "Post-mortem reminder",
             TimerKind::ActionReminder => "Action item reminder",
+            TimerKind::AlertSummary => "Summary of joined alerts",
         }
     }
 }

@@ -151,7 +151,8 @@ async fn answer_incident_command(
             now,
         ))));
     }
-    let change = match dispatcher::incident_change(command, now) {
+    let zone = crate::reports::team_zone(&state.settings.file);
+    let change = match dispatcher::incident_change(command, now, zone) {
         Ok(change) => change,
         Err(refusal) => return Ok(Json(views::ephemeral(&refusal.reply()))),
     };

@@ -200,22 +200,9 @@ async fn alerts_joined_before_channel(
     channel_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let joined = uow.alert_tally(incident_id).await?.total - 1;
-    if joined < 1 {
-        return Ok(());
-    }
-    let titles = uow.joined_alert_titles(incident_id, 5).await?;
-    let call = NewOutboxCall {
-        ordering_key: format!("channel:{channel_id}"),
-        method: "chat.postMessage".into(),
-        args: json!({
-            "channel": channel_id,
-            "text": views::alerts::joined_before_channel(source, joined, &titles),
-            "unfurl_links": false
-        }),
-        after_send: AfterSend::Nothing,
-    };
-    uow.enqueue(&call, now).await
+    crate::dispatcher::announce_joined(uow, incident_id, source, channel_id, now)
+        .await
+        .map(drop)
 }
 
 /// The post of an alert routed to a ticket is in Slack: it becomes the

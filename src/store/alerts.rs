@@ -89,6 +89,30 @@ impl UnitOfWork {
         self.conn().run(q.bind(id).bind(source).bind(dedup_key)).await
     }
 
+    /// Links an alert to the open incident it joined; the channel has not
+    /// been told yet (see [`UnitOfWork::take_unannounced`]).
+    pub async fn join_alert_incident(&mut self, source: &str, dedup_key: &str, id: IncidentId) -> StoreResult<()> {
+        let q = query("UPDATE alerts SET incident_id = $1, announced = $2 WHERE source = $3 AND dedup_key = $4");
+        self.conn()
+            .run(q.bind(id).bind(false).bind(source).bind(dedup_key))
+            .await
+    }
+
+    /// The alerts that joined incident `id` since the channel was last told,
+    /// now marked as told: how many, and the titles of the first `limit`.
+    pub async fn take_unannounced(&mut self, id: IncidentId, limit: usize) -> StoreResult<(usize, Vec<String>)> {
+        let q = query("UPDATE alerts SET announced = $1 WHERE incident_id = $2 AND announced = $3 RETURNING id, title");
+        let mut joined = self
+            .conn()
+            .map_all(q.bind(true).bind(id).bind(false), |r| {
+                Ok((r.int("id")?, r.text("title")?))
+            })
+            .await?;
+        joined.sort();
+        let count = joined.len();
+        Ok((count, joined.into_iter().take(limit).map(|(_, title)| title).collect()))
+    }
+
     /// Links an alert to the failure ticket it opened.
     pub async fn link_alert_ticket(&mut self, source: &str, dedup_key: &str, ticket_id: i64) -> StoreResult<()> {
         let q = query("UPDATE alerts SET ticket_id = $1 WHERE source = $2 AND dedup_key = $3");
@@ -110,16 +134,17 @@ impl UnitOfWork {
         Ok(self.conn().map_optional(q.bind(id), tally).await?.unwrap_or_default())
     }
 
-    /// The titles of an incident's alerts after the first (the one that
-    /// opened it), oldest first, at most `limit`.
-    pub async fn joined_alert_titles(&mut self, id: IncidentId, limit: i64) -> StoreResult<Vec<String>> {
-        let q = query("SELECT title FROM alerts WHERE incident_id = $1 ORDER BY id LIMIT $2 OFFSET 1");
-        self.conn().map_all(q.bind(id).bind(limit), |r| r.text("title")).await
-    }
-
-    /// When the earliest alert an incident holds began, if a sender said.
-    pub async fn earliest_alert_start(&mut self, id: IncidentId) -> StoreResult<Option<DateTime<Utc>>> {
-        let q = query("SELECT MIN(started_at) AS at FROM alerts WHERE incident_id = $1").bind(id);
-        Ok(self.conn().map_optional(q, |r| r.opt_time("at")).await?.flatten())
+    /// An alert that joined incident `id` began at `at`: the impact start
+    /// moves back to it if that is earlier, unless a responder set it.
+    pub async fn move_impact_start_back(&mut self, id: IncidentId, at: DateTime<Utc>, source: &str) -> StoreResult<()> {
+        let q = query(
+            "UPDATE incidents SET impact_started_at = $1, impact_source = $2 WHERE id = $3 \
+             AND (impact_started_at IS NULL OR impact_started_at > $1) \
+             AND (impact_source IS NULL OR impact_source LIKE 'alert:%')",
+        )
+        .bind(at)
+        .bind(source)
+        .bind(id);
+        self.conn().run(q).await
     }
 }

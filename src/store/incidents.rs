@@ -42,6 +42,9 @@ pub(super) fn incident_from_row(row: &Row) -> StoreResult<Incident> {
         postmortem_done_at: row.opt_time("postmortem_done_at")?,
         postmortem_link: row.opt_text("postmortem_link")?,
         cadence_anchor_at: row.opt_time("cadence_anchor_at")?,
+        impact_started_at: row.opt_time("impact_started_at")?,
+        impact_source: row.opt_text("impact_source")?,
+        detected_at: row.opt_time("detected_at")?.unwrap_or(row.time("declared_at")?),
     })
 }
 
@@ -117,8 +120,9 @@ impl Store {
 impl UnitOfWork {
     pub async fn insert_incident(&mut self, draft: &IncidentDraft) -> StoreResult<Incident> {
         let q = query(
-            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at) \
-             VALUES ($1, $2, 'investigating', $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO incidents (title, severity, status, private, declared_by, lead, declared_at, cadence_anchor_at, \
+             detected_at, impact_started_at, impact_source) \
+             VALUES ($1, $2, 'investigating', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(draft.title.as_str())
         .bind(draft.severity.map(|s| s.as_str()))
@@ -126,7 +130,10 @@ impl UnitOfWork {
         .bind(draft.declared_by.as_str())
         .bind(draft.lead())
         .bind(draft.declared_at)
-        .bind(draft.severity.map(|_| draft.declared_at));
+        .bind(draft.severity.map(|_| draft.declared_at))
+        .bind(draft.detected_at)
+        .bind(draft.impact_started_at)
+        .bind(draft.impact_started_at.map(|_| draft.declared_by.as_str()));
         let id = self.conn().map_optional(q, |r| r.int("id")).await?;
         let id = id.ok_or_else(|| super::StoreError::Corrupt("INSERT … RETURNING gave no id".into()))?;
         if let Some(severity) = draft.severity {
@@ -152,7 +159,7 @@ impl UnitOfWork {
         let q = query(
             "UPDATE incidents SET severity = $1, status = $2, lead = $3, acknowledged_at = $4, mitigated_at = $5, \
              resolved_at = $6, reopened_at = $7, summary = $8, postmortem_done_at = $9, postmortem_link = $10, \
-             cadence_anchor_at = $11 WHERE id = $12",
+             cadence_anchor_at = $11, impact_started_at = $12, impact_source = $13 WHERE id = $14",
         )
         .bind(incident.severity.map(|s| s.as_str()))
         .bind(incident.status.as_str())
@@ -165,6 +172,8 @@ impl UnitOfWork {
         .bind(incident.postmortem_done_at)
         .bind(incident.postmortem_link.as_deref())
         .bind(incident.cadence_anchor_at)
+        .bind(incident.impact_started_at)
+        .bind(incident.impact_source.as_deref())
         .bind(incident.id);
         self.conn().run(q).await
     }

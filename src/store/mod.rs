@@ -17,7 +17,7 @@ macro_rules! select_incidents {
         concat!(
             "SELECT id, title, severity, status, private, declared_by, lead, declared_at, channel_id, channel_name, card_ts, \
              acknowledged_at, mitigated_at, resolved_at, reopened_at, summary, postmortem_done_at, postmortem_link, \
-             cadence_anchor_at FROM incidents ",
+             cadence_anchor_at, impact_started_at, impact_source, detected_at FROM incidents ",
             $condition
         )
     };

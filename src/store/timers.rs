@@ -133,6 +133,18 @@ impl UnitOfWork {
     }
 
     /// Takes up to `limit` due timers, locked until this transaction ends.
+    /// Whether incident `id` has a pending timer of `kind` (subject 0).
+    pub async fn has_pending_timer(&mut self, id: IncidentId, kind: TimerKind) -> StoreResult<bool> {
+        let q = query(
+            "SELECT COUNT(*) AS n FROM timers WHERE incident_id = $1 AND kind = $2 AND subject_id = 0 AND state = 'pending'",
+        );
+        let count = self
+            .conn()
+            .map_optional(q.bind(id).bind(kind.as_str()), |r| r.int("n"))
+            .await?;
+        Ok(count.unwrap_or(0) > 0)
+    }
+
     pub async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
         let q = query(select!(
             "WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2"

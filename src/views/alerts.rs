@@ -9,27 +9,11 @@ use crate::store::alerts::AlertTally;
 use crate::text;
 
 /// Longest list of joined alert titles in one post.
-const LISTED: usize = 5;
+pub const LISTED: usize = 5;
 
-/// "+3 alerts" with the first few titles: one post for a delivery's joiners.
-pub fn joined(source: &str, alerts: &[&Alert]) -> String {
-    let mut lines = vec![format!(
-        ":heavy_plus_sign: {} more alert{} from `{source}` joined this incident:",
-        alerts.len(),
-        if alerts.len() == 1 { "" } else { "s" }
-    )];
-    for alert in alerts.iter().take(LISTED) {
-        lines.push(format!("• {}", titled(alert)));
-    }
-    if alerts.len() > LISTED {
-        lines.push(format!("• …and {} more", alerts.len() - LISTED));
-    }
-    lines.join("\n")
-}
-
-/// The alerts that joined an incident before its channel existed (an
-/// alert storm opening it): `total` joined, the first titles listed.
-pub fn joined_before_channel(source: &str, total: i64, titles: &[String]) -> String {
+/// "+N more alerts joined" with the first few titles: one post for the
+/// alerts that joined since the channel was last told.
+pub fn joined(source: &str, total: usize, titles: &[String]) -> String {
     let mut lines = vec![format!(
         ":heavy_plus_sign: {total} more alert{} from `{source}` joined this incident:",
         if total == 1 { "" } else { "s" }
@@ -37,8 +21,8 @@ pub fn joined_before_channel(source: &str, total: i64, titles: &[String]) -> Str
     for title in titles.iter().take(LISTED) {
         lines.push(format!("• *{}*", text::mrkdwn(title)));
     }
-    if total > LISTED as i64 {
-        lines.push(format!("• …and {} more", total - LISTED as i64));
+    if total > LISTED {
+        lines.push(format!("• …and {} more", total - LISTED));
     }
     lines.join("\n")
 }
@@ -74,6 +58,22 @@ pub fn cleared(alerts: &[&Alert], tally: AlertTally, auto_resolve: bool) -> Valu
             }]}
         ]
     })
+}
+
+/// A ticket's alert cleared: when, and how long after the ticket opened.
+pub fn ticket_alert_cleared(
+    ticket: i64,
+    alert: &Alert,
+    opened: chrono::DateTime<chrono::Utc>,
+    cleared: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let lasted = (cleared - opened).to_std().unwrap_or_default();
+    format!(
+        ":white_check_mark: The alert behind failure #{ticket} cleared {} ({} after the ticket opened): {}",
+        super::slack_date(cleared),
+        super::markdown::human(lasted),
+        titled(alert)
+    )
 }
 
 fn titled(alert: &Alert) -> String {

@@ -39,6 +39,8 @@ pub fn incident_card(incident: &Incident) -> Value {
                         .unwrap_or("_unassigned_".into())
                 )),
                 md!(format!("*Declared*\n{}", slack_date(incident.declared_at))),
+                md!(format!("*Impact started*\n{}", impact_start(incident))),
+                md!(format!("*Detected*\n{}", slack_date(incident.detected_at))),
             ])
             .into(),
     ];
@@ -69,6 +71,24 @@ pub fn incident_card(incident: &Incident) -> Value {
         "blocks": blocks,
         "unfurl_links": false,
     })
+}
+
+/// When the impact began and who says so, or how to say it.
+fn impact_start(incident: &Incident) -> String {
+    let Some(at) = incident.impact_started_at else {
+        return "_unknown_ · `/incident started <time>`".into();
+    };
+    let by = match incident.impact_source.as_deref() {
+        Some(source) if source.starts_with(crate::domain::incident::ALERT_DECLARER) => {
+            format!(
+                " (from {})",
+                crate::domain::incident::actor_mention(source).trim_end_matches(':')
+            )
+        }
+        Some(user) => format!(" (set by <@{user}>)"),
+        None => String::new(),
+    };
+    format!("{}{by}", slack_date(at))
 }
 
 fn severity_label(severity: Option<Severity>) -> String {
@@ -215,6 +235,22 @@ mod tests {
             !card.contains(SET_SEVERITY_ACTION),
             "no controls on a resolved incident"
         );
+    }
+
+    #[test]
+    fn the_card_says_when_the_impact_began_and_who_says_so() {
+        let unknown = incident_card(&incident(None, "db")).to_string();
+        assert!(unknown.contains("*Impact started*\\n_unknown_"), "{unknown}");
+        let mut from_alert = incident(None, "db");
+        from_alert.impact_started_at = Some(Utc::now());
+        from_alert.impact_source = Some("alert:prod-am".into());
+        assert!(
+            incident_card(&from_alert)
+                .to_string()
+                .contains("(from `prod-am` alerts)")
+        );
+        from_alert.impact_source = Some("U9".into());
+        assert!(incident_card(&from_alert).to_string().contains("(set by <@U9>)"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The `/incident stats` reply: MTTA, MTTM and MTTR overall, by severity and
+//! The `/incident stats` reply: MTTD, MTTA, MTTM and MTTR overall, by severity and
 //! by week, comms-SLO adherence, and the failure recurrence rate.
 
 use std::time::Duration;
@@ -29,9 +29,10 @@ fn line(aggregate: &Aggregate) -> String {
         .map(|a| format!(", comms SLO {:.0}%", a * 100.0))
         .unwrap_or_default();
     format!(
-        "{} incident{} — MTTA {}, MTTM {}, MTTR {}{adherence}",
+        "{} incident{} — MTTD {}, MTTA {}, MTTM {}, MTTR {}{adherence}",
         aggregate.incidents,
         if aggregate.incidents == 1 { "" } else { "s" },
+        or_dash(aggregate.mttd),
         or_dash(aggregate.mtta),
         or_dash(aggregate.mttm),
         or_dash(aggregate.mttr)
@@ -66,7 +67,10 @@ pub fn render(stats: &Stats) -> String {
             super::failures::recent_recurrence(&stats.recurrence)
         ));
     }
-    text.push_str("_MTTA: declaration → first responder action. MTTR: declaration → final resolution._");
+    text.push_str(
+        "_MTTD: impact start → detection (incidents with an impact start only). \
+         MTTA: declaration → first responder action. MTTR: declaration → final resolution._",
+    );
     text
 }
 
@@ -79,8 +83,10 @@ mod tests {
         let minutes = |n: u64| Some(Duration::from_secs(n * 60));
         let aggregate = Aggregate {
             incidents: 2,
+            detected: 1,
             acknowledged: 2,
             resolved: 1,
+            mttd: minutes(12),
             mtta: minutes(6),
             mttm: minutes(30),
             mttr: minutes(80),
@@ -99,7 +105,7 @@ mod tests {
         assert!(text.contains("*Incident stats, last 30d*"), "{text}");
         assert!(
             text.contains(
-                "*2 incidents — MTTA 6m, MTTM 30m, MTTR 1h 20m, comms SLO 75%* (2 acknowledged, 1 resolved, 1 reopened)"
+                "*2 incidents — MTTD 12m, MTTA 6m, MTTM 30m, MTTR 1h 20m, comms SLO 75%* (2 acknowledged, 1 resolved, 1 reopened)"
             ),
             "{text}"
         );

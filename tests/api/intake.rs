@@ -452,5 +452,88 @@ crate::both_backends!(
             .filter(|c| c.args["thread_ts"].is_string())
             .count();
         assert_eq!(thread, 1, "the ticket's thread reply with its triage buttons");
+
+        // The KPI recovers: the ticket's thread says when.
+        let recovered = body.replace("\"firing\"", "\"resolved\"");
+        let signed = vec![("X-Rebound-Signature", format!("sha256={}", hmac_hex(&recovered)))];
+        let (status, _) = deliver(&app, "/hooks/generic/kpi", &signed, &recovered).await;
+        assert_eq!(status, 202);
+        settled(&app).await;
+        let notes: Vec<_> = app
+            .fake
+            .calls("chat.postMessage")
+            .into_iter()
+            .filter(|c| {
+                c.args["thread_ts"].is_string() && c.args.to_string().contains("The alert behind failure #1 cleared")
+            })
+            .collect();
+        assert_eq!(notes.len(), 1, "one note in the ticket's thread");
+        assert_eq!(incidents(&app).await, 0);
+    }
+);
+
+const SUMMARISED: &str = r#"
+[intake]
+summary_every = "1s"
+
+[[intake.sources]]
+name = "checks"
+kind = "generic"
+secret = "intake-secret-0123456789"
+"#;
+
+crate::both_backends!(
+    alerts_joining_one_by_one_are_summarised_once_per_window,
+    config = SUMMARISED,
+    |app: TestApp| async move {
+        let alert = |i: usize| {
+            json!({ "title": format!("probe {i} failing"), "status": "firing", "dedup_key": format!("probe-{i}"),
+                    "group_key": "probes", "severity": "error" })
+            .to_string()
+        };
+        let send = |body: String| {
+            let app = &app;
+            async move {
+                let (status, answer) = deliver(app, "/hooks/generic/checks", &bearer(), &body).await;
+                assert_eq!(status, 202, "{answer}");
+            }
+        };
+        send(alert(0)).await;
+        settled(&app).await;
+        // Thirty more, each its own delivery, as a script or KPI check sends them.
+        let started = std::time::Instant::now();
+        for i in 1..=30 {
+            send(alert(i)).await;
+        }
+        app.wait_until_inbox_empty().await;
+        let joined = |fake: &crate::fake_slack::FakeSlack| -> Vec<String> {
+            fake.calls("chat.postMessage")
+                .into_iter()
+                .filter_map(|c| c.args["text"].as_str().map(str::to_string))
+                .filter(|text| text.contains("joined this incident"))
+                .collect()
+        };
+        let told = |posts: &[String]| -> usize {
+            posts
+                .iter()
+                .map(|text| {
+                    let count = text.split(":heavy_plus_sign: ").nth(1).unwrap_or_default();
+                    count.split(' ').next().unwrap_or_default().parse::<usize>().unwrap()
+                })
+                .sum()
+        };
+        app.fake
+            .wait_for("every joined alert told", |fake| told(&joined(fake)) == 30)
+            .await;
+        let windows = started.elapsed().as_secs_f64().ceil() as usize;
+        let posts = joined(&app.fake);
+        assert_eq!(incidents(&app).await, 1, "one group, one incident");
+        assert!(
+            posts.len() <= 1 + windows,
+            "one post at once, then at most one a second ({windows} s), not one per alert: {posts:#?}"
+        );
+        assert!(posts.len() >= 2, "the first at once, the rest summarised: {posts:#?}");
+        let unannounced = count(&app, "SELECT COUNT(*) FROM alerts WHERE announced = FALSE").await;
+        assert_eq!(unannounced, 0);
     }
 );

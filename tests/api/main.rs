@@ -9,6 +9,7 @@ mod capture;
 mod chaos;
 mod declare;
 mod delivery;
+mod detection;
 mod failures;
 mod fake_contract;
 mod forms;

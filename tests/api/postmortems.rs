@@ -322,7 +322,7 @@ both_backends!(
         let stats = app.command("stats 7d", "U0MANAGER", "CANYWHERE").await;
         let stats = stats["text"].as_str().unwrap();
         assert!(stats.contains("*Incident stats, last 7d*"), "{stats}");
-        assert!(stats.contains("*1 incident — MTTA"), "{stats}");
+        assert!(stats.contains("*1 incident — MTTD —, MTTA"), "{stats}");
         assert!(stats.contains("• sev1: 1 incident"), "{stats}");
         let refused = app.command("stats soon", "U0MANAGER", "CANYWHERE").await;
         assert!(

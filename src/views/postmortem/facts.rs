@@ -150,9 +150,9 @@ pub(super) fn audit(doc: &mut String, source: &PostmortemSource) {
     let rows = [
         (
             "Detection",
-            "Declared as soon as the failure was noticed".to_string(),
-            format!("Declared {}", when(incident.declared_at)),
-            to_write("how it was noticed: alert, customer or teammate, and how long after it began"),
+            "Detected within minutes of the impact starting".to_string(),
+            detection_happened(incident, metrics.time_to_detect),
+            to_write("how it was noticed: alert, customer or teammate, and why not sooner"),
         ),
         (
             "Response",
@@ -194,11 +194,24 @@ pub(super) fn audit(doc: &mut String, source: &PostmortemSource) {
     doc.push('\n');
 }
 
+/// What the detection row says happened: impact start, detection and the gap.
+fn detection_happened(incident: &crate::domain::Incident, time_to_detect: Option<Duration>) -> String {
+    let detected = match incident.alert_source() {
+        Some(source) => format!("Detected by `{source}` alerts {}", when(incident.detected_at)),
+        None => format!("Declared {}", when(incident.detected_at)),
+    };
+    match (incident.impact_started_at, time_to_detect) {
+        (Some(start), Some(lag)) => format!("Impact began {}; {detected}, {} later", when(start), human(lag)),
+        _ => format!("{detected}; impact start unknown (`/incident started <time>`)"),
+    }
+}
+
 pub(super) fn metrics(doc: &mut String, source: &PostmortemSource) {
     let metrics = &source.metrics;
     let _ = writeln!(doc, "## Metrics\n\n| Metric | Value |\n|---|---|");
     let or_dash = |d: Option<Duration>| d.map(human).unwrap_or_else(|| "—".into());
     for (name, value) in [
+        ("Time to detect", or_dash(metrics.time_to_detect)),
         ("Time to acknowledge", or_dash(metrics.time_to_acknowledge)),
         ("Time to mitigate", or_dash(metrics.time_to_mitigate)),
         ("Time to resolve", or_dash(metrics.time_to_resolve)),
