@@ -54,6 +54,11 @@ pub enum CliCommand {
         /// The incident number (`42` or `INC-42`).
         id: String,
     },
+    /// Alert intake tools: `rebound intake test <source>`.
+    Intake {
+        #[command(subcommand)]
+        command: IntakeCommand,
+    },
     /// Write incidents with their metrics (MTTA, MTTR, updates, comms SLO) to stdout.
     Export {
         /// Output format.
@@ -62,6 +67,25 @@ pub enum CliCommand {
         /// Only incidents declared on or after this date (YYYY-MM-DD, UTC) or instant (RFC 3339).
         #[arg(long, value_parser = parse_since)]
         since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// `rebound intake …`.
+#[derive(Debug, Subcommand)]
+pub enum IntakeCommand {
+    /// Post a sample alert, authenticated as the source's sender, to a running Rebound.
+    ///
+    /// It opens (or, with --resolved, clears) a sev4 incident titled
+    /// "Rebound intake test from <source>", like a real alert would.
+    Test {
+        /// The source's `name` in `[[intake.sources]]`.
+        source: String,
+        /// Where Rebound listens (default: REBOUND_ADDR on this host).
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Send the alert's recovery instead.
+        #[arg(long)]
+        resolved: bool,
     },
 }
 
@@ -159,6 +183,9 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CliCommand::Intake {
+            command: IntakeCommand::Test { source, url, resolved },
+        } => intake_test(&source, url, resolved).await,
         CliCommand::Serve { socket_mode } => {
             let mut settings = Settings::load(&ProcessEnv)?;
             settings.socket_mode |= socket_mode;
@@ -169,6 +196,46 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
                 .await
         }
     }
+}
+
+/// `rebound intake test`: prints what it sent and what Rebound answered;
+/// fails unless Rebound accepted it.
+async fn intake_test(name: &str, url: Option<url::Url>, resolved: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(&ProcessEnv)?;
+    let Some(source) = settings.file.intake.named(name) else {
+        let known: Vec<&str> = settings.file.intake.sources.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!("no intake source named {name:?} (configured: {})", known.join(", "));
+    };
+    let base = match url {
+        Some(url) => url,
+        None => local_url(settings.addr)?,
+    };
+    let request = crate::intake::sample::sample(source, resolved, chrono::Utc::now())?;
+    println!(
+        "POST {}{}
+{}",
+        base.as_str().trim_end_matches('/'),
+        request.path,
+        crate::intake::sample::pretty(&request.body)
+    );
+    let (status, answer) = crate::intake::sample::send(&base, &request).await?;
+    println!("→ {status} {}", answer.trim());
+    if !(200..300).contains(&status) {
+        anyhow::bail!("Rebound refused the sample ({status})");
+    }
+    Ok(())
+}
+
+/// `http://` + the listen address, with an unspecified IP as this host.
+fn local_url(addr: std::net::SocketAddr) -> anyhow::Result<url::Url> {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    Ok(url::Url::parse(&format!(
+        "http://{}/",
+        std::net::SocketAddr::new(ip, addr.port())
+    ))?)
 }
 
 /// Settings and a store for the read-only commands; refuses an unmigrated database.
@@ -256,5 +323,51 @@ fn describe(settings: &Settings) -> String {
         file.permissions.resolve,
         file.permissions.admins.join(", ")
     ));
+    lines.extend(intake_lines(settings));
     lines.join("\n") + "\n"
+}
+
+/// One line per intake source: its kind, its URL, what it does, and how it
+/// authenticates (never the secret).
+fn intake_lines(settings: &Settings) -> Vec<String> {
+    let intake = &settings.file.intake;
+    let base = settings
+        .file
+        .web
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("http://{}", settings.addr));
+    let mut lines = vec![format!(
+        "intake {} source(s), {} route(s), summary every {}",
+        intake.sources.len(),
+        intake.routes.len(),
+        humantime::format_duration(intake.summary_every)
+    )];
+    for source in &intake.sources {
+        let path = match source.kind {
+            crate::domain::alerts::SourceKind::Opsgenie => "/v2/alerts".to_string(),
+            kind => format!("/hooks/{}/{}", kind.as_str(), source.name),
+        };
+        let mut line = format!(
+            "intake.{} {} {base}{path} → {}{}{}",
+            source.name,
+            source.kind.as_str(),
+            source.action.as_str(),
+            if source.auto_resolve { ", auto_resolve" } else { "" },
+            source
+                .responders
+                .as_deref()
+                .map(|g| format!(", responders {g}"))
+                .unwrap_or_default()
+        );
+        if !source.topic_arns.is_empty() {
+            line.push_str(&format!(", topics [{}]", source.topic_arns.join(", ")));
+        }
+        if let Some(origin) = &source.insecure_test_origin {
+            line.push_str(&format!(", INSECURE test origin {origin}"));
+        }
+        lines.push(line);
+    }
+    lines
 }

@@ -79,6 +79,11 @@ impl Application {
     /// Connects to the database, migrates it, binds `settings.addr` and starts everything.
     pub async fn start(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
         settings.require_for_serve()?;
+        for source in settings.file.intake.sources.iter() {
+            if let Some(origin) = &source.insecure_test_origin {
+                tracing::warn!(source = %source.name, %origin, "SNS certificates are trusted from a test origin: for tests only");
+            }
+        }
         let store = store::connect(settings.database_url.expose_secret())
             .await
             .context("opening the database")?;

@@ -6,6 +6,7 @@
 //! and only then acknowledged (202); routing happens in the dispatcher.
 
 pub mod auth;
+pub mod sample;
 pub mod sns;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};

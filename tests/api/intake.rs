@@ -314,6 +314,11 @@ crate::both_backends!(
         let mut pd_resolved: Value = serde_json::from_str(&pagerduty).unwrap();
         pd_resolved["event"]["event_type"] = json!("incident.resolved");
         let pd_resolved = pd_resolved.to_string();
+        let grafana_resolved = resolved(&grafana);
+        // Sentry's issue webhook says the issue its alert rule raised is resolved.
+        let sentry_resolved = json!({ "action": "resolved", "data": { "issue": {
+            "id": "1117540176", "title": "ReferenceError: heck is not defined", "status": "resolved" } } })
+        .to_string();
         let alias = "Life%20is%20too%20short%20for%20no%20alias";
         let close = format!("/v2/alerts/{alias}/close?identifierType=alias");
         let clears: Vec<Sent> = vec![
@@ -332,6 +337,19 @@ crate::both_backends!(
                 vec![("Authorization", format!("GenieKey {SECRET}"))],
                 r#"{"user":"Monitoring","note":"fixed"}"#,
             ),
+            (
+                "/hooks/grafana/grafana",
+                vec![("Authorization", format!("Bearer {SECRET}"))],
+                &grafana_resolved,
+            ),
+            (
+                "/hooks/sentry/sentry",
+                vec![
+                    ("Sentry-Hook-Resource", "issue".to_string()),
+                    ("Sentry-Hook-Signature", hmac_hex(&sentry_resolved)),
+                ],
+                &sentry_resolved,
+            ),
         ];
         for (path, headers, body) in &clears {
             let (status, answer) = deliver(&app, path, headers, body).await;
@@ -339,7 +357,17 @@ crate::both_backends!(
         }
         settled(&app).await;
         let cleared = count(&app, "SELECT COUNT(*) FROM alerts WHERE status = 'resolved'").await;
-        assert_eq!(cleared, 3, "Datadog Recovered, PagerDuty resolved, Opsgenie close");
+        assert_eq!(
+            cleared, 5,
+            "Datadog Recovered, PagerDuty resolved, Opsgenie close, Grafana resolved, Sentry issue resolved"
+        );
+        let offers = app
+            .fake
+            .calls("chat.postMessage")
+            .into_iter()
+            .filter(|c| c.args.to_string().contains("resolve the incident?"))
+            .count();
+        assert_eq!(offers, 5, "each incident is offered its resolve button");
         assert_eq!(
             app.metric("rebound_intake_deliveries_total{source=\"pd\",outcome=\"cleared\"}")
                 .await,
@@ -535,5 +563,54 @@ crate::both_backends!(
         assert!(posts.len() >= 2, "the first at once, the rest summarised: {posts:#?}");
         let unannounced = count(&app, "SELECT COUNT(*) FROM alerts WHERE announced = FALSE").await;
         assert_eq!(unannounced, 0);
+    }
+);
+
+/// Runs `rebound intake test …` with `SOURCES` as its configuration.
+fn intake_test(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rebound.toml");
+    std::fs::write(&config, SOURCES).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .args(["intake", "test"])
+        .args(args)
+        .args(["--url", &app.base])
+        .env_clear()
+        .env("REBOUND_CONFIG", &config)
+        .output()
+        .unwrap()
+}
+
+crate::both_backends!(
+    rebound_intake_test_posts_a_sample_each_sender_would_send,
+    config = SOURCES,
+    |app: TestApp| async move {
+        for source in ["prod-am", "genie", "sentry", "pd"] {
+            let output = intake_test(&app, &[source]);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{source}: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(stdout.contains("→ 202"), "{stdout}");
+            assert!(!stdout.contains(SECRET), "the secret is never printed");
+        }
+        settled(&app).await;
+        let titles: String = scalar(&app, "SELECT MIN(title) FROM incidents").await;
+        assert!(titles.starts_with("Rebound intake test from "), "{titles}");
+        assert_eq!(incidents(&app).await, 4, "one incident per source");
+
+        let cleared = intake_test(&app, &["prod-am", "--resolved"]);
+        assert!(cleared.status.success());
+        settled(&app).await;
+        let status: String = scalar(&app, "SELECT status FROM alerts WHERE source = 'prod-am'").await;
+        assert_eq!(status, "resolved");
+
+        let sns = intake_test(&app, &["sns"]);
+        assert!(!sns.status.success(), "SNS cannot be imitated");
+        assert!(String::from_utf8_lossy(&sns.stderr).contains("signed by AWS"));
+        let unknown = intake_test(&app, &["nobody"]);
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("no intake source named \"nobody\""));
     }
 );

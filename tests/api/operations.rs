@@ -124,6 +124,37 @@ fn check_prints_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn check_lists_each_intake_source_with_its_url_and_never_its_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rebound.toml");
+    let toml = "[web]\npublic_url = \"https://rebound.example.com/\"\n\
+                [[intake.sources]]\nname = \"prod-am\"\nkind = \"alertmanager\"\nsecret = \"am-secret-0123456789\"\nauto_resolve = true\n\
+                [[intake.sources]]\nname = \"genie\"\nkind = \"opsgenie\"\nsecret = \"genie-secret-0123456789\"\naction = \"ticket\"\n";
+    std::fs::write(&config, toml).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("check")
+        .env_clear()
+        .env("SLACK_BOT_TOKEN", "xoxb-super-secret-token")
+        .env("SLACK_SIGNING_SECRET", "signing-super-secret")
+        .env("REBOUND_CONFIG", &config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("intake.prod-am alertmanager https://rebound.example.com/hooks/alertmanager/prod-am → incident, auto_resolve"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("intake.genie opsgenie https://rebound.example.com/v2/alerts → ticket"),
+        "{stdout}"
+    );
+    for secret in ["am-secret-0123456789", "genie-secret-0123456789"] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+    }
+}
+
+#[test]
 fn help_describes_every_command() {
     let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
         .arg("--help")
