@@ -104,14 +104,16 @@ fn hmac_hex(secret: &[u8], body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// Headers and sources for the intake unit tests.
 #[cfg(test)]
-mod tests {
+pub mod testing {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::domain::alerts::routing::Action;
 
-    struct Map(BTreeMap<&'static str, String>);
+    /// Request headers by lower-case name.
+    pub struct Map(pub BTreeMap<&'static str, String>);
 
     impl Headers for Map {
         fn get(&self, name: &str) -> Option<&str> {
@@ -119,7 +121,8 @@ mod tests {
         }
     }
 
-    fn source(kind: SourceKind) -> SourceSettings {
+    /// A source of `kind` with the secret `a-secret-of-sixteen-chars`.
+    pub fn source(kind: SourceKind) -> SourceSettings {
         SourceSettings {
             name: "s".into(),
             kind,
@@ -131,6 +134,12 @@ mod tests {
             insecure_test_origin: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{Map, source};
+    use super::*;
 
     fn sign(body: &[u8]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(b"a-secret-of-sixteen-chars").unwrap();

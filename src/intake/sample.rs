@@ -150,33 +150,10 @@ pub fn pretty(body: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::domain::alerts::routing::Action;
     use crate::domain::alerts::{self, AlertStatus, Delivery};
+    use crate::intake::auth::testing::{Map, source};
     use crate::intake::auth::{self, Headers};
-
-    struct Map(BTreeMap<&'static str, String>);
-
-    impl Headers for Map {
-        fn get(&self, name: &str) -> Option<&str> {
-            self.0.get(name).map(String::as_str)
-        }
-    }
-
-    fn source(kind: SourceKind) -> SourceSettings {
-        SourceSettings {
-            name: "probe".into(),
-            kind,
-            secret: "a-secret-of-sixteen-chars".to_string().into(),
-            action: Action::Incident,
-            responders: None,
-            auto_resolve: false,
-            topic_arns: Vec::new(),
-            insecure_test_origin: None,
-        }
-    }
 
     /// What the intake route would make of the sample.
     fn received(kind: SourceKind, resolved: bool) -> Vec<alerts::Alert> {

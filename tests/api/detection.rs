@@ -3,13 +3,12 @@
 //! impact start (timeline, card), and MTTD in `/incident stats`, `/metrics`
 //! and `rebound export` matches the hand calculation.
 
-use std::process::Command;
-
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::{DECLARER, TestApp, scalar};
 use crate::intake::{deliver, settled};
+use crate::postmortems::export;
 
 const CONFIG: &str = r#"
 [[intake.sources]]
@@ -112,7 +111,7 @@ crate::both_backends!(
         assert!(stats.contains("*2 incidents — MTTD 16m,"), "{stats}");
         let mttd = app.metric("rebound_mttd_seconds{severity=\"sev1\"}").await;
         assert_eq!(mttd, 16.0 * 60.0);
-        let rows: Value = serde_json::from_str(&export(&app)).unwrap();
+        let rows: Value = serde_json::from_str(&export(&app, &["--format", "json"])).unwrap();
         assert_eq!(rows[0]["time_to_detect_s"], 12 * 60);
         assert_eq!(rows[1]["time_to_detect_s"], 20 * 60);
         assert_eq!(
@@ -123,14 +122,3 @@ crate::both_backends!(
         );
     }
 );
-
-fn export(app: &TestApp) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .args(["export", "--format", "json"])
-        .env("DATABASE_URL", &app.database_url)
-        .env_remove("REBOUND_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
-}

@@ -256,7 +256,8 @@ both_backends!(
     }
 );
 
-fn export(app: &TestApp, args: &[&str]) -> String {
+/// `rebound export` against the app's database, its stdout.
+pub(crate) fn export(app: &TestApp, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
         .arg("export")
         .args(args)
