@@ -26,6 +26,9 @@ pub const BOT_SCOPES: [&str; 18] = [
     "app_mentions:read",
 ];
 
+/// User scopes of Sign in with Slack (the dashboard's login).
+pub const USER_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
 /// Events the bot subscribes to.
 pub const BOT_EVENTS: [&str; 7] = [
     "app_mention",
@@ -46,6 +49,7 @@ pub fn socket_mode_manifest() -> Value {
         "/features/slash_commands/0/url",
         "/settings/event_subscriptions/request_url",
         "/settings/interactivity/request_url",
+        "/oauth_config/redirect_urls",
     ] {
         let (parent, key) = url.rsplit_once('/').unwrap_or_default();
         if let Some(object) = manifest.pointer_mut(parent).and_then(Value::as_object_mut) {
@@ -75,7 +79,11 @@ pub fn manifest(base_url: &str) -> Value {
                 "should_escape": true
             }]
         },
-        "oauth_config": { "scopes": { "bot": BOT_SCOPES } },
+        "oauth_config": {
+            // Sign in with Slack for the dashboard (OpenID Connect).
+            "redirect_urls": [format!("{base}/auth/slack/callback")],
+            "scopes": { "bot": BOT_SCOPES, "user": USER_SCOPES }
+        },
         "settings": {
             "event_subscriptions": { "request_url": format!("{base}/slack/events"), "bot_events": BOT_EVENTS },
             "interactivity": { "is_enabled": true, "request_url": format!("{base}/slack/interactions") },

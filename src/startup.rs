@@ -43,6 +43,8 @@ pub struct AppState {
     pub verifier: SlackEventSignatureVerifier,
     /// Amazon SNS signatures (certificates fetched and cached).
     pub sns: Arc<crate::intake::sns::SnsVerifier>,
+    /// Sign in with Slack, when configured.
+    pub sign_in: Option<Arc<web::oidc::SignIn>>,
     /// Which background workers run; `/readyz` is 503 while one is down.
     pub health: Arc<Health>,
 }
@@ -144,6 +146,7 @@ impl Application {
             metrics: metrics.clone(),
             verifier,
             sns: Arc::default(),
+            sign_in: web::oidc::SignIn::from_settings(&settings).map(Arc::new),
             health: health.clone(),
         };
 

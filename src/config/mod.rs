@@ -27,6 +27,10 @@ pub struct Settings {
     pub bot_token: Option<SecretString>,
     pub signing_secret: Option<SecretString>,
     pub app_token: Option<SecretString>,
+    /// Sign in with Slack (`SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`): the web
+    /// dashboard is there only when both are set.
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
     /// Receive Slack traffic over Socket Mode (`serve --socket-mode` or `REBOUND_SOCKET_MODE=true`).
     pub socket_mode: bool,
     pub slack_api_url: String,
@@ -309,6 +313,8 @@ impl Settings {
             bot_token: env.var("SLACK_BOT_TOKEN").map(SecretString::from),
             signing_secret: env.var("SLACK_SIGNING_SECRET").map(SecretString::from),
             app_token: env.var("SLACK_APP_TOKEN").map(SecretString::from),
+            client_id: env.var("SLACK_CLIENT_ID").filter(|id| !id.trim().is_empty()),
+            client_secret: env.var("SLACK_CLIENT_SECRET").map(SecretString::from),
             socket_mode: match env.var("REBOUND_SOCKET_MODE").as_deref() {
                 None | Some("false" | "0") => false,
                 Some("true" | "1") => true,

@@ -39,6 +39,7 @@ mod sqlite;
 pub mod tickets;
 pub mod recurrences;
 pub mod timers;
+pub mod web_sessions;
 
 use std::sync::Arc;
 

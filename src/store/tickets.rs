@@ -88,6 +88,28 @@ impl Store {
         self.read_one(q, ticket_from_row).await
     }
 
+    /// The backlog the dashboard lists: tickets of `status` (any when
+    /// `None`), with `tag`, owned by `owner`, newest first, at most `limit`.
+    pub async fn ticket_backlog(
+        &self,
+        status: Option<&str>,
+        tag: Option<&str>,
+        owner: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<Ticket>> {
+        let q = query(select_tickets!(
+            "WHERE (COALESCE($1, '') = '' OR t.status = $1) \
+             AND (COALESCE($2, '') = '' OR EXISTS (SELECT 1 FROM failure_ticket_tags g WHERE g.ticket_id = t.id AND g.tag = $2)) \
+             AND (COALESCE($3, '') = '' OR t.owner = $3) \
+             ORDER BY t.id DESC LIMIT $4"
+        ))
+        .bind(status)
+        .bind(tag)
+        .bind(owner)
+        .bind(limit);
+        self.read_all(q, ticket_from_row).await
+    }
+
     /// Earlier texts of a ticket's message, oldest first.
     pub async fn ticket_history(&self, id: i64) -> StoreResult<Vec<String>> {
         let q = query("SELECT body FROM failure_ticket_history WHERE ticket_id = $1 ORDER BY replaced_at").bind(id);

@@ -49,6 +49,33 @@ pub fn markdown(text: &str) -> String {
         .replace('\n', " ")
 }
 
+/// Slack mrkdwn as plain words for a web page (which escapes them):
+/// `<@U1>` → `@U1`, `<#C1|name>` → `#name`, `<url|text>` → `text (url)`.
+pub fn readable(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let token = &rest[start + 1..start + end];
+        let (target, label) = token.split_once('|').unwrap_or((token, ""));
+        match target.chars().next() {
+            Some('#') if !label.is_empty() => out.push_str(&format!("#{label}")),
+            Some('@' | '#') => out.push_str(target),
+            Some('!') => out.push_str(if label.is_empty() { target } else { label }),
+            _ if label.is_empty() => out.push_str(target),
+            _ => out.push_str(&format!("{label} ({target})")),
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 /// Link targets a page may carry: `http`, `https` and `mailto` only, so no
 /// `javascript:` or `data:` URL from someone's text can run.
 fn safe_target(url: &str) -> bool {

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod card;
+pub mod charts;
 pub mod digest;
 pub mod failure_forms;
 pub mod failures;

@@ -61,6 +61,11 @@ pub fn settings(database_url: &str, fake: &FakeSlack, extra: &[(&str, &str)]) ->
         ("SLACK_BOT_TOKEN", BOT_TOKEN.to_string()),
         ("SLACK_SIGNING_SECRET", SIGNING_SECRET.to_string()),
         ("SLACK_API_URL", fake.api_url()),
+        ("SLACK_CLIENT_ID", crate::fake_slack::oidc::CLIENT_ID.to_string()),
+        (
+            "SLACK_CLIENT_SECRET",
+            crate::fake_slack::oidc::CLIENT_SECRET.to_string(),
+        ),
         ("DATABASE_URL", database_url.to_string()),
         ("REBOUND_ADDR", "127.0.0.1:0".to_string()),
         ("REBOUND_INTERNAL_ADDR", "127.0.0.1:0".to_string()),

@@ -199,7 +199,7 @@ both_backends!(
 );
 
 both_backends!(
-    the_public_listener_serves_slack_and_probes_only,
+    the_public_listener_shows_nothing_without_a_session,
     |app: TestApp| async move {
         let channel = declared_channel(&app, "open Page test sev3").await;
         app.command(
@@ -209,8 +209,23 @@ both_backends!(
         )
         .await;
         wait_for_post(&app, &channel, "resolved the incident").await;
-        for path in ["/metrics", "/incidents/1/postmortem", "/incidents/1/postmortem.md"] {
-            assert_eq!(app.get(path).await.status(), 404, "{path} must not be public");
+        assert_eq!(app.get("/metrics").await.status(), 404, "/metrics is for operators");
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        for path in [
+            "/",
+            "/incidents",
+            "/incidents/1",
+            "/incidents/1/postmortem",
+            "/incidents/1/postmortem.md",
+            "/failures",
+        ] {
+            let answer = no_redirects.get(format!("{}{path}", app.base)).send().await.unwrap();
+            assert_eq!(answer.status(), 303, "{path} needs a session");
+            assert_eq!(answer.headers()["location"], "/login", "{path}");
+            assert!(!answer.text().await.unwrap().contains("Page test"), "{path}");
         }
         let page = app.get_internal("/incidents/1/postmortem").await;
         assert_eq!(page.status(), 200);

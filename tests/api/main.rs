@@ -25,3 +25,4 @@ mod privacy;
 mod socket_mode;
 mod timers;
 mod upgrade;
+mod web;

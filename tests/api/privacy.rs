@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::fake_slack::Fault;
 use crate::helpers::{DECLARER, TestApp, declared_channel};
 
-const INSIDER: &str = "U0INSIDER";
+pub(crate) const INSIDER: &str = "U0INSIDER";
 const OUTSIDER: &str = "U0OUTSIDER";
 const SECRET_TEXT: &str = "Leaked deploy key for payments found in a public gist";
 
@@ -32,7 +32,7 @@ fn member_event(kind: &str, channel: &str, user: &str, event_id: &str) -> Value 
 }
 
 /// Flags `text` in `channel` as a failure and waits until every follow-up is done.
-async fn flag(app: &TestApp, channel: &str, text: &str, event_id: &str) {
+pub(crate) async fn flag(app: &TestApp, channel: &str, text: &str, event_id: &str) {
     let ts = app.fake.add_message(channel, INSIDER, text);
     assert_eq!(
         app.event(&reaction(channel, &ts, INSIDER, event_id), None)

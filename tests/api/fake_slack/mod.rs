@@ -7,6 +7,7 @@
 
 mod blocks;
 mod methods;
+pub mod oidc;
 mod socket;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -83,6 +84,8 @@ pub struct FakeState {
     next_id: u64,
     /// Open Socket Mode connections, newest last, and every frame the app sent on them.
     pub sockets: socket::Sockets,
+    /// Sign in with Slack: who signs in next, codes not yet traded.
+    pub oidc: oidc::OidcState,
 }
 
 impl FakeState {
@@ -120,7 +123,10 @@ impl FakeSlack {
         let fake = Self { addr, state, specs };
         fake.add_channel("incidents", "UADMIN", false);
         let app = Router::new()
+            .route("/api/openid.connect.token", post(oidc::token))
             .route("/api/{method}", any(api))
+            .route("/openid/connect/authorize", axum::routing::get(oidc::authorize))
+            .route("/openid/connect/keys", axum::routing::get(oidc::keys))
             .route("/response/{id}", post(response_url))
             .route("/link/", axum::routing::get(socket::connect))
             .with_state(fake.clone());

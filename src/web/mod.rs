@@ -1,10 +1,19 @@
-//! Operational routes (`/healthz`, `/readyz`, `/metrics`) and the post-mortem
-//! drafts (`/incidents/{id}/postmortem` as HTML, `…/postmortem.md` as Markdown).
+//! The web: operational routes (`/healthz`, `/readyz`, `/metrics`), the
+//! signed-in dashboard (`session.rs`: Sign in with Slack and sessions,
+//! `oidc.rs`: the OpenID Connect client, `pages.rs`: the pages), and the
+//! post-mortem drafts (`/incidents/{id}/postmortem` as HTML, `…/postmortem.md`
+//! as Markdown).
 //!
-//! Two listeners: [`public_routes`] is what the internet (Slack) reaches and
-//! has nothing readable without a signature but the probes; [`internal_routes`]
-//! (`REBOUND_INTERNAL_ADDR`, loopback by default) has `/metrics` and the
-//! post-mortem pages, which have no login of their own yet.
+//! Two listeners: [`public_routes`] is what the internet reaches: the probes
+//! and the dashboard, where nothing is readable without a session;
+//! [`internal_routes`] (`REBOUND_INTERNAL_ADDR`, loopback by default) has
+//! `/metrics` and the post-mortem pages, which have no login of their own yet.
+
+mod failures_page;
+mod incident_page;
+pub mod oidc;
+pub mod pages;
+pub mod session;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -18,6 +27,14 @@ use crate::{reports, views};
 
 /// The probes, on both listeners.
 pub fn public_routes() -> Router<AppState> {
+    probes()
+        .merge(session::routes())
+        .merge(pages::routes())
+        .route("/incidents/{id}/postmortem", get(signed_in_postmortem_html))
+        .route("/incidents/{id}/postmortem.md", get(signed_in_postmortem_markdown))
+}
+
+fn probes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -25,7 +42,7 @@ pub fn public_routes() -> Router<AppState> {
 
 /// What only operators (and, behind a proxy, signed-in people) may read.
 pub fn internal_routes() -> Router<AppState> {
-    public_routes()
+    probes()
         .route("/metrics", get(metrics))
         .route("/incidents/{id}/postmortem", get(postmortem_html))
         .route("/incidents/{id}/postmortem.md", get(postmortem_markdown))
@@ -36,8 +53,12 @@ pub fn internal_routes() -> Router<AppState> {
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; \
                            base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The draft of a public incident, or the reason there is none.
-async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (StatusCode, String)> {
+/// The draft of an incident `visible` allows, or the reason there is none.
+async fn postmortem(
+    state: &AppState,
+    id: &str,
+    visible: impl Fn(&crate::domain::Incident) -> bool,
+) -> Result<(String, String), (StatusCode, String)> {
     // Private incidents answer exactly like missing ones, so nobody can
     // learn which ids exist.
     let not_found = || (StatusCode::NOT_FOUND, "There is no such public incident.\n".to_string());
@@ -51,7 +72,7 @@ async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (Sta
         )
     };
     let incident = store.incident(id).await.map_err(unavailable)?.ok_or_else(not_found)?;
-    if incident.private {
+    if !visible(&incident) {
         return Err(not_found());
     }
     let markdown = reports::postmortem_markdown(store, &state.settings.file, id, chrono::Utc::now())
@@ -64,13 +85,64 @@ async fn postmortem(state: &AppState, id: &str) -> Result<(String, String), (Sta
     ))
 }
 
+/// The operators' listener shows public incidents only.
+fn not_private(incident: &crate::domain::Incident) -> bool {
+    !incident.private
+}
+
 /// `GET /incidents/{id}/postmortem.md`: the draft as Markdown, to paste into a wiki.
 async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match postmortem(&state, &id).await {
+    markdown_response(postmortem(&state, &id, not_private).await)
+}
+
+/// `GET /incidents/{id}/postmortem`: the draft as a readable page.
+async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    html_response(postmortem(&state, &id, not_private).await)
+}
+
+/// The signed-in versions: private incidents too, for their channel's members.
+async fn signed_in_postmortem(
+    state: &AppState,
+    signed_in: &session::SignedIn,
+    id: &str,
+) -> Result<(String, String), (StatusCode, String)> {
+    let member_of = state
+        .web_store
+        .private_channels_of(&signed_in.session.user_id)
+        .await
+        .map_err(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database is unavailable; try again.\n".to_string(),
+            )
+        })?;
+    let reader = pages::reader_for(&member_of);
+    postmortem(state, id, |incident| incident.visible_to(&reader)).await
+}
+
+async fn signed_in_postmortem_html(
+    State(state): State<AppState>,
+    signed_in: session::SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    html_response(signed_in_postmortem(&state, &signed_in, &id).await)
+}
+
+async fn signed_in_postmortem_markdown(
+    State(state): State<AppState>,
+    signed_in: session::SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    markdown_response(signed_in_postmortem(&state, &signed_in, &id).await)
+}
+
+fn markdown_response(draft: Result<(String, String), (StatusCode, String)>) -> Response {
+    match draft {
         Ok((_, markdown)) => (
             [
                 (header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CACHE_CONTROL, "no-store"),
             ],
             markdown,
         )
@@ -79,13 +151,13 @@ async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<Strin
     }
 }
 
-/// `GET /incidents/{id}/postmortem`: the draft as a readable page.
-async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match postmortem(&state, &id).await {
+fn html_response(draft: Result<(String, String), (StatusCode, String)>) -> Response {
+    match draft {
         Ok((title, markdown)) => (
             [
                 (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CACHE_CONTROL, "no-store"),
             ],
             Html(views::markdown::html(&title, &markdown)),
         )
