@@ -197,6 +197,26 @@ pub async fn stats(
     })
 }
 
+/// The dashboard's trends: `weeks` weeks and `months` months up to `now`.
+pub async fn trends(
+    store: &Store,
+    settings: &FileSettings,
+    (weeks, months): (usize, u32),
+    now: DateTime<Utc>,
+) -> StoreResult<crate::domain::trends::Trends> {
+    let since = now - chrono::Duration::days(i64::from(months) * 31 + 7).max(chrono::Duration::weeks(weeks as i64 + 1));
+    let measured = measured_since(store, since, now).await?;
+    let captures = store.ticket_recurrence_since(since).await?;
+    Ok(crate::domain::trends::trends(
+        &measured,
+        &captures,
+        |s| settings.cost.per_minute.get(&s).copied(),
+        now,
+        team_zone(settings),
+        (weeks, months),
+    ))
+}
+
 /// The incident aggregates `/metrics` exports: 30 days by severity, 8 weeks by week.
 pub async fn metric_figures(
     store: &Store,

@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod recurrence;
 pub mod severity;
 pub mod timers;
+pub mod trends;
 
 pub use audience::Audience;
 pub use channel_name::ChannelName;

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents", get(all_incidents))
         .route("/incidents/{id}", get(super::incident_page::incident_page))
         .route("/failures", get(super::failures_page::failures))
+        .route("/metrics-dashboard", get(super::metrics_page::metrics_dashboard))
         .route("/assets/rebound.css", get(stylesheet))
 }
 

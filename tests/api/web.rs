@@ -452,3 +452,56 @@ crate::both_backends!(
         );
     }
 );
+
+const WITH_COST: &str = "[web]\npublic_url = \"https://rebound.example.com/\"\n[cost]\ncurrency = \"EUR\"\n[cost.per_minute]\nsev1 = 100.0\n";
+
+crate::both_backends!(
+    the_metrics_page_charts_the_scripted_incidents_with_their_numbers,
+    config = WITH_COST,
+    |app: TestApp| async move {
+        let first = declared_channel(&app, "open API down sev1").await;
+        app.command("open Checkout slow sev1", DECLARER, "CGENERAL").await;
+        app.wait_until_inbox_empty().await;
+        app.command("resolve fixed", DECLARER, &first).await;
+        app.wait_until_inbox_empty().await;
+        let session = signed_in(&app, Identity::default()).await;
+        let html = page(&app, "/metrics-dashboard", &session).await.text().await.unwrap();
+        assert_eq!(html.matches("<svg").count(), 5, "five charts: {html}");
+        assert!(html.contains("currentColor"), "themed for dark mode");
+        let week = rebound::domain::incident_metrics::iso_week(chrono::Utc::now(), chrono_tz::UTC);
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let row = |label: &str| -> String {
+            html.split(&format!("<td>{label}</td>"))
+                .nth(1)
+                .and_then(|rest| rest.split("</tr>").next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            html.contains(&format!("<td>{week}</td>")),
+            "this week is charted: {html}"
+        );
+        let severities = html
+            .split("Incidents per week by worst severity: the numbers")
+            .nth(1)
+            .unwrap()
+            .split(&format!("<td>{week}</td>"))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            severities.starts_with("<td>2</td><td>0</td><td>0</td><td>0</td><td>0</td>"),
+            "two sev1 this week: {severities}"
+        );
+        assert!(
+            row(&week).starts_with("<td>2</td>"),
+            "two incidents in the mean-times table: {}",
+            row(&week)
+        );
+        let costs = html.split("Downtime cost by month (EUR): the numbers").nth(1).unwrap();
+        assert!(costs.contains(&format!("<td>{month}</td><td>")), "{costs}");
+    }
+);
