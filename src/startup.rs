@@ -43,6 +43,8 @@ pub struct AppState {
     pub verifier: SlackEventSignatureVerifier,
     /// Amazon SNS signatures (certificates fetched and cached).
     pub sns: Arc<crate::intake::sns::SnsVerifier>,
+    /// The public status page's current snapshot.
+    pub status_cache: Arc<web::status::StatusCache>,
     /// Sign in with Slack, when configured.
     pub sign_in: Option<Arc<web::oidc::SignIn>>,
     /// Which background workers run; `/readyz` is 503 while one is down.
@@ -146,6 +148,7 @@ impl Application {
             metrics: metrics.clone(),
             verifier,
             sns: Arc::default(),
+            status_cache: Arc::default(),
             sign_in: web::oidc::SignIn::from_settings(&settings).map(Arc::new),
             health: health.clone(),
         };

@@ -15,6 +15,7 @@ use serde::Deserialize;
 mod bounds;
 pub mod intake;
 mod redact;
+pub mod status;
 
 pub use redact::redact_database_url;
 
@@ -60,6 +61,7 @@ pub struct FileSettings {
     pub web: WebSettings,
     pub retention: RetentionSettings,
     pub intake: intake::IntakeSettings,
+    pub status: status::StatusSettings,
 }
 
 /// How long finished work is kept.
@@ -368,6 +370,7 @@ impl Settings {
         self.file.digest_schedule()?;
         bounds::check(&self.file)?;
         self.file.intake.check()?;
+        self.file.status.check()?;
         if let Some(admin) = self
             .file
             .permissions

@@ -73,6 +73,17 @@ pub(super) async fn record(
     if let Happened::SeverityChanged { to, .. } = happened {
         uow.record_severity(incident.id, *to, now).await?;
     }
+    match happened {
+        Happened::PublicUpdate(text) if !incident.private => {
+            uow.publish_update(incident.id, incident.status.as_str(), text, now)
+                .await?;
+        }
+        Happened::ComponentImpact { component, state } => {
+            uow.set_component(component, *state, Some(incident.id), now).await?;
+        }
+        Happened::Resolved { .. } => uow.restore_components(incident.id, now).await?,
+        _ => {}
+    }
     if let Happened::ActionAdded(item) = happened {
         let id = uow.insert_action_item(incident.id, item, request.actor, now).await?;
         if let Some(due_at) = item.due_at {

@@ -39,17 +39,27 @@ pub use changes::{CARD_OF, set_topic};
 /// The lifecycle change a parsed command asks for, if it is one; relative
 /// times count from `received` (when ingress acknowledged the command), so
 /// the answer is the same at ingress and in the dispatcher, however late.
-/// Clock times (`/incident started 14:05`) are read in the team's `zone`.
+/// Clock times (`/incident started 14:05`) are read in the team's zone;
+/// `/incident impact` names a configured status-page component.
 pub fn incident_change(
     command: Command,
     received: DateTime<Utc>,
-    zone: chrono_tz::Tz,
+    settings: &crate::config::FileSettings,
 ) -> Result<Option<Change>, CommandError> {
+    let zone = crate::reports::team_zone(settings);
     Ok(Some(match command {
         Command::Severity(severity) => Change::Severity(severity),
         Command::Status(status) => Change::Status(status),
         Command::Lead { user } => Change::Lead(user),
         Command::Update { text } => Change::CustomerUpdate(text),
+        Command::PublicUpdate { text } => Change::PublicUpdate(text),
+        Command::Impact { component, state } => match settings.status.component(&component) {
+            Some(configured) => Change::ComponentImpact {
+                component: configured.name.clone(),
+                state,
+            },
+            None => return Err(CommandError::unknown_component(&component, &settings.status)),
+        },
         Command::Note { text } => Change::Note(text),
         Command::Decision { text } => Change::Decision(text),
         Command::Resolve { summary } => Change::Resolve(summary),
@@ -260,7 +270,7 @@ impl Dispatcher {
                 };
                 Ok(uow.enqueue(&call, now).await?)
             }
-            Ok(command) => match incident_change(command, received, crate::reports::team_zone(&self.settings.file)) {
+            Ok(command) => match incident_change(command, received, &self.settings.file) {
                 Err(refusal) => {
                     let reply = NewOutboxCall {
                         ordering_key: format!("respond:{}", invocation.user_id),

@@ -36,6 +36,9 @@ fn command_text() -> impl Strategy<Value = String> {
         Just("sev1".to_string()),
         Just("stats".to_string()),
         Just("started".to_string()),
+        Just("impact".to_string()),
+        Just("--public".to_string()),
+        Just("partial".to_string()),
         Just("ago".to_string()),
         Just("23:59".to_string()),
         Just("02:30".to_string()),
@@ -78,7 +81,7 @@ proptest! {
             return Ok(());
         };
         let incident = IncidentDraft::declare("api down", Some(Severity::Sev2), false, "U1", at).into_incident(1);
-        if let Ok(Some(change)) = super::incident_change(parsed, at, chrono_tz::Europe::Berlin) {
+        if let Ok(Some(change)) = super::incident_change(parsed, at, &crate::config::FileSettings::default()) {
             let _ = lifecycle::decide(&incident, "U1", change, &Permissions::ANYONE, at);
         }
     }

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::clock;
 use super::failure::TicketChange;
 use super::impact_start::{self, StartedAt};
+use super::status_page::ComponentState;
 use super::{Severity, Status};
 
 /// A parsed `/incident` invocation.
@@ -33,6 +34,15 @@ pub enum Command {
     },
     Update {
         text: String,
+    },
+    /// `/incident update --public <text>`: also published on the status page.
+    PublicUpdate {
+        text: String,
+    },
+    /// `/incident impact <component> <state>`: a status-page component's state.
+    Impact {
+        component: String,
+        state: ComponentState,
     },
     Note {
         text: String,
@@ -126,6 +136,20 @@ impl CommandError {
         }
     }
 
+    /// `/incident impact` named a component the status page does not have.
+    pub fn unknown_component(name: &str, status: &crate::config::status::StatusSettings) -> Self {
+        let known: Vec<&str> = status.components.iter().map(|c| c.name.as_str()).collect();
+        let problem = match known.is_empty() {
+            true => "the status page has no components: add [[status.components]] to the configuration".to_string(),
+            false => format!(
+                "there is no component `{}`; the status page has {}",
+                truncate(name, 40),
+                known.join(", ")
+            ),
+        };
+        Self::new(problem, usage::IMPACT)
+    }
+
     /// A time `/incident started` could not use.
     pub fn started(error: impact_start::StartedError) -> Self {
         Self::new(error.0, usage::STARTED)
@@ -173,7 +197,8 @@ pub mod usage {
     pub const SEV: &str = "/incident sev <1-4>";
     pub const STATUS: &str = "/incident status <investigating|identified|monitoring|resolved>";
     pub const LEAD: &str = "/incident lead @user";
-    pub const UPDATE: &str = "/incident update <text>";
+    pub const UPDATE: &str = "/incident update [--public] <text>";
+    pub const IMPACT: &str = "/incident impact <component> <operational|degraded|partial|major|maintenance>";
     pub const NOTE: &str = "/incident note <text>";
     pub const DECISION: &str = "/incident decision <text>";
     pub const ACTION: &str = "/incident action <text> [@owner] [due <YYYY-MM-DD|duration like 3d>]";
@@ -187,12 +212,12 @@ pub mod usage {
     pub const STATS: &str = "/incident stats [period like 30d]";
     pub const STARTED: &str = super::impact_start::USAGE;
     pub const HELP: &str = "/incident help";
-    pub const ANY: &str = "/incident <open|sev|status|lead|update|note|decision|action|started|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
+    pub const ANY: &str = "/incident <open|sev|status|lead|update|impact|note|decision|action|started|resolve|reopen|postmortem|reminders|failures|failure|stats|list|help> …";
 
     /// Every usage line, in the order `/incident help` shows them.
-    pub const ALL: [&str; 18] = [
-        OPEN, SEV, STATUS, LEAD, UPDATE, NOTE, DECISION, ACTION, STARTED, RESOLVE, REOPEN, POSTMORTEM, REMINDERS,
-        FAILURES, FAILURE, STATS, LIST, HELP,
+    pub const ALL: [&str; 19] = [
+        OPEN, SEV, STATUS, LEAD, UPDATE, IMPACT, NOTE, DECISION, ACTION, STARTED, RESOLVE, REOPEN, POSTMORTEM,
+        REMINDERS, FAILURES, FAILURE, STATS, LIST, HELP,
     ];
 }
 
@@ -212,8 +237,8 @@ pub fn parse(text: &str) -> Result<Command, CommandError> {
         "sev" | "severity" => parse_severity(rest),
         "status" => parse_status(rest),
         "lead" => parse_lead(rest),
-        "update" => required_text(rest, "an update needs text for customers", usage::UPDATE)
-            .map(|text| Command::Update { text }),
+        "update" => parse_update(rest),
+        "impact" => parse_impact(rest),
         "note" => required_text(rest, "a note needs text", usage::NOTE).map(|text| Command::Note { text }),
         "decision" => {
             required_text(rest, "a decision needs text", usage::DECISION).map(|text| Command::Decision { text })
@@ -289,6 +314,35 @@ fn parse_open(rest: &str) -> Result<Command, CommandError> {
         title: title.to_string(),
         severity,
         private,
+    })
+}
+
+fn parse_update(rest: &str) -> Result<Command, CommandError> {
+    let (public, text) = match split_first_word(rest) {
+        ("--public", text) => (true, text),
+        _ => (false, rest),
+    };
+    let text = required_text(text, "an update needs text for customers", usage::UPDATE)?;
+    Ok(match public {
+        true => Command::PublicUpdate { text },
+        false => Command::Update { text },
+    })
+}
+
+fn parse_impact(rest: &str) -> Result<Command, CommandError> {
+    let (component, state_word) = split_last_word(rest);
+    if component.is_empty() {
+        return Err(CommandError::new("name a component and its state", usage::IMPACT));
+    }
+    let state = ComponentState::parse(state_word).ok_or_else(|| {
+        CommandError::new(
+            format!("`{}` is not a component state", truncate(state_word, 40)),
+            usage::IMPACT,
+        )
+    })?;
+    Ok(Command::Impact {
+        component: component.to_string(),
+        state,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::status_page::ComponentState;
 use super::{Incident, Severity, Status};
 
 /// A change a responder asks for, by slash command or card control.
@@ -22,6 +23,13 @@ pub enum Change {
     PostmortemDone(Option<String>),
     /// The impact began at this instant (`/incident started`).
     ImpactStarted(DateTime<Utc>),
+    /// A customer update that is also published on the status page.
+    PublicUpdate(String),
+    /// A status-page component is in this state because of the incident.
+    ComponentImpact {
+        component: String,
+        state: ComponentState,
+    },
 }
 
 /// A follow-up agreed during the incident.
@@ -64,6 +72,11 @@ pub enum Happened {
         from: Option<DateTime<Utc>>,
         to: DateTime<Utc>,
     },
+    PublicUpdate(String),
+    ComponentImpact {
+        component: String,
+        state: ComponentState,
+    },
 }
 
 impl Happened {
@@ -81,6 +94,9 @@ impl Happened {
             Happened::Reopened { .. } => "reopened",
             Happened::PostmortemDone { .. } => "postmortem_done",
             Happened::ImpactStartSet { .. } => "impact_started",
+            // A public update is a customer update (cadence, metrics) that is also published.
+            Happened::PublicUpdate(_) => "customer_update",
+            Happened::ComponentImpact { .. } => "component_impact",
         }
     }
 
@@ -114,6 +130,14 @@ impl Happened {
             Happened::Reopened { reason: None } => "reopened the incident".into(),
             Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {}", mrkdwn(link)),
             Happened::PostmortemDone { link: None } => "marked the post-mortem done".into(),
+            Happened::PublicUpdate(text) => format!("published an update on the status page: {}", mrkdwn(text)),
+            Happened::ComponentImpact { component, state } => {
+                format!(
+                    "set *{}* to *{}* on the status page",
+                    mrkdwn(component),
+                    state.label().to_lowercase()
+                )
+            }
             Happened::ImpactStartSet { from, to } => {
                 let was = from
                     .map(|from| format!(" (was {})", from.format("%Y-%m-%d %H:%M UTC")))
@@ -127,7 +151,12 @@ impl Happened {
     pub fn changes_topic(&self) -> bool {
         !matches!(
             self,
-            Happened::Noted(_) | Happened::Decided(_) | Happened::CustomerUpdate(_) | Happened::ImpactStartSet { .. }
+            Happened::Noted(_)
+                | Happened::Decided(_)
+                | Happened::CustomerUpdate(_)
+                | Happened::ImpactStartSet { .. }
+                | Happened::PublicUpdate(_)
+                | Happened::ComponentImpact { .. }
         )
     }
 
@@ -135,7 +164,10 @@ impl Happened {
     pub fn is_announced(&self) -> bool {
         match self {
             Happened::SeverityChanged { from, to } => from.is_none_or(|from| *to < from),
-            Happened::CustomerUpdate(_) | Happened::Resolved { .. } | Happened::Reopened { .. } => true,
+            Happened::CustomerUpdate(_)
+            | Happened::PublicUpdate(_)
+            | Happened::Resolved { .. }
+            | Happened::Reopened { .. } => true,
             _ => false,
         }
     }
@@ -232,6 +264,8 @@ pub enum LifecycleError {
         "only the incident lead, the person who declared {0} or an admin can resolve, reopen, hand over the lead or set the impact start"
     )]
     NotAllowed(String),
+    #[error("{0} is private, so nothing of it goes on the public status page; use `/incident update <text>`")]
+    PrivateNotPublished(String),
     #[error("the impact cannot start after {0} was detected ({1})")]
     StartAfterDetection(String, String),
 }
@@ -295,6 +329,9 @@ pub fn decide(
         Change::Note(text) => Happened::Noted(text),
         Change::Decision(text) => Happened::Decided(text),
         Change::CustomerUpdate(text) => Happened::CustomerUpdate(text),
+        Change::PublicUpdate(_) if incident.private => return Err(LifecycleError::PrivateNotPublished(reference)),
+        Change::PublicUpdate(text) => Happened::PublicUpdate(text),
+        Change::ComponentImpact { component, state } => Happened::ComponentImpact { component, state },
         Change::ActionItem(item) => Happened::ActionAdded(item),
         Change::Resolve(summary) => {
             next.status = Status::Resolved;
@@ -339,7 +376,7 @@ pub fn decide(
     };
     next.acknowledged_at.get_or_insert(now);
     let cadence_restarts = match &happened {
-        Happened::SeverityChanged { from: None, .. } | Happened::CustomerUpdate(_) => true,
+        Happened::SeverityChanged { from: None, .. } | Happened::CustomerUpdate(_) | Happened::PublicUpdate(_) => true,
         Happened::Reopened { .. } => next.severity.is_some(),
         _ => false,
     };

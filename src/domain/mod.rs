@@ -19,6 +19,7 @@ pub mod incident_metrics;
 pub mod lifecycle;
 pub mod recurrence;
 pub mod severity;
+pub mod status_page;
 pub mod timers;
 pub mod trends;
 

@@ -151,8 +151,7 @@ async fn answer_incident_command(
             now,
         ))));
     }
-    let zone = crate::reports::team_zone(&state.settings.file);
-    let change = match dispatcher::incident_change(command, now, zone) {
+    let change = match dispatcher::incident_change(command, now, &state.settings.file) {
         Ok(change) => change,
         Err(refusal) => return Ok(Json(views::ephemeral(&refusal.reply()))),
     };

@@ -38,6 +38,7 @@ mod sqlite;
 #[macro_use]
 pub mod tickets;
 pub mod recurrences;
+pub mod status_page;
 pub mod timers;
 pub mod web_sessions;
 

@@ -15,6 +15,7 @@ mod metrics_page;
 pub mod oidc;
 pub mod pages;
 pub mod session;
+pub mod status;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -31,6 +32,7 @@ pub fn public_routes() -> Router<AppState> {
     probes()
         .merge(session::routes())
         .merge(pages::routes())
+        .merge(status::routes())
         .route("/incidents/{id}/postmortem", get(signed_in_postmortem_html))
         .route("/incidents/{id}/postmortem.md", get(signed_in_postmortem_markdown))
 }

@@ -98,6 +98,11 @@ pub async fn spawn_app_with_config(backend: Backend, toml: &str) -> Option<TestA
     spawn(backend, Workers::default(), (!toml.is_empty()).then_some(toml), &[]).await
 }
 
+/// Starts Rebound with a TOML configuration and extra environment variables.
+pub async fn spawn_app_with_config_and_env(backend: Backend, toml: &str, env: &[(&str, &str)]) -> Option<TestApp> {
+    spawn(backend, Workers::default(), Some(toml), env).await
+}
+
 pub async fn spawn_app_with(backend: Backend, workers: Workers) -> Option<TestApp> {
     spawn(backend, workers, None, &[]).await
 }

@@ -23,6 +23,7 @@ mod operations;
 mod postmortems;
 mod privacy;
 mod socket_mode;
+mod status_page;
 mod timers;
 mod upgrade;
 mod web;

@@ -127,6 +127,8 @@ impl FakeSlack {
             .route("/api/{method}", any(api))
             .route("/openid/connect/authorize", axum::routing::get(oidc::authorize))
             .route("/openid/connect/keys", axum::routing::get(oidc::keys))
+            // Not Slack's: lets the browser suite choose who signs in next.
+            .route("/test/sign-in-as", post(oidc::choose_identity))
             .route("/response/{id}", post(response_url))
             .route("/link/", axum::routing::get(socket::connect))
             .with_state(fake.clone());

@@ -74,6 +74,19 @@ impl FakeSlack {
     }
 }
 
+/// `POST /test/sign-in-as?user=U…&name=…`: the browser suite's knob.
+pub async fn choose_identity(State(fake): State<FakeSlack>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let mut identity = Identity::default();
+    if let Some(user) = query.get("user") {
+        identity.user = user.clone();
+    }
+    if let Some(name) = query.get("name") {
+        identity.name = name.clone();
+    }
+    fake.sign_in_as(identity);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 pub async fn authorize(State(fake): State<FakeSlack>, Query(query): Query<HashMap<String, String>>) -> Response {
     let get = |key: &str| query.get(key).cloned().unwrap_or_default();
     if get("client_id") != CLIENT_ID

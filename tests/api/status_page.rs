@@ -1,0 +1,187 @@
+//! The public status page end to end: components set from Slack, public
+//! updates only, back to operational on resolve, private incidents never
+//! shown; the JSON in Statuspage's documented shape; cacheable answers.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{DECLARER, TestApp, declared_channel};
+
+const CONFIG: &str = r#"
+[web]
+public_url = "https://rebound.example.com/"
+[status]
+title = "Acme status"
+[[status.components]]
+name = "API"
+group = "Core"
+description = "Public REST API"
+[[status.components]]
+name = "Dashboard"
+"#;
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let answer = app.get(&format!("/status/api/v2/{path}")).await;
+    assert_eq!(answer.status(), 200, "{path}");
+    answer.json().await.unwrap()
+}
+
+/// Every key `documented` has, `ours` has too (arrays: their first items).
+fn has_documented_keys(ours: &Value, documented: &Value, path: &str) {
+    match (ours, documented) {
+        (Value::Object(ours), Value::Object(documented)) => {
+            for (key, value) in documented {
+                let Some(mine) = ours.get(key) else {
+                    panic!("{path}.{key} is missing");
+                };
+                has_documented_keys(mine, value, &format!("{path}.{key}"));
+            }
+        }
+        (Value::Array(ours), Value::Array(documented)) => {
+            if let (Some(mine), Some(theirs)) = (ours.first(), documented.first()) {
+                has_documented_keys(mine, theirs, &format!("{path}[0]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn say(app: &TestApp, text: &str, channel: &str) -> String {
+    let reply = app.command(text, DECLARER, channel).await;
+    app.wait_until_inbox_empty().await;
+    reply["text"].as_str().unwrap_or_default().to_string()
+}
+
+crate::both_backends!(
+    the_status_page_shows_only_what_was_published_before_during_and_after,
+    config = CONFIG,
+    |app: TestApp| async move {
+        let before = json(&app, "status.json").await;
+        assert_eq!(before["status"]["indicator"], "none");
+        assert_eq!(before["status"]["description"], "All Systems Operational");
+        let components = json(&app, "components.json").await;
+        assert_eq!(components["components"][0]["name"], "API");
+        assert_eq!(components["components"][0]["status"], "operational");
+
+        let channel = declared_channel(&app, "open Database failover stuck sev1").await;
+        say(&app, "update Internal: replica 3 is wedged, paging DBA", &channel).await;
+        let unpublished = app.get("/status").await.text().await.unwrap();
+        assert!(
+            !unpublished.contains("Database failover"),
+            "nothing is shown until published"
+        );
+        assert!(!unpublished.contains("replica 3"));
+
+        let refused = say(&app, "impact Billing major", &channel).await;
+        assert!(refused.contains("there is no component `Billing`"), "{refused}");
+        let bad_state = say(&app, "impact API on-fire", &channel).await;
+        assert!(bad_state.contains("Usage: `/incident impact"), "{bad_state}");
+        say(&app, "impact api partial", &channel).await;
+        say(
+            &app,
+            "update --public We are investigating errors on the API <script>x</script>",
+            &channel,
+        )
+        .await;
+        // The page is cached for a few seconds; wait for the next snapshot.
+        tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+        let during = json(&app, "summary.json").await;
+        let documented: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/tests/fixtures/statuspage/summary.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        has_documented_keys(&during, &documented, "summary");
+        assert_eq!(
+            during["status"]["indicator"], "critical",
+            "a sev1 incident is open: {during}"
+        );
+        assert_eq!(during["components"][0]["status"], "partial_outage");
+        let incident = &during["incidents"][0];
+        assert_eq!(incident["name"], "Database failover stuck");
+        assert_eq!(incident["impact"], "critical");
+        let updates = incident["incident_updates"].as_array().unwrap();
+        assert_eq!(updates.len(), 1, "only the public update: {updates:?}");
+        assert!(
+            updates[0]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("We are investigating errors on the API")
+        );
+        let html = app.get("/status").await.text().await.unwrap();
+        assert!(
+            html.contains("Partial outage") && html.contains("We are investigating errors"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>x</script>"), "escaped");
+        assert!(!html.contains("replica 3"), "the internal update stays internal");
+        let unresolved = json(&app, "incidents/unresolved.json").await;
+        assert_eq!(unresolved["incidents"].as_array().unwrap().len(), 1);
+
+        say(&app, "resolve failover completed", &channel).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+        let after = json(&app, "summary.json").await;
+        assert_eq!(after["status"]["indicator"], "none", "{after}");
+        assert_eq!(
+            after["components"][0]["status"], "operational",
+            "back to operational on resolve"
+        );
+        assert_eq!(
+            json(&app, "incidents/unresolved.json").await["incidents"],
+            serde_json::json!([])
+        );
+        let all = json(&app, "incidents.json").await;
+        assert_eq!(all["incidents"][0]["status"], "resolved");
+        let page = app.get("/status").await.text().await.unwrap();
+        assert!(
+            page.contains("Past incidents") && page.contains("Database failover stuck"),
+            "{page}"
+        );
+        let feed = app.get("/status/feed.atom").await.text().await.unwrap();
+        assert!(
+            feed.contains("<feed") && feed.contains("We are investigating errors"),
+            "{feed}"
+        );
+        assert!(!feed.contains("<script>"), "escaped in the feed too");
+    }
+);
+
+crate::both_backends!(
+    private_incidents_never_reach_the_status_page_and_answers_are_cacheable,
+    config = CONFIG,
+    |app: TestApp| async move {
+        let channel = declared_channel(&app, "open --private Credential leak sev1").await;
+        app.wait_until_outbox_empty().await;
+        let refused = say(&app, "update --public Keys rotated", &channel).await;
+        assert!(
+            refused.contains("is private, so nothing of it goes on the public status page"),
+            "{refused}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+        let all = json(&app, "incidents.json").await;
+        assert_eq!(all["incidents"], serde_json::json!([]));
+        assert!(
+            !app.get("/status")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("Credential leak")
+        );
+
+        let first = app.get("/status/api/v2/summary.json").await;
+        let tag = first.headers()["etag"].to_str().unwrap().to_string();
+        assert!(first.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+        let again = app
+            .http
+            .get(format!("{}/status/api/v2/summary.json", app.base))
+            .header("If-None-Match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+);
