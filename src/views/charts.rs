@@ -114,6 +114,7 @@ fn draw(
                 .disable_x_mesh()
                 .x_labels(labels.len().clamp(1, 12))
                 .x_label_formatter(&label_of)
+                .y_labels((top.ceil() as usize).clamp(2, 10))
                 .y_desc(unit)
                 .y_label_formatter(&|v| format!("{v:.0}"))
                 .light_line_style(BLACK.mix(0.08))

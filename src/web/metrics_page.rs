@@ -218,8 +218,25 @@ pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedI
             return pages::unavailable();
         }
     };
-    let weeks: Vec<String> = trends.weeks.iter().map(|w| w.label.clone()).collect();
-    let months: Vec<String> = trends.months.iter().map(|m| m.label.clone()).collect();
+    // Short axis labels (`W49`, `Dec`); the tables give them in full.
+    let weeks: Vec<String> = trends
+        .weeks
+        .iter()
+        .map(|w| {
+            w.label
+                .split_once('-')
+                .map_or(w.label.clone(), |(_, week)| week.to_string())
+        })
+        .collect();
+    let months: Vec<String> = trends
+        .months
+        .iter()
+        .map(|m| {
+            chrono::NaiveDate::parse_from_str(&format!("{}-01", m.label), "%Y-%m-%d")
+                .map(|d| d.format("%b").to_string())
+                .unwrap_or_else(|_| m.label.clone())
+        })
+        .collect();
     let charts = vec![
         mean_times(&trends, &weeks),
         by_severity(&trends, &weeks),

@@ -199,11 +199,18 @@ async fn logout(State(state): State<AppState>, signed_in: SignedIn, Form(form): 
         tracing::warn!(%error, "could not end a web session");
         return pages::unavailable();
     }
-    (
-        [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE, "/"))],
-        Redirect::to("/login"),
-    )
-        .into_response()
+    // A page, not a redirect to /login: that would sign straight back in.
+    let mut page = pages::message(
+        StatusCode::OK,
+        Message {
+            heading: "Signed out",
+            message: "You are signed out of Rebound.",
+            show_sign_in: true,
+        },
+    );
+    page.headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(SESSION_COOKIE, "/"));
+    page
 }
 
 /// The value of cookie `name` in the request, if sent.

@@ -5,6 +5,7 @@ mod fake_slack;
 mod fake_sns;
 mod helpers;
 
+mod browser;
 mod capture;
 mod chaos;
 mod declare;

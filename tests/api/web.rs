@@ -161,8 +161,9 @@ crate::both_backends!(
             .send()
             .await
             .unwrap();
-        assert_eq!(out.status(), StatusCode::SEE_OTHER);
+        assert_eq!(out.status(), StatusCode::OK);
         assert!(set_cookie(&out, "rebound_session").unwrap().contains("Max-Age=0"));
+        assert!(out.text().await.unwrap().contains("You are signed out"));
         assert_eq!(
             page(&app, "/", &session).await.status(),
             StatusCode::SEE_OTHER,
