@@ -45,6 +45,8 @@ pub struct AppState {
     pub sns: Arc<crate::intake::sns::SnsVerifier>,
     /// The public status page's current snapshot.
     pub status_cache: Arc<web::status::StatusCache>,
+    /// The metrics page's trends, computed at most once a minute.
+    pub trends_cache: Arc<web::metrics_page::TrendsCache>,
     /// Sign in with Slack, when configured.
     pub sign_in: Option<Arc<web::oidc::SignIn>>,
     /// Which background workers run; `/readyz` is 503 while one is down.
@@ -149,6 +151,7 @@ impl Application {
             verifier,
             sns: Arc::default(),
             status_cache: Arc::default(),
+            trends_cache: Arc::default(),
             sign_in: web::oidc::SignIn::from_settings(&settings).map(Arc::new),
             health: health.clone(),
         };

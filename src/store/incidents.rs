@@ -86,6 +86,32 @@ impl Store {
         self.read_all(q, incident_from_row).await
     }
 
+    /// The oldest `limit` open incidents (the dashboard's first page).
+    pub async fn oldest_open_incidents(&self, limit: i64) -> StoreResult<Vec<Incident>> {
+        let q = query(select_incidents!(
+            "WHERE status <> 'resolved' ORDER BY declared_at, id LIMIT $1"
+        ));
+        self.read_all(q.bind(limit), incident_from_row).await
+    }
+
+    /// The dashboard's list: incidents of `status` and `severity` (any when
+    /// empty) declared since `since`, open first, then newest, at most `limit`.
+    pub async fn incident_list(
+        &self,
+        status: Option<&str>,
+        severity: Option<&str>,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Incident>> {
+        let q = query(select_incidents!(
+            "WHERE declared_at >= $1 AND (COALESCE($2, '') = '' OR status = $2) \
+             AND (COALESCE($3, '') = '' OR severity = $3) \
+             ORDER BY CASE WHEN status = 'resolved' THEN 1 ELSE 0 END, declared_at DESC, id DESC LIMIT $4"
+        ));
+        self.read_all(q.bind(since).bind(status).bind(severity).bind(limit), incident_from_row)
+            .await
+    }
+
     pub async fn timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
         let q = query(
             "SELECT incident_id, at, actor, kind, body, source FROM timeline WHERE incident_id = $1 ORDER BY at, id",

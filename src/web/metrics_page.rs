@@ -14,6 +14,46 @@ use crate::domain::trends::Trends;
 use crate::startup::AppState;
 use crate::views::charts::{self, Series};
 
+/// How long computed trends serve every visitor: a year of incidents takes
+/// a while to measure, and a chart a minute old is as good.
+const TRENDS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The last trends computed and when.
+#[derive(Default)]
+pub struct TrendsCache {
+    last: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Trends>)>>,
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl TrendsCache {
+    fn fresh(&self) -> Option<std::sync::Arc<Trends>> {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        last.as_ref()
+            .filter(|(at, _)| at.elapsed() < TRENDS_FRESH_FOR)
+            .map(|(_, trends)| trends.clone())
+    }
+
+    async fn get(&self, state: &AppState) -> crate::store::StoreResult<std::sync::Arc<Trends>> {
+        if let Some(trends) = self.fresh() {
+            return Ok(trends);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(trends) = self.fresh() {
+            return Ok(trends);
+        }
+        let trends = crate::reports::trends(
+            &state.web_store,
+            &state.settings.file,
+            (WEEKS, MONTHS),
+            chrono::Utc::now(),
+        )
+        .await?;
+        let trends = std::sync::Arc::new(trends);
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), trends.clone()));
+        Ok(trends)
+    }
+}
+
 /// How far back the charts look.
 const WEEKS: usize = 12;
 const MONTHS: u32 = 12;
@@ -211,7 +251,7 @@ fn cost(trends: &Trends, labels: &[String], currency: &str) -> Chart {
 
 pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Response {
     let settings = &state.settings.file;
-    let trends = match crate::reports::trends(&state.web_store, settings, (WEEKS, MONTHS), chrono::Utc::now()).await {
+    let trends = match state.trends_cache.get(&state).await {
         Ok(trends) => trends,
         Err(error) => {
             tracing::warn!(%error, "could not compute the dashboard's trends");

@@ -11,7 +11,7 @@
 
 mod failures_page;
 mod incident_page;
-mod metrics_page;
+pub mod metrics_page;
 pub mod oidc;
 pub mod pages;
 pub mod session;

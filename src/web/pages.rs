@@ -205,7 +205,7 @@ pub(super) fn reader_for(member_of: &std::collections::BTreeSet<String>) -> Audi
 
 /// `GET /`: the open incidents, oldest first.
 async fn open_incidents(State(state): State<AppState>, signed_in: SignedIn) -> Response {
-    let incidents = match state.web_store.open_incidents().await {
+    let incidents = match state.web_store.oldest_open_incidents(LISTED as i64).await {
         Ok(incidents) => incidents,
         Err(_) => return unavailable(),
     };
@@ -245,17 +245,23 @@ async fn all_incidents(State(state): State<AppState>, signed_in: SignedIn, Query
     let from = since
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
         .clamp(DateTime::<Utc>::UNIX_EPOCH, Utc::now());
-    let incidents = match state.web_store.incidents_declared_since(from).await {
-        Ok(incidents) => incidents,
-        Err(_) => return unavailable(),
+    let listed = state
+        .web_store
+        .incident_list(
+            status.map(Status::as_str),
+            severity.map(Severity::as_str),
+            from,
+            LISTED as i64,
+        )
+        .await;
+    let Ok(incidents) = listed else {
+        return unavailable();
     };
-    let mut incidents = match visible(&state, &signed_in, incidents).await {
+    let incidents = match visible(&state, &signed_in, incidents).await {
         Ok(incidents) => incidents,
         Err(response) => return response,
     };
-    incidents.retain(|i| status.is_none_or(|s| i.status == s) && severity.is_none_or(|s| i.severity == Some(s)));
-    incidents.sort_by_key(|i| (!i.is_open(), std::cmp::Reverse(i.declared_at)));
-    let rows = incidents.iter().take(LISTED).map(Row::of).collect();
+    let rows = incidents.iter().map(Row::of).collect();
     let mut template = Incidents::new(&signed_in, "All incidents", "No incidents match.", rows);
     template.show_filters = true;
     template.filter_status = status.map(|s| s.as_str().to_string()).unwrap_or_default();
