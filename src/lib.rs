@@ -18,7 +18,8 @@
 //! | [`text`] | the one rule for people's text: unescape at ingress, escape per output (mrkdwn, CSV) | let user text ping groups or disguise links |
 //! | [`supervisor`] | restarts background workers that stop; which are alive, for `/readyz` | hide a dead worker |
 //! | [`views`] | Block Kit rendering, pure functions from state to blocks | exceed Slack's limits |
-//! | [`web`] | `/healthz`, `/readyz`, `/metrics`, post-mortem pages | expose secrets or private incidents |
+//! | [`intake`] | alert routes: each sender's authentication (SNS certificates), inbox write, fast ack | trust a sender it has not authenticated |
+//! | [`web`] | probes, `/metrics`, Sign in with Slack, the dashboard pages, the public status page | expose secrets, private incidents or anything unpublished |
 //! | [`manifest`] | the Slack app manifest for a public URL | drift from the routes |
 //! | [`background`] | the lower-priority runtime the workers run on | run request handlers |
 //! | [`startup`] | wiring: router, workers, graceful shutdown | contain logic |

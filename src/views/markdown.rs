@@ -20,38 +20,27 @@ pub fn human(duration: Duration) -> String {
 /// Slack mrkdwn to Markdown: `<@U1>` → `@U1`, `<#C1|name>` → `#name`,
 /// `<url|text>` → `[text](url)`; table pipes and newlines made safe.
 pub fn markdown(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('>') else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
-        };
-        let token = &rest[start + 1..start + end];
-        let (target, label) = token.split_once('|').unwrap_or((token, ""));
-        match target.chars().next() {
-            Some('@') => out.push_str(target),
-            Some('#') if !label.is_empty() => out.push_str(&format!("#{label}")),
-            Some('#') => out.push_str(target),
-            Some('!') => out.push_str(if label.is_empty() { target } else { label }),
-            _ if label.is_empty() => out.push_str(&format!("<{target}>")),
-            _ => out.push_str(&format!("[{label}]({target})")),
-        }
-        rest = &rest[start + end + 1..];
-    }
-    out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-        .replace('|', "\\|")
-        .replace('\n', " ")
+    untokened(text, |target, label| match label.is_empty() {
+        true => format!("<{target}>"),
+        false => format!("[{label}]({target})"),
+    })
+    .replace('|', "\\|")
+    .replace('\n', " ")
 }
 
 /// Slack mrkdwn as plain words for a web page (which escapes them):
 /// `<@U1>` → `@U1`, `<#C1|name>` → `#name`, `<url|text>` → `text (url)`.
 pub fn readable(text: &str) -> String {
+    untokened(text, |target, label| match label.is_empty() {
+        true => target.to_string(),
+        false => format!("{label} ({target})"),
+    })
+}
+
+/// Slack mrkdwn with its `<…>` tokens as words: mentions and channels by
+/// name, specials by their label, links as `link(target, label)` says; the
+/// entities Slack escapes unescaped.
+fn untokened(text: &str, link: impl Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find('<') {
@@ -67,8 +56,7 @@ pub fn readable(text: &str) -> String {
             Some('#') if !label.is_empty() => out.push_str(&format!("#{label}")),
             Some('@' | '#') => out.push_str(target),
             Some('!') => out.push_str(if label.is_empty() { target } else { label }),
-            _ if label.is_empty() => out.push_str(target),
-            _ => out.push_str(&format!("{label} ({target})")),
+            _ => out.push_str(&link(target, label)),
         }
         rest = &rest[start + end + 1..];
     }

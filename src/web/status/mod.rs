@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,12 +23,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::config::status::StatusSettings;
 use crate::domain::Incident;
 use crate::domain::status_page::{self, ComponentState};
 use crate::startup::AppState;
 use crate::store::status_page::{ComponentChange, PublishedUpdate};
 use crate::store::{Store, StoreResult};
+
+mod json;
+mod page;
 
 /// How long one snapshot serves every visitor.
 const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -217,7 +218,7 @@ async fn build(store: &Store, settings: &crate::config::FileSettings, now: DateT
 }
 
 fn render(
-    status: &StatusSettings,
+    status: &crate::config::status::StatusSettings,
     public_url: Option<&str>,
     components: &[Component],
     published: &[Published],
@@ -238,251 +239,20 @@ fn render(
         unresolved.iter().map(|p| p.incident.severity),
     );
     let status_json = json!({ "indicator": indicator, "description": description });
-    let components_json = components_json(components, &page_id);
-    let incident_json = |p: &Published| incident_json(p, &page_id, &base);
+    let components_json = json::components(components, &page_id);
+    let incident_json = |p: &Published| json::incident(p, &page_id, &base);
     let all: Vec<Value> = published.iter().map(incident_json).collect();
     let open: Vec<Value> = unresolved.iter().map(|p| incident_json(p)).collect();
     let summary = json!({ "page": page, "components": components_json, "incidents": open, "scheduled_maintenances": [], "status": status_json });
     Rendered {
-        html: html_page(status, components, published, indicator, description, now),
-        atom: atom_feed(status, &base, published, updated),
+        html: page::html(status, components, published, (indicator, description), now),
+        atom: page::atom(status, &base, published, updated),
         status: json!({ "page": page, "status": status_json }).to_string(),
         components: json!({ "page": page, "components": components_json }).to_string(),
         incidents: json!({ "page": page, "incidents": all }).to_string(),
         unresolved: json!({ "page": page, "incidents": open }).to_string(),
         summary: summary.to_string(),
     }
-}
-
-fn components_json(components: &[Component], page_id: &str) -> Vec<Value> {
-    let epoch = rfc3339(DateTime::<Utc>::UNIX_EPOCH);
-    let mut out: Vec<Value> = components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            json!({
-                "id": c.id, "name": c.name, "status": c.state.as_str(),
-                "created_at": epoch, "updated_at": c.updated_at.map(rfc3339).unwrap_or_else(|| epoch.clone()),
-                "position": i + 1, "description": c.description, "showcase": true, "start_date": null,
-                "group_id": c.group.as_deref().map(|g| format!("group-{}", slug(g))),
-                "page_id": page_id, "group": false, "only_show_if_degraded": false
-            })
-        })
-        .collect();
-    let mut groups: Vec<&str> = components.iter().filter_map(|c| c.group.as_deref()).collect();
-    groups.dedup();
-    for (i, group) in groups.into_iter().enumerate() {
-        let members: Vec<&Component> = components
-            .iter()
-            .filter(|c| c.group.as_deref() == Some(group))
-            .collect();
-        let worst = members
-            .iter()
-            .map(|c| c.state)
-            .max()
-            .unwrap_or(ComponentState::Operational);
-        out.push(json!({
-            "id": format!("group-{}", slug(group)), "name": group, "status": worst.as_str(),
-            "created_at": epoch, "updated_at": epoch, "position": components.len() + i + 1,
-            "description": null, "showcase": false, "start_date": null, "group_id": null,
-            "page_id": page_id, "group": true, "only_show_if_degraded": false,
-            "components": members.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
-        }));
-    }
-    out
-}
-
-fn incident_json(published: &Published, page_id: &str, base: &str) -> Value {
-    let incident = &published.incident;
-    let id = format!("inc-{}", incident.id);
-    let updates: Vec<Value> = published
-        .updates
-        .iter()
-        .map(|u| {
-            json!({
-                "id": format!("upd-{}", u.id), "status": u.status, "body": u.body, "incident_id": id,
-                "created_at": rfc3339(u.at), "updated_at": rfc3339(u.at), "display_at": rfc3339(u.at),
-                "affected_components": null, "deliver_notifications": true, "custom_tweet": null, "tweet_id": null
-            })
-        })
-        .collect();
-    let status = if incident.is_open() {
-        incident.status.as_str()
-    } else {
-        "resolved"
-    };
-    json!({
-        "id": id, "name": incident.title, "status": status,
-        "created_at": rfc3339(incident.declared_at),
-        "updated_at": rfc3339(published.updates.first().map(|u| u.at).unwrap_or(incident.declared_at)),
-        "monitoring_at": incident.mitigated_at.filter(|_| incident.is_open()).map(rfc3339),
-        "resolved_at": incident.resolved_at.filter(|_| !incident.is_open()).map(rfc3339),
-        "impact": status_page::impact(incident.severity),
-        "shortlink": format!("{base}/status#{id}"),
-        "started_at": rfc3339(incident.impact_started_at.unwrap_or(incident.declared_at)),
-        "page_id": page_id,
-        "incident_updates": updates,
-        "components": published.components,
-    })
-}
-
-struct DayCell {
-    class: &'static str,
-    label: String,
-}
-
-struct ComponentRow {
-    name: String,
-    description: String,
-    state_label: &'static str,
-    state_class: &'static str,
-    days: Vec<DayCell>,
-    summary: String,
-}
-
-struct IncidentRow {
-    anchor: String,
-    title: String,
-    status: String,
-    updates: Vec<(String, String, String)>,
-    postmortem: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "status.html")]
-struct StatusPage<'a> {
-    title: &'a str,
-    logo_url: Option<&'a str>,
-    accent: &'a str,
-    indicator: &'a str,
-    description: &'a str,
-    components: Vec<ComponentRow>,
-    active: Vec<IncidentRow>,
-    past: Vec<IncidentRow>,
-    generated: String,
-}
-
-fn state_class(state: ComponentState) -> &'static str {
-    match state {
-        ComponentState::Operational => "ok",
-        ComponentState::Maintenance => "maintenance",
-        ComponentState::Degraded => "degraded",
-        ComponentState::Partial => "partial",
-        ComponentState::Major => "major",
-    }
-}
-
-fn incident_row(published: &Published) -> IncidentRow {
-    let incident = &published.incident;
-    IncidentRow {
-        anchor: format!("inc-{}", incident.id),
-        title: incident.title.clone(),
-        status: incident.status.to_string(),
-        updates: published
-            .updates
-            .iter()
-            .map(|u| {
-                (
-                    u.status.clone(),
-                    u.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    u.body.clone(),
-                )
-            })
-            .collect(),
-        postmortem: incident
-            .postmortem_done_at
-            .and(incident.summary.clone())
-            .filter(|_| !incident.is_open()),
-    }
-}
-
-fn html_page(
-    status: &StatusSettings,
-    components: &[Component],
-    published: &[Published],
-    indicator: &str,
-    description: &str,
-    now: DateTime<Utc>,
-) -> String {
-    let start = (now - chrono::Duration::days(HISTORY_DAYS - 1)).date_naive();
-    let rows = components
-        .iter()
-        .map(|c| {
-            let bad_days = c.days.iter().filter(|d| **d != ComponentState::Operational).count();
-            ComponentRow {
-                name: c.name.clone(),
-                description: c.description.clone().unwrap_or_default(),
-                state_label: c.state.label(),
-                state_class: state_class(c.state),
-                days: c
-                    .days
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| DayCell {
-                        class: state_class(*d),
-                        label: format!("{}: {}", start + chrono::Duration::days(i as i64), d.label()),
-                    })
-                    .collect(),
-                summary: match bad_days {
-                    0 => format!("No incidents in the last {HISTORY_DAYS} days"),
-                    n => format!("{n} of the last {HISTORY_DAYS} days not fully operational"),
-                },
-            }
-        })
-        .collect();
-    let page = StatusPage {
-        title: &status.title,
-        logo_url: status.logo_url.as_deref(),
-        accent: &status.accent,
-        indicator,
-        description,
-        components: rows,
-        active: published
-            .iter()
-            .filter(|p| p.incident.is_open())
-            .map(incident_row)
-            .collect(),
-        past: published
-            .iter()
-            .filter(|p| !p.incident.is_open())
-            .map(incident_row)
-            .collect(),
-        generated: now.format("%Y-%m-%d %H:%M UTC").to_string(),
-    };
-    page.render().unwrap_or_else(|error| {
-        tracing::error!(%error, "the status page template failed");
-        String::from("<!doctype html><title>Status</title><p>The status page could not be rendered.</p>")
-    })
-}
-
-fn atom_feed(status: &StatusSettings, base: &str, published: &[Published], updated: DateTime<Utc>) -> String {
-    let escape = |text: &str| {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let mut entries = String::new();
-    for p in published {
-        for u in &p.updates {
-            entries.push_str(&format!(
-                "<entry><id>{base}/status#upd-{id}</id><title>{title} — {status}</title><updated>{at}</updated>\
-                 <link href=\"{base}/status#inc-{incident}\"/><content type=\"text\">{body}</content></entry>",
-                id = u.id,
-                title = escape(&p.incident.title),
-                status = escape(&u.status),
-                at = rfc3339(u.at),
-                incident = p.incident.id,
-                body = escape(&u.body),
-            ));
-        }
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
-         <id>{base}/status</id><title>{}</title><updated>{}</updated><link href=\"{base}/status\"/>{entries}</feed>",
-        escape(&status.title),
-        rfc3339(updated)
-    )
 }
 
 /// A cacheable answer: `ETag` from the body; 304 when the client has it.
