@@ -75,7 +75,8 @@ pub(super) async fn record(
     }
     match happened {
         Happened::PublicUpdate(text) if !incident.private => {
-            uow.publish_update(incident.id, incident.status.as_str(), text, now)
+            let public = crate::views::markdown::unbolded_headings(text);
+            uow.publish_update(incident.id, incident.status.as_str(), &public, now)
                 .await?;
         }
         Happened::ComponentImpact { component, state } => {

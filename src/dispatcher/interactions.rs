@@ -94,12 +94,16 @@ impl Dispatcher {
                     .map(drop)
             }
             modals::UPDATE_CALLBACK => {
-                let (text, context) =
+                let update =
                     modals::read_update(view).map_err(|errors| anyhow::anyhow!("invalid update form: {errors:?}"))?;
+                let change = match update.public {
+                    true => Change::PublicUpdate(update.text),
+                    false => Change::CustomerUpdate(update.text),
+                };
                 let request = changes::Request {
-                    channel_id: &context.channel_id,
+                    channel_id: &update.context.channel_id,
                     actor: user,
-                    change: Change::CustomerUpdate(text),
+                    change,
                     source: "form",
                     response_url: None,
                     quiet_when_unchanged: false,

@@ -64,6 +64,20 @@ fn untokened(text: &str, link: impl Fn(&str, &str) -> String) -> String {
     out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
+/// The update form's `*Heading:* text` lines as `Heading: text`, for the
+/// status page, which shows text as typed.
+pub fn unbolded_headings(text: &str) -> String {
+    text.lines()
+        .map(
+            |line| match line.strip_prefix('*').and_then(|rest| rest.split_once(":* ")) {
+                Some((heading, rest)) => format!("{heading}: {rest}"),
+                None => line.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Link targets a page may carry: `http`, `https` and `mailto` only, so no
 /// `javascript:` or `data:` URL from someone's text can run.
 fn safe_target(url: &str) -> bool {

@@ -82,9 +82,26 @@ pub fn update_form(reference: &str, context: &FormContext) -> Value {
             text_input("explain", "Explain: what is happening?", "Plain words, no internal jargon", true, false, 1000),
             text_input("acknowledge", "Acknowledge: who is affected, and how?", "The impact as customers feel it", true, false, 1000),
             text_input("resolve", "Resolve: what are we doing, and when is the next update?", "e.g. Rolling back; next update by 14:30 UTC", true, false, 1000),
-            text_input("study", "Study: what will we learn? (optional)", "Often added in the final update", true, true, 1000)
+            text_input("study", "Study: what will we learn? (optional)", "Often added in the final update", true, true, 1000),
+            { "type": "input", "block_id": "publish", "optional": true, "label": plain("Status page"),
+              "element": { "type": "checkboxes", "action_id": "value", "options": [publish_option()] } }
         ]
     })
+}
+
+/// The update form's "publish it" box.
+fn publish_option() -> Value {
+    json!({ "text": plain("Publish on the public status page"), "value": "public" })
+}
+
+/// A submitted customer-update form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateSubmission {
+    /// The EARS parts under their headings (mrkdwn).
+    pub text: String,
+    /// Also on the public status page.
+    pub public: bool,
+    pub context: FormContext,
 }
 
 /// A submitted declare form.
@@ -152,7 +169,7 @@ pub fn read_declare(view: &Value) -> Result<DeclareSubmission, FormErrors> {
 }
 
 /// Reads and checks a customer-update form; returns the update text.
-pub fn read_update(view: &Value) -> Result<(String, FormContext), FormErrors> {
+pub fn read_update(view: &Value) -> Result<UpdateSubmission, FormErrors> {
     let parts = [
         ("explain", "What is happening", true),
         ("acknowledge", "Impact", true),
@@ -174,7 +191,14 @@ pub fn read_update(view: &Value) -> Result<(String, FormContext), FormErrors> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok((lines.join("\n"), context(view)))
+    let public = input(view, "publish")["selected_options"]
+        .as_array()
+        .is_some_and(|chosen| chosen.iter().any(|o| o["value"] == "public"));
+    Ok(UpdateSubmission {
+        text: lines.join("\n"),
+        public,
+        context: context(view),
+    })
 }
 
 /// The HTTP answer that shows `errors` in the open form.
@@ -245,11 +269,15 @@ mod tests {
                 "resolve": { "value": { "value": "Rolling back; next update 14:30 UTC" } }
             }),
         );
-        let (text, _) = read_update(&view).unwrap();
+        let update = read_update(&view).unwrap();
         assert_eq!(
-            text,
+            update.text,
             "*What is happening:* API errors\n*Impact:* Some checkouts fail\n*What we are doing:* Rolling back; next update 14:30 UTC"
         );
+        assert!(!update.public, "published only when the box is ticked");
+        let mut ticked = view.clone();
+        ticked["state"]["values"]["publish"] = json!({ "value": { "selected_options": [publish_option()] } });
+        assert!(read_update(&ticked).unwrap().public);
     }
 
     #[test]

@@ -185,3 +185,49 @@ crate::both_backends!(
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     }
 );
+
+crate::both_backends!(
+    the_customer_update_form_can_publish_on_the_status_page,
+    config = CONFIG,
+    |app: TestApp| async move {
+        use crate::helpers::{FORM, opened_view, submission, text_value};
+        let channel = declared_channel(&app, "open Search is down sev2").await;
+        app.wait_until_outbox_empty().await;
+        let click = serde_json::json!({
+            "type": "block_actions", "trigger_id": "7.7.publish", "user": { "id": DECLARER },
+            "channel": { "id": channel }, "container": { "type": "message", "channel_id": channel },
+            "actions": [{ "type": "button", "action_id": "incident_post_update", "block_id": "incident:1:controls", "action_ts": "1.1" }]
+        });
+        let click = serde_urlencoded::to_string([("payload", click.to_string())]).unwrap();
+        assert_eq!(
+            app.post_signed("/slack/interactions", FORM, &click, &[]).await.status(),
+            200
+        );
+        let view = opened_view(&app, "customer_update").await;
+        let values = serde_json::json!({
+            "explain": text_value("Search returns errors"),
+            "acknowledge": text_value("Customers cannot find orders"),
+            "resolve": text_value("Restarting the index; next update 15:00 UTC"),
+            "publish": { "value": { "type": "checkboxes", "selected_options": [{ "value": "public", "text": { "type": "plain_text", "text": "Publish on the public status page" } }] } }
+        });
+        let submitted = submission(&view, values, "7.9.publish");
+        assert_eq!(
+            app.post_signed("/slack/interactions", FORM, &submitted, &[])
+                .await
+                .status(),
+            200
+        );
+        app.wait_until_inbox_empty().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+        let all = json(&app, "incidents.json").await;
+        let body = all["incidents"][0]["incident_updates"][0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            body,
+            "What is happening: Search returns errors\nImpact: Customers cannot find orders\nWhat we are doing: Restarting the index; next update 15:00 UTC",
+            "{all}"
+        );
+    }
+);
