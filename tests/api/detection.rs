@@ -122,3 +122,71 @@ crate::both_backends!(
         );
     }
 );
+
+/// The Alertmanager fixture as another alert of the same group.
+fn joining(fingerprint: &str, started: DateTime<Utc>) -> String {
+    let mut body: Value = serde_json::from_str(&firing(started)).unwrap();
+    body["alerts"][0]["fingerprint"] = json!(fingerprint);
+    body.to_string()
+}
+
+crate::both_backends!(
+    an_earlier_alert_joining_moves_the_impact_start_back_unless_a_responder_set_it,
+    config = CONFIG,
+    |app: TestApp| async move {
+        let bearer = vec![("Authorization", "Bearer intake-secret-0123456789".to_string())];
+        let ms = |at: DateTime<Utc>| DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap();
+        let now = Utc::now();
+        let (status, _) = deliver(
+            &app,
+            "/hooks/alertmanager/prod-am",
+            &bearer,
+            &firing(ms(now - Duration::minutes(5))),
+        )
+        .await;
+        assert_eq!(status, 202);
+        settled(&app).await;
+        let earlier = ms(now - Duration::minutes(15));
+        deliver(
+            &app,
+            "/hooks/alertmanager/prod-am",
+            &bearer,
+            &joining("fp-earlier", earlier),
+        )
+        .await;
+        settled(&app).await;
+        let moved = incident(&app, 1).await;
+        assert_eq!(
+            moved.impact_started_at,
+            Some(earlier),
+            "the group's earliest alert sets the start"
+        );
+        assert_eq!(moved.impact_source.as_deref(), Some("alert:prod-am"));
+        // A later-starting alert changes nothing.
+        deliver(
+            &app,
+            "/hooks/alertmanager/prod-am",
+            &bearer,
+            &joining("fp-later", ms(now - Duration::minutes(1))),
+        )
+        .await;
+        settled(&app).await;
+        assert_eq!(incident(&app, 1).await.impact_started_at, Some(earlier));
+
+        // Once a responder says when it began, alerts no longer move it.
+        let channel = moved.channel_id.clone().unwrap();
+        let set = ms(now - Duration::minutes(10));
+        reply(&app, &format!("started {}", rfc3339(set)), &channel).await;
+        deliver(
+            &app,
+            "/hooks/alertmanager/prod-am",
+            &bearer,
+            &joining("fp-oldest", ms(now - Duration::minutes(40))),
+        )
+        .await;
+        settled(&app).await;
+        let kept = incident(&app, 1).await;
+        assert_eq!(kept.impact_started_at, Some(set), "the responder's start stands");
+        assert_eq!(kept.impact_source.as_deref(), Some(DECLARER));
+    }
+);
