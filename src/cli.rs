@@ -59,6 +59,11 @@ pub enum CliCommand {
         #[command(subcommand)]
         command: IntakeCommand,
     },
+    /// Web sign-in sessions: `rebound sessions list`, `rebound sessions revoke --user U… | --all`.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// Write incidents with their metrics (MTTA, MTTR, updates, comms SLO) to stdout.
     Export {
         /// Output format.
@@ -86,6 +91,22 @@ pub enum IntakeCommand {
         /// Send the alert's recovery instead.
         #[arg(long)]
         resolved: bool,
+    },
+}
+
+/// `rebound sessions …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Print the live sessions: user, name, started, expires.
+    List,
+    /// End sessions at once: one person's (`--user U0123`) or everyone's (`--all`).
+    Revoke {
+        /// The Slack user id whose sessions end.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        user: Option<String>,
+        /// End every live session.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -186,6 +207,7 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
         CliCommand::Intake {
             command: IntakeCommand::Test { source, url, resolved },
         } => intake_test(&source, url, resolved).await,
+        CliCommand::Sessions { command } => sessions(command).await,
         CliCommand::Serve { socket_mode } => {
             let mut settings = Settings::load(&ProcessEnv)?;
             settings.socket_mode |= socket_mode;
@@ -222,6 +244,40 @@ async fn intake_test(name: &str, url: Option<url::Url>, resolved: bool) -> anyho
     println!("→ {status} {}", answer.trim());
     if !(200..300).contains(&status) {
         anyhow::bail!("Rebound refused the sample ({status})");
+    }
+    Ok(())
+}
+
+/// `rebound sessions list | revoke`.
+async fn sessions(command: SessionsCommand) -> anyhow::Result<()> {
+    let (_, store) = open_for_reading().await?;
+    let now = chrono::Utc::now();
+    match command {
+        SessionsCommand::List => {
+            let live = store.live_sessions(now).await?;
+            println!(
+                "{:<12} {:<24} {:<20} {:<20}",
+                "user", "name", "started (UTC)", "expires (UTC)"
+            );
+            for (started, session) in &live {
+                let name: String = session.name.chars().filter(|c| !c.is_control()).take(24).collect();
+                println!(
+                    "{:<12} {name:<24} {:<20} {:<20}",
+                    session.user_id,
+                    started.format("%Y-%m-%d %H:%M"),
+                    session.expires_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+            println!("{} live session(s)", live.len());
+        }
+        SessionsCommand::Revoke { user: Some(user), .. } => {
+            let ended = store.revoke_sessions_of(&user, now).await?;
+            println!("ended {ended} session(s) of {user}");
+        }
+        SessionsCommand::Revoke { user: None, .. } => {
+            let ended = store.revoke_all_sessions(now).await?;
+            println!("ended {ended} session(s); everyone signs in again");
+        }
     }
     Ok(())
 }

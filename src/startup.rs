@@ -217,6 +217,18 @@ impl Application {
         tasks.push(background.spawn(watch.run("housekeeping", move || {
             crate::housekeeping::run_housekeeping(housekeeping_store.clone(), keep_delivered, stop.clone())
         })));
+        if state.sign_in.is_some() {
+            // Only a signed-in dashboard shows the trends, so only then are they kept.
+            let (cache, store, settings, stop) = (
+                state.trends_cache.clone(),
+                state.web_store.clone(),
+                settings.clone(),
+                shutdown_rx.clone(),
+            );
+            tasks.push(background.spawn(watch.run("dashboard_trends", move || {
+                web::metrics_page::keep_trends_fresh(cache.clone(), store.clone(), settings.clone(), stop.clone())
+            })));
+        }
 
         if settings.socket_mode {
             let (token, app_token) = (
@@ -234,10 +246,7 @@ impl Application {
         tracing::info!("listening on {addr}");
         if let Some(internal) = internal {
             servers.push(serve(internal, internal_router(state), shutdown_rx));
-            tracing::info!(
-                "internal listener (metrics, post-mortems) on {}",
-                internal_addr.unwrap_or(addr)
-            );
+            tracing::info!("internal listener (metrics) on {}", internal_addr.unwrap_or(addr));
         }
         Ok(Self {
             addr,

@@ -60,6 +60,20 @@ fn bounds(file: &FileSettings) -> Vec<Bound> {
             max: 365 * DAY,
             why: "the backlog must be about this year",
         },
+        Bound {
+            key: "web.trends_every",
+            value: file.web.trends_every,
+            min: SECOND,
+            max: DAY,
+            why: "the dashboard's charts must stay current",
+        },
+        Bound {
+            key: "intake.summary_every",
+            value: file.intake.summary_every,
+            min: SECOND,
+            max: DAY,
+            why: "joined alerts must be told within a day",
+        },
     ];
     for (severity, settings) in &file.severity {
         bounds.push(Bound {

@@ -16,6 +16,9 @@ mod bounds;
 pub mod intake;
 mod redact;
 pub mod status;
+pub mod web;
+
+pub use web::WebSettings;
 
 pub use redact::redact_database_url;
 
@@ -100,15 +103,6 @@ impl Default for CostSettings {
             per_minute: BTreeMap::new(),
         }
     }
-}
-
-/// How Rebound's own web pages are reached from Slack.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebSettings {
-    /// The public base URL of this Rebound (as given to `rebound manifest --url`),
-    /// for links to post-mortem drafts. Without it, Slack messages name the CLI command instead.
-    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

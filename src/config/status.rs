@@ -66,6 +66,15 @@ impl StatusSettings {
         {
             return Err(bad("status.logo_url", "must be an https:// URL".into()));
         }
+        if self.components.len() > crate::views::card::MAX_COMPONENTS_ON_CARD {
+            return Err(bad(
+                "status.components",
+                format!(
+                    "at most {} components (the card's impact select holds no more)",
+                    crate::views::card::MAX_COMPONENTS_ON_CARD
+                ),
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for component in &self.components {
             let name = component.name.trim();

@@ -79,6 +79,11 @@ pub(super) async fn record(
             uow.publish_update(incident.id, incident.status.as_str(), &public, now)
                 .await?;
         }
+        Happened::PostmortemPublished(text) if !incident.private => {
+            let public = crate::views::markdown::unbolded_headings(text);
+            uow.publish_update(incident.id, crate::domain::status_page::POSTMORTEM_UPDATE, &public, now)
+                .await?;
+        }
         Happened::ComponentImpact { component, state } => {
             uow.set_component(component, *state, Some(incident.id), now).await?;
         }

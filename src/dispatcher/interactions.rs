@@ -5,7 +5,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::{Dispatcher, changes, failures};
+use crate::config::status::StatusSettings;
 use crate::domain::command::is_user_id;
+use crate::domain::status_page::ComponentState;
 use crate::domain::timers::{self, TimerChange, TimerKind};
 use crate::domain::{Change, IncidentDraft};
 use crate::store::TimelineEntry;
@@ -51,7 +53,7 @@ impl Dispatcher {
             let id: i64 = id.parse().with_context(|| format!("action item id in {action_id:?}"))?;
             return action_item_control(uow, &payload, control, id, now).await;
         }
-        let Some(change) = card_change(&payload["actions"][0])? else {
+        let Some(change) = card_change(&payload["actions"][0], &self.settings.file.status)? else {
             tracing::debug!(action = %payload["actions"][0]["action_id"], "action without a handler");
             return Ok(());
         };
@@ -280,7 +282,7 @@ pub(super) async fn open_view(
 }
 
 /// The lifecycle change a card control asks for, if it is one of ours.
-fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
+fn card_change(action: &serde_json::Value, status: &StatusSettings) -> anyhow::Result<Option<Change>> {
     let selected = action["selected_option"]["value"].as_str().unwrap_or_default();
     let change = match action["action_id"].as_str().unwrap_or_default() {
         card::SET_SEVERITY_ACTION => Change::Severity(
@@ -296,6 +298,17 @@ fn card_change(action: &serde_json::Value) -> anyhow::Result<Option<Change>> {
             None => anyhow::bail!("lead picker without selected_user"),
         },
         card::RESOLVE_ACTION => Change::Resolve(None),
+        // A forged value names no configured component and changes nothing.
+        card::SET_IMPACT_ACTION => {
+            let (state, name) = selected.split_once(' ').unwrap_or_default();
+            match (ComponentState::parse(state), status.component(name)) {
+                (Some(state), Some(component)) => Change::ComponentImpact {
+                    component: component.name.clone(),
+                    state,
+                },
+                _ => anyhow::bail!("impact {selected:?} names no configured component and state"),
+            }
+        }
         reminders::POSTMORTEM_DONE_ACTION => Change::PostmortemDone(None),
         _ => return Ok(None),
     };

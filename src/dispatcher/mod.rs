@@ -65,6 +65,7 @@ pub fn incident_change(
         Command::Resolve { summary } => Change::Resolve(summary),
         Command::Reopen { reason } => Change::Reopen(reason),
         Command::PostmortemDone { link } => Change::PostmortemDone(link),
+        Command::PostmortemPublish { summary } => Change::PublishPostmortem(summary),
         Command::Started(at) => Change::ImpactStarted(at.at(received, zone).map_err(CommandError::started)?),
         Command::Action { text, owner, due } => Change::ActionItem(ActionItem {
             text,

@@ -68,6 +68,10 @@ pub enum Command {
     PostmortemDone {
         link: Option<String>,
     },
+    /// `/incident postmortem publish <summary>`: the post-mortem's summary for the status page.
+    PostmortemPublish {
+        summary: String,
+    },
     /// `/incident failures [open|mine|tag:<t>]`.
     Failures(FailureList),
     /// `/incident failure <id>`: the whole ticket, analysis and recurrences included.
@@ -206,7 +210,7 @@ pub mod usage {
     pub const REOPEN: &str = "/incident reopen [reason]";
     pub const LIST: &str = "/incident list";
     pub const REMINDERS: &str = "/incident reminders";
-    pub const POSTMORTEM: &str = "/incident postmortem done [link]";
+    pub const POSTMORTEM: &str = "/incident postmortem done [link] | publish <summary for the status page>";
     pub const FAILURES: &str = "/incident failures [open|mine|tag:<tag>]";
     pub const FAILURE: &str = "/incident failure <id> [assign @user | tag <tag> | close <lesson learned>]";
     pub const STATS: &str = "/incident stats [period like 30d]";
@@ -414,8 +418,15 @@ fn parse_postmortem(rest: &str) -> Result<Command, CommandError> {
         (done, link) if done.eq_ignore_ascii_case("done") => Ok(Command::PostmortemDone {
             link: optional_text(link),
         }),
+        (publish, summary) if publish.eq_ignore_ascii_case("publish") => Ok(Command::PostmortemPublish {
+            summary: required_text(
+                summary,
+                "publishing needs the summary customers will read",
+                usage::POSTMORTEM,
+            )?,
+        }),
         _ => Err(CommandError::new(
-            "say `done` once the post-mortem is written",
+            "say `done` once the post-mortem is written, or `publish <summary>` to put its summary on the status page",
             usage::POSTMORTEM,
         )),
     }
@@ -698,6 +709,13 @@ mod tests {
             })
         );
         assert_eq!(parse("postmortem later").unwrap_err().usage, usage::POSTMORTEM);
+        assert_eq!(
+            parse("postmortem publish  A bad deploy; we now canary. "),
+            Ok(Command::PostmortemPublish {
+                summary: "A bad deploy; we now canary.".into()
+            })
+        );
+        assert_eq!(parse("postmortem publish").unwrap_err().usage, usage::POSTMORTEM);
     }
 
     #[test]

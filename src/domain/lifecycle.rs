@@ -23,6 +23,8 @@ pub enum Change {
     PostmortemDone(Option<String>),
     /// The impact began at this instant (`/incident started`).
     ImpactStarted(DateTime<Utc>),
+    /// The post-mortem's summary for the status page (after it is done).
+    PublishPostmortem(String),
     /// A customer update that is also published on the status page.
     PublicUpdate(String),
     /// A status-page component is in this state because of the incident.
@@ -77,6 +79,7 @@ pub enum Happened {
         component: String,
         state: ComponentState,
     },
+    PostmortemPublished(String),
 }
 
 impl Happened {
@@ -97,6 +100,7 @@ impl Happened {
             // A public update is a customer update (cadence, metrics) that is also published.
             Happened::PublicUpdate(_) => "customer_update",
             Happened::ComponentImpact { .. } => "component_impact",
+            Happened::PostmortemPublished(_) => "postmortem_published",
         }
     }
 
@@ -131,6 +135,9 @@ impl Happened {
             Happened::PostmortemDone { link: Some(link) } => format!("marked the post-mortem done: {}", mrkdwn(link)),
             Happened::PostmortemDone { link: None } => "marked the post-mortem done".into(),
             Happened::PublicUpdate(text) => format!("published an update on the status page: {}", mrkdwn(text)),
+            Happened::PostmortemPublished(text) => {
+                format!("published the post-mortem summary on the status page: {}", mrkdwn(text))
+            }
             Happened::ComponentImpact { component, state } => {
                 format!(
                     "set *{}* to *{}* on the status page",
@@ -157,6 +164,7 @@ impl Happened {
                 | Happened::ImpactStartSet { .. }
                 | Happened::PublicUpdate(_)
                 | Happened::ComponentImpact { .. }
+                | Happened::PostmortemPublished(_)
         )
     }
 
@@ -266,6 +274,10 @@ pub enum LifecycleError {
     NotAllowed(String),
     #[error("{0} is private, so nothing of it goes on the public status page; use `/incident update <text>`")]
     PrivateNotPublished(String),
+    #[error(
+        "the post-mortem of {0} is not done yet; `/incident postmortem done [link]` first, then publish its summary"
+    )]
+    PostmortemNotDone(String),
     #[error("the impact cannot start after {0} was detected ({1})")]
     StartAfterDetection(String, String),
 }
@@ -285,7 +297,7 @@ pub fn decide(
     // Post-mortems correct the impact start after the fact, so it stays editable.
     let after_resolve = matches!(
         change,
-        Change::Reopen(_) | Change::PostmortemDone(_) | Change::ImpactStarted(_)
+        Change::Reopen(_) | Change::PostmortemDone(_) | Change::ImpactStarted(_) | Change::PublishPostmortem(_)
     );
     if !incident.is_open() && !after_resolve {
         return Err(LifecycleError::Resolved(reference));
@@ -351,6 +363,14 @@ pub fn decide(
             next.postmortem_link = link.clone();
             Happened::PostmortemDone { link }
         }
+        Change::PublishPostmortem(_) if incident.private => return Err(LifecycleError::PrivateNotPublished(reference)),
+        Change::PublishPostmortem(_) if incident.is_open() => {
+            return Err(LifecycleError::PostmortemTooEarly(reference));
+        }
+        Change::PublishPostmortem(_) if incident.postmortem_done_at.is_none() => {
+            return Err(LifecycleError::PostmortemNotDone(reference));
+        }
+        Change::PublishPostmortem(text) => Happened::PostmortemPublished(text),
         Change::ImpactStarted(to) if to > incident.detected_at => {
             let detected = incident.detected_at.format("%Y-%m-%d %H:%M UTC").to_string();
             return Err(LifecycleError::StartAfterDetection(reference, detected));
@@ -578,6 +598,31 @@ mod tests {
             decide(&done, "U2", Change::PostmortemDone(None), &Permissions::ANYONE, now),
             Err(LifecycleError::Unchanged(_))
         ));
+    }
+
+    #[test]
+    fn a_postmortem_summary_is_published_only_when_done_and_never_for_a_private_incident() {
+        let now = Utc::now();
+        let publish = || Change::PublishPostmortem("we now canary".into());
+        let open = incident();
+        let decide_on = |incident: &Incident| decide(incident, "U1", publish(), &Permissions::ANYONE, now);
+        assert_eq!(
+            decide_on(&open),
+            Err(LifecycleError::PostmortemTooEarly("INC-1".into()))
+        );
+        let (resolved, _) = decide(&open, "U1", Change::Resolve(None), &Permissions::ANYONE, now).unwrap();
+        assert_eq!(
+            decide_on(&resolved),
+            Err(LifecycleError::PostmortemNotDone("INC-1".into()))
+        );
+        let (done, _) = decide(&resolved, "U1", Change::PostmortemDone(None), &Permissions::ANYONE, now).unwrap();
+        let (_, happened) = decide_on(&done).unwrap();
+        assert_eq!(happened, Happened::PostmortemPublished("we now canary".into()));
+        let private = Incident { private: true, ..done };
+        assert_eq!(
+            decide_on(&private),
+            Err(LifecycleError::PrivateNotPublished("INC-1".into()))
+        );
     }
 
     #[test]

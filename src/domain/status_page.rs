@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Severity;
 
+/// The status of a published update that is the post-mortem's summary
+/// (Statuspage's own word, so its widgets show it as a post-mortem).
+pub const POSTMORTEM_UPDATE: &str = "postmortem";
+
 /// A component's state, as `/incident impact` sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ComponentState {

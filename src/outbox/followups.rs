@@ -320,7 +320,7 @@ pub fn channel_ready_calls(
     settings: &Settings,
 ) -> Vec<NewOutboxCall> {
     let in_channel = format!("channel:{channel_id}");
-    let mut card_args = card::incident_card(incident);
+    let mut card_args = card::incident_card(incident, &settings.file.status);
     card_args["channel"] = json!(channel_id);
     // A person who declared is invited; an alert's source invites its responders.
     let invite = match incident.alert_source() {

@@ -291,7 +291,7 @@ impl OutboxWorker {
         let Some(ts) = incident.card_ts.clone() else {
             return Err(SlackCallError::Api("rebound_card_never_posted".into()));
         };
-        let mut card = card::incident_card(&incident);
+        let mut card = card::incident_card(&incident, &self.settings.file.status);
         card["channel"] = args["channel"].clone();
         card["ts"] = json!(ts);
         Ok(card)

@@ -74,6 +74,22 @@ impl Store {
         self.write_now(q.bind(now).bind(token_hash)).await.map(drop)
     }
 
+    /// Ends every live session (a leaked cookie, a rotated client secret); how many.
+    pub async fn revoke_all_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let q = query("UPDATE web_sessions SET revoked_at = $1 WHERE revoked_at IS NULL AND expires_at > $1");
+        self.write_now(q.bind(now)).await
+    }
+
+    /// The sessions still live at `now`, newest first, with when each began.
+    pub async fn live_sessions(&self, now: DateTime<Utc>) -> StoreResult<Vec<(DateTime<Utc>, WebSession)>> {
+        let q = query(
+            "SELECT user_id, team_id, name, csrf, created_at, expires_at FROM web_sessions \
+             WHERE revoked_at IS NULL AND expires_at > $1 ORDER BY created_at DESC",
+        );
+        self.read_all(q.bind(now), |row| Ok((row.time("created_at")?, session_from_row(row)?)))
+            .await
+    }
+
     /// Ends every session of `user_id` (someone left the team); how many.
     pub async fn revoke_sessions_of(&self, user_id: &str, now: DateTime<Utc>) -> StoreResult<u64> {
         let q = query("UPDATE web_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL");

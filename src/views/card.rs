@@ -4,6 +4,8 @@ use serde_json::{Value, json};
 use slack_morphism::prelude::*;
 
 use super::{HEADER_MAX, clip, slack_date};
+use crate::config::status::StatusSettings;
+use crate::domain::status_page::ComponentState;
 use crate::domain::{Incident, Severity, Status};
 
 /// `action_id` of the card's severity select.
@@ -16,10 +18,14 @@ pub const SET_LEAD_ACTION: &str = "incident_set_lead";
 pub const POST_UPDATE_ACTION: &str = "incident_post_update";
 /// `action_id` of the card's resolve button.
 pub const RESOLVE_ACTION: &str = "incident_resolve";
+/// `action_id` of the card's status-page impact select; values are
+/// `<state> <component>` (Statuspage's state words).
+pub const SET_IMPACT_ACTION: &str = "incident_set_impact";
 
-/// The living incident card: title, severity, status, lead, declared at, and
-/// a severity select while no severity is set.
-pub fn incident_card(incident: &Incident) -> Value {
+/// The living incident card: title, severity, status, lead, declared at,
+/// the controls while open, and a status-page impact select when
+/// `[[status.components]]` are configured.
+pub fn incident_card(incident: &Incident, status: &StatusSettings) -> Value {
     let mut blocks: Vec<SlackBlock> = vec![
         SlackHeaderBlock::new(pt!(clip(
             &format!("{} {}", incident.reference(), crate::text::plain(&incident.title)),
@@ -46,6 +52,9 @@ pub fn incident_card(incident: &Incident) -> Value {
     ];
     if incident.is_open() {
         blocks.push(controls(incident).into());
+        if let Some(impact) = impact_select(incident, status) {
+            blocks.push(impact.into());
+        }
     }
     if let Some(resolved_at) = incident.resolved_at {
         let summary = incident
@@ -146,6 +155,39 @@ fn controls(incident: &Incident) -> SlackActionsBlock {
     .with_block_id(format!("incident:{}:controls", incident.id).into())
 }
 
+/// One option per component and state, grouped by component (Slack allows
+/// 100 groups; the configuration allows no more components than that).
+fn impact_select(incident: &Incident, status: &StatusSettings) -> Option<SlackActionsBlock> {
+    if status.components.is_empty() {
+        return None;
+    }
+    let groups = status
+        .components
+        .iter()
+        .take(MAX_COMPONENTS_ON_CARD)
+        .map(|component| SlackBlockOptionGroup {
+            label: pt!(clip(&component.name, 75)),
+            options: ComponentState::ALL
+                .into_iter()
+                .map(|state| {
+                    SlackBlockChoiceItem::new(pt!(state.label()), format!("{} {}", state.as_str(), component.name))
+                })
+                .collect(),
+        })
+        .collect();
+    let select = SlackBlockStaticSelectElement::new()
+        .with_action_id(SET_IMPACT_ACTION.into())
+        .with_placeholder(pt!("Status page impact"))
+        .with_option_groups(groups);
+    Some(
+        SlackActionsBlock::new(vec![SlackActionBlockElement::StaticSelect(select)])
+            .with_block_id(format!("incident:{}:impact", incident.id).into()),
+    )
+}
+
+/// Slack's limit on option groups in one select.
+pub const MAX_COMPONENTS_ON_CARD: usize = 100;
+
 /// The channel topic: severity, status and lead at a glance (Slack allows
 /// 250 characters and no formatting).
 pub fn topic(incident: &Incident) -> String {
@@ -207,11 +249,11 @@ mod tests {
 
     #[test]
     fn controls_show_the_current_severity_status_and_lead() {
-        let unset = incident_card(&incident(None, "db down"));
+        let unset = incident_card(&incident(None, "db down"), &StatusSettings::default());
         let controls = &unset["blocks"][2]["elements"];
         assert_eq!(controls[0]["action_id"], SET_SEVERITY_ACTION);
         assert!(controls[0].get("initial_option").is_none(), "no severity chosen yet");
-        let set = incident_card(&incident(Some(Severity::Sev1), "db down"));
+        let set = incident_card(&incident(Some(Severity::Sev1), "db down"), &StatusSettings::default());
         let controls = &set["blocks"][2]["elements"];
         assert_eq!(controls[0]["initial_option"]["value"], "sev1");
         assert_eq!(controls[1]["initial_option"]["value"], "investigating");
@@ -226,7 +268,7 @@ mod tests {
         resolved.status = crate::domain::Status::Resolved;
         resolved.resolved_at = Some(Utc::now());
         resolved.summary = Some("rolled back <v42>".into());
-        let card = incident_card(&resolved).to_string();
+        let card = incident_card(&resolved, &StatusSettings::default()).to_string();
         assert!(
             card.contains("*Resolved*") && card.contains("rolled back &lt;v42&gt;"),
             "{card}"
@@ -239,18 +281,22 @@ mod tests {
 
     #[test]
     fn the_card_says_when_the_impact_began_and_who_says_so() {
-        let unknown = incident_card(&incident(None, "db")).to_string();
+        let unknown = incident_card(&incident(None, "db"), &StatusSettings::default()).to_string();
         assert!(unknown.contains("*Impact started*\\n_unknown_"), "{unknown}");
         let mut from_alert = incident(None, "db");
         from_alert.impact_started_at = Some(Utc::now());
         from_alert.impact_source = Some("alert:prod-am".into());
         assert!(
-            incident_card(&from_alert)
+            incident_card(&from_alert, &StatusSettings::default())
                 .to_string()
                 .contains("(from `prod-am` alerts)")
         );
         from_alert.impact_source = Some("U9".into());
-        assert!(incident_card(&from_alert).to_string().contains("(set by <@U9>)"));
+        assert!(
+            incident_card(&from_alert, &StatusSettings::default())
+                .to_string()
+                .contains("(set by <@U9>)")
+        );
     }
 
     #[test]
@@ -263,7 +309,7 @@ mod tests {
 
     #[test]
     fn card_header_stays_within_slack_limits() {
-        let card = incident_card(&incident(None, &"x".repeat(150)));
+        let card = incident_card(&incident(None, &"x".repeat(150)), &StatusSettings::default());
         let header = card["blocks"][0]["text"]["text"].as_str().unwrap();
         assert!(header.chars().count() <= HEADER_MAX);
         assert_eq!(card["blocks"][0]["type"], "header");
@@ -276,5 +322,33 @@ mod tests {
         let text = message["text"].as_str().unwrap();
         assert!(text.contains("<#C42>"));
         assert!(text.contains("&lt;script&gt; &amp; co"));
+    }
+
+    #[test]
+    fn an_open_card_offers_each_components_states_and_a_resolved_one_does_not() {
+        let status = StatusSettings {
+            components: ["API", "Search"]
+                .map(|name| crate::config::status::ComponentSettings {
+                    name: name.into(),
+                    group: None,
+                    description: None,
+                })
+                .to_vec(),
+            ..Default::default()
+        };
+        let open = incident(Some(Severity::Sev2), "db down");
+        let card = incident_card(&open, &status);
+        let impact = &card["blocks"][3];
+        assert_eq!(impact["block_id"], "incident:7:impact");
+        let select = &impact["elements"][0];
+        assert_eq!(select["action_id"], SET_IMPACT_ACTION);
+        assert_eq!(select["option_groups"][1]["label"]["text"], "Search");
+        assert_eq!(select["option_groups"][1]["options"][3]["value"], "major_outage Search");
+        assert_eq!(select["option_groups"][0]["options"].as_array().unwrap().len(), 5);
+        let none = incident_card(&open, &StatusSettings::default());
+        assert!(
+            !none.to_string().contains(SET_IMPACT_ACTION),
+            "no components, no select"
+        );
     }
 }

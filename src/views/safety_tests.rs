@@ -46,7 +46,7 @@ fn rendered(text: &str) -> Vec<String> {
     ticket.root_cause = Some(text.to_string());
     ticket.customer_impact = Some(text.to_string());
     let mut messages = vec![
-        card::incident_card(&incident),
+        card::incident_card(&incident, &with_a_component()),
         card::announcement(&incident, "C1"),
         reminders::severity_prompt(&incident),
         reminders::update_nudge(&incident, std::time::Duration::from_secs(60)),
@@ -102,6 +102,8 @@ fn rendered(text: &str) -> Vec<String> {
         Happened::PostmortemDone {
             link: Some(text.into()),
         },
+        Happened::PublicUpdate(text.into()),
+        Happened::PostmortemPublished(text.into()),
     ];
     messages.extend(
         lines
@@ -128,5 +130,19 @@ proptest! {
                 prop_assert!(risky.is_empty(), "{raw:?} rendered as {rendered:?}: {risky:?}");
             }
         }
+    }
+}
+
+/// A status configuration with one component, so the card's impact select is
+/// rendered too. Component names come from the operator's configuration
+/// (checked: no spaces, at most 64 characters), not from users.
+fn with_a_component() -> crate::config::status::StatusSettings {
+    crate::config::status::StatusSettings {
+        components: vec![crate::config::status::ComponentSettings {
+            name: "API".into(),
+            group: None,
+            description: None,
+        }],
+        ..Default::default()
     }
 }

@@ -8,49 +8,73 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::pages::{self, page};
+use super::pages::page;
 use super::session::SignedIn;
 use crate::domain::trends::Trends;
 use crate::startup::AppState;
 use crate::views::charts::{self, Series};
 
-/// How long computed trends serve every visitor: a year of incidents takes
-/// a while to measure, and a chart a minute old is as good.
-const TRENDS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// The last trends computed and when.
-#[derive(Default)]
+/// The trends the page shows, recomputed in the background by
+/// [`keep_trends_fresh`] every `[web] trends_every`: measuring a year of
+/// incidents takes a while (about 0.2 s at 10,000), and no visitor should
+/// wait for it.
 pub struct TrendsCache {
-    last: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Trends>)>>,
-    computing: tokio::sync::Mutex<()>,
+    latest: tokio::sync::watch::Sender<Option<std::sync::Arc<Computed>>>,
+}
+
+/// Trends and when they were computed.
+pub struct Computed {
+    pub trends: Trends,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for TrendsCache {
+    fn default() -> Self {
+        Self {
+            latest: tokio::sync::watch::channel(None).0,
+        }
+    }
 }
 
 impl TrendsCache {
-    fn fresh(&self) -> Option<std::sync::Arc<Trends>> {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        last.as_ref()
-            .filter(|(at, _)| at.elapsed() < TRENDS_FRESH_FOR)
-            .map(|(_, trends)| trends.clone())
+    /// The last trends computed, if any yet.
+    pub fn latest(&self) -> Option<std::sync::Arc<Computed>> {
+        self.latest.borrow().clone()
     }
 
-    async fn get(&self, state: &AppState) -> crate::store::StoreResult<std::sync::Arc<Trends>> {
-        if let Some(trends) = self.fresh() {
-            return Ok(trends);
+    /// Measures the trends as of `now` and serves them from here on.
+    pub async fn refresh(
+        &self,
+        store: &crate::store::Store,
+        settings: &crate::config::FileSettings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::store::StoreResult<()> {
+        let trends = crate::reports::trends(store, settings, (WEEKS, MONTHS), now).await?;
+        self.latest
+            .send_replace(Some(std::sync::Arc::new(Computed { trends, at: now })));
+        Ok(())
+    }
+}
+
+/// The worker behind [`TrendsCache`]: computes at once, then every
+/// `[web] trends_every`, from the read pool (never the writer). A failed
+/// computation keeps the last trends and is retried at the next tick.
+pub async fn keep_trends_fresh(
+    cache: std::sync::Arc<TrendsCache>,
+    store: std::sync::Arc<crate::store::Store>,
+    settings: std::sync::Arc<crate::config::Settings>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(settings.file.web.trends_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
         }
-        let _computing = self.computing.lock().await;
-        if let Some(trends) = self.fresh() {
-            return Ok(trends);
+        if let Err(error) = cache.refresh(&store, &settings.file, chrono::Utc::now()).await {
+            tracing::warn!(%error, "could not compute the dashboard's trends; keeping the last ones");
         }
-        let trends = crate::reports::trends(
-            &state.web_store,
-            &state.settings.file,
-            (WEEKS, MONTHS),
-            chrono::Utc::now(),
-        )
-        .await?;
-        let trends = std::sync::Arc::new(trends);
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), trends.clone()));
-        Ok(trends)
     }
 }
 
@@ -74,6 +98,10 @@ struct MetricsPage<'a> {
     weeks: usize,
     months: u32,
     zone: String,
+    /// Nothing computed yet (just started): say so and reload.
+    pending: bool,
+    computed_at: String,
+    computed_iso: String,
     charts: Vec<Chart>,
 }
 
@@ -251,13 +279,22 @@ fn cost(trends: &Trends, labels: &[String], currency: &str) -> Chart {
 
 pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Response {
     let settings = &state.settings.file;
-    let trends = match state.trends_cache.get(&state).await {
-        Ok(trends) => trends,
-        Err(error) => {
-            tracing::warn!(%error, "could not compute the dashboard's trends");
-            return pages::unavailable();
-        }
+    let zone = crate::reports::team_zone(settings);
+    let Some(computed) = state.trends_cache.latest() else {
+        let template = MetricsPage {
+            csrf: &signed_in.session.csrf,
+            user_name: &signed_in.session.name,
+            weeks: WEEKS,
+            months: MONTHS,
+            zone: zone.name().to_string(),
+            pending: true,
+            computed_at: String::new(),
+            computed_iso: String::new(),
+            charts: Vec::new(),
+        };
+        return page(StatusCode::OK, &template);
     };
+    let trends = &computed.trends;
     // Short axis labels (`W49`, `Dec`); the tables give them in full.
     let weeks: Vec<String> = trends
         .weeks
@@ -278,18 +315,25 @@ pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedI
         })
         .collect();
     let charts = vec![
-        mean_times(&trends, &weeks),
-        by_severity(&trends, &weeks),
-        comms(&trends, &weeks),
-        recurrence(&trends, &months),
-        cost(&trends, &months, &settings.cost.currency),
+        mean_times(trends, &weeks),
+        by_severity(trends, &weeks),
+        comms(trends, &weeks),
+        recurrence(trends, &months),
+        cost(trends, &months, &settings.cost.currency),
     ];
     let template = MetricsPage {
         csrf: &signed_in.session.csrf,
         user_name: &signed_in.session.name,
         weeks: WEEKS,
         months: MONTHS,
-        zone: crate::reports::team_zone(settings).name().to_string(),
+        zone: zone.name().to_string(),
+        pending: false,
+        computed_at: computed
+            .at
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string(),
+        computed_iso: computed.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         charts,
     };
     page(StatusCode::OK, &template)

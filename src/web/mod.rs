@@ -1,13 +1,13 @@
 //! The web: operational routes (`/healthz`, `/readyz`, `/metrics`), the
 //! signed-in dashboard (`session.rs`: Sign in with Slack and sessions,
-//! `oidc.rs`: the OpenID Connect client, `pages.rs`: the pages), and the
+//! `oidc.rs`: the OpenID Connect client, `pages.rs`: the pages), the
 //! post-mortem drafts (`/incidents/{id}/postmortem` as HTML, `…/postmortem.md`
-//! as Markdown).
+//! as Markdown, both signed in) and the public status page (`status/`).
 //!
-//! Two listeners: [`public_routes`] is what the internet reaches: the probes
-//! and the dashboard, where nothing is readable without a session;
-//! [`internal_routes`] (`REBOUND_INTERNAL_ADDR`, loopback by default) has
-//! `/metrics` and the post-mortem pages, which have no login of their own yet.
+//! Two listeners: [`public_routes`] is what the internet reaches: the probes,
+//! the status page and the dashboard, where nothing else is readable without
+//! a session; [`internal_routes`] (`REBOUND_INTERNAL_ADDR`, loopback by
+//! default) has `/metrics` for the operators' scraper.
 
 mod failures_page;
 mod incident_page;
@@ -27,7 +27,7 @@ use crate::domain::recurrence;
 use crate::startup::AppState;
 use crate::{reports, views};
 
-/// The probes, on both listeners.
+/// What the internet reaches: the probes, sign-in, the pages and the status page.
 pub fn public_routes() -> Router<AppState> {
     probes()
         .merge(session::routes())
@@ -43,12 +43,9 @@ fn probes() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-/// What only operators (and, behind a proxy, signed-in people) may read.
+/// What only operators may read: the probes and `/metrics`.
 pub fn internal_routes() -> Router<AppState> {
-    probes()
-        .route("/metrics", get(metrics))
-        .route("/incidents/{id}/postmortem", get(postmortem_html))
-        .route("/incidents/{id}/postmortem.md", get(postmortem_markdown))
+    probes().route("/metrics", get(metrics))
 }
 
 /// The page runs no script and loads nothing but its own inline style and
@@ -64,7 +61,7 @@ async fn postmortem(
 ) -> Result<(String, String), (StatusCode, String)> {
     // Private incidents answer exactly like missing ones, so nobody can
     // learn which ids exist.
-    let not_found = || (StatusCode::NOT_FOUND, "There is no such public incident.\n".to_string());
+    let not_found = || (StatusCode::NOT_FOUND, "There is no such incident.\n".to_string());
     let id: i64 = id.trim_start_matches("INC-").parse().map_err(|_| not_found())?;
     let store = state.web_store.as_ref();
     let unavailable = |error: crate::store::StoreError| {
@@ -88,22 +85,7 @@ async fn postmortem(
     ))
 }
 
-/// The operators' listener shows public incidents only.
-fn not_private(incident: &crate::domain::Incident) -> bool {
-    !incident.private
-}
-
-/// `GET /incidents/{id}/postmortem.md`: the draft as Markdown, to paste into a wiki.
-async fn postmortem_markdown(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    markdown_response(postmortem(&state, &id, not_private).await)
-}
-
-/// `GET /incidents/{id}/postmortem`: the draft as a readable page.
-async fn postmortem_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    html_response(postmortem(&state, &id, not_private).await)
-}
-
-/// The signed-in versions: private incidents too, for their channel's members.
+/// A draft for the signed-in: private incidents only for their channel's members.
 async fn signed_in_postmortem(
     state: &AppState,
     signed_in: &session::SignedIn,

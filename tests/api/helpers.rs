@@ -258,6 +258,31 @@ impl TestApp {
     }
 
     /// GET on the operators' listener.
+    /// GET on the public listener as `user`, signed in. The session is made
+    /// in the database directly; `web.rs` tests the real Sign in with Slack.
+    pub async fn get_signed_in(&self, path: &str, user: &str) -> reqwest::Response {
+        let token = format!("test-session-{user}");
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        let store = rebound::store::connect(&self.database_url).await.unwrap();
+        let now = chrono::Utc::now();
+        if store.session(&hash, now).await.unwrap().is_none() {
+            let session = rebound::store::web_sessions::WebSession {
+                user_id: user.into(),
+                team_id: "T0TEST".into(),
+                name: user.into(),
+                csrf: "test-csrf".into(),
+                expires_at: now + chrono::Duration::hours(1),
+            };
+            store.create_session(&hash, &session, now).await.unwrap();
+        }
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, format!("rebound_session={token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_internal(&self, path: &str) -> reqwest::Response {
         self.http.get(format!("{}{path}", self.internal)).send().await.unwrap()
     }

@@ -227,7 +227,7 @@ both_backends!(
             assert_eq!(answer.headers()["location"], "/login", "{path}");
             assert!(!answer.text().await.unwrap().contains("Page test"), "{path}");
         }
-        let page = app.get_internal("/incidents/1/postmortem").await;
+        let page = app.get_signed_in("/incidents/1/postmortem", DECLARER).await;
         assert_eq!(page.status(), 200);
         let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
         assert!(policy.contains("default-src 'none'"), "{policy}");
@@ -247,10 +247,14 @@ both_backends!(
         let channel = declared_channel(&app, "open --private Leaked key sev1").await;
         app.command("resolve rotated", DECLARER, &channel).await;
         app.wait_until_inbox_empty().await;
-        let private = app.get_internal("/incidents/1/postmortem.md").await;
-        let missing = app.get_internal("/incidents/77/postmortem.md").await;
+        let private = app.get_signed_in("/incidents/1/postmortem.md", "U0OUTSIDER").await;
+        let missing = app.get_signed_in("/incidents/77/postmortem.md", "U0OUTSIDER").await;
         assert_eq!((private.status().as_u16(), missing.status().as_u16()), (404, 404));
         assert_eq!(private.text().await.unwrap(), missing.text().await.unwrap());
+        let member = app.get_signed_in("/incidents/1/postmortem.md", DECLARER).await;
+        assert_eq!(member.status(), 200, "the channel's members read it");
+        // The operators' listener no longer serves drafts: no way around signing in.
+        assert_eq!(app.get_internal("/incidents/1/postmortem.md").await.status(), 404);
     }
 );
 

@@ -143,7 +143,7 @@ both_backends!(
             "{summary}"
         );
 
-        let response = app.get_internal("/incidents/1/postmortem.md").await;
+        let response = app.get_signed_in("/incidents/1/postmortem.md", DECLARER).await;
         assert_eq!(response.status(), 200);
         assert!(
             response.headers()["content-type"]
@@ -201,12 +201,20 @@ both_backends!(
         assert!(metrics.contains("| Customer updates | 2 |"), "{metrics}");
         assert!(section(&doc, "Root cause (five whys)").contains("1. Why? _To write: why?_"));
 
-        let page = app.get_internal("/incidents/1/postmortem").await;
+        let page = app.get_signed_in("/incidents/1/postmortem", DECLARER).await;
         assert_eq!(page.status(), 200);
         let page = page.text().await.unwrap();
         assert!(page.contains("<h2>Timeline</h2>") && page.contains("<table>"), "{page}");
-        assert_eq!(app.get_internal("/incidents/99/postmortem.md").await.status(), 404);
-        assert_eq!(app.get_internal("/incidents/nope/postmortem").await.status(), 404);
+        assert_eq!(
+            app.get_signed_in("/incidents/99/postmortem.md", DECLARER)
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get_signed_in("/incidents/nope/postmortem", DECLARER).await.status(),
+            404
+        );
 
         let printed = Command::new(env!("CARGO_BIN_EXE_rebound"))
             .args(["postmortem", "INC-1"])
@@ -226,7 +234,7 @@ both_backends!(
         run(&app, "postmortem done https://wiki.example/pm-1", &channel).await;
         run(&app, "reopen errors are back", &channel).await;
         let done = app
-            .get_internal("/incidents/1/postmortem.md")
+            .get_signed_in("/incidents/1/postmortem.md", DECLARER)
             .await
             .text()
             .await
@@ -245,9 +253,13 @@ both_backends!(
     |app: TestApp| async move {
         let channel = declared_channel(&app, "open --private Credential leak sev1").await;
         run(&app, "resolve rotated the keys", &channel).await;
-        let page = app.get_internal("/incidents/1/postmortem.md").await;
-        assert_eq!(page.status(), 404, "a private id answers like a missing one");
-        assert_eq!(page.text().await.unwrap(), "There is no such public incident.\n");
+        let page = app.get_signed_in("/incidents/1/postmortem.md", "U0OUTSIDER").await;
+        assert_eq!(
+            page.status(),
+            404,
+            "a private id answers like a missing one to a non-member"
+        );
+        assert_eq!(page.text().await.unwrap(), "There is no such incident.\n");
         let summary = postmortem_summary(&app).await;
         assert!(
             !summary.args["text"].as_str().unwrap().contains("https://"),

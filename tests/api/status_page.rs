@@ -146,6 +146,35 @@ crate::both_backends!(
             "{feed}"
         );
         assert!(!feed.contains("<script>"), "escaped in the feed too");
+        assert!(
+            !page.contains("failover completed"),
+            "the resolve summary is internal: {page}"
+        );
+
+        // The post-mortem's summary goes public only once it is done and published.
+        let early = say(&app, "postmortem publish A stuck failover; we now drill it", &channel).await;
+        assert!(early.contains("is not done yet"), "{early}");
+        say(&app, "postmortem done https://wiki.example/pm", &channel).await;
+        say(
+            &app,
+            "postmortem publish A stuck failover; we now drill it monthly",
+            &channel,
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+        let page = app.get("/status").await.text().await.unwrap();
+        assert!(
+            page.contains("Post-mortem:") && page.contains("we now drill it monthly"),
+            "{page}"
+        );
+        let all = json(&app, "incidents.json").await;
+        assert_eq!(all["incidents"][0]["status"], "postmortem", "{all}");
+        let updates = all["incidents"][0]["incident_updates"].as_array().unwrap();
+        assert_eq!(updates[0]["status"], "postmortem");
+        assert!(
+            !all.to_string().contains("wiki.example"),
+            "the internal link stays internal"
+        );
     }
 );
 
@@ -228,6 +257,53 @@ crate::both_backends!(
             body,
             "What is happening: Search returns errors\nImpact: Customers cannot find orders\nWhat we are doing: Restarting the index; next update 15:00 UTC",
             "{all}"
+        );
+    }
+);
+
+crate::both_backends!(
+    the_cards_impact_select_sets_a_component_and_a_forged_one_changes_nothing,
+    config = CONFIG,
+    |app: TestApp| async move {
+        use crate::helpers::FORM;
+        let channel = declared_channel(&app, "open API slow sev3").await;
+        app.wait_until_outbox_empty().await;
+        let card = app
+            .fake
+            .calls("chat.postMessage")
+            .into_iter()
+            .map(|call| call.args)
+            .find(|args| args["channel"] == channel.as_str() && args.to_string().contains("incident_set_impact"))
+            .expect("the card offers the impact select");
+        assert!(card.to_string().contains("degraded_performance API"), "{card}");
+        let choose = |value: &str| {
+            let click = serde_json::json!({
+                "type": "block_actions", "user": { "id": DECLARER }, "trigger_id": format!("9.9.{value}"),
+                "channel": { "id": channel }, "container": { "type": "message", "channel_id": channel },
+                "actions": [{ "type": "static_select", "action_id": "incident_set_impact", "block_id": "incident:1:impact",
+                              "selected_option": { "value": value }, "action_ts": "1.1" }]
+            });
+            serde_urlencoded::to_string([("payload", click.to_string())]).unwrap()
+        };
+        for forged in ["major_outage Billing", "on_fire API", "major_outage", ""] {
+            let answer = app.post_signed("/slack/interactions", FORM, &choose(forged), &[]).await;
+            assert_eq!(answer.status(), 200, "{forged:?}");
+        }
+        app.wait_until_inbox_empty().await;
+        let store = rebound::store::connect(&app.database_url).await.unwrap();
+        assert!(
+            store.component_statuses().await.unwrap().is_empty(),
+            "forged choices change nothing"
+        );
+
+        app.post_signed("/slack/interactions", FORM, &choose("degraded_performance API"), &[])
+            .await;
+        app.wait_until_inbox_empty().await;
+        let states = store.component_statuses().await.unwrap();
+        assert_eq!(states.len(), 1);
+        assert_eq!(
+            (states[0].name.as_str(), states[0].state),
+            ("API", rebound::domain::status_page::ComponentState::Degraded)
         );
     }
 );

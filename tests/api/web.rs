@@ -263,10 +263,27 @@ crate::both_backends!(
 
         // An expired session is no session.
         let session = signed_in(&app, Identity::default()).await;
-        let store = rebound::store::connect(&app.database_url).await.unwrap();
         assert_eq!(page(&app, "/", &session).await.status(), StatusCode::OK);
-        store.revoke_sessions_of(DECLARER, chrono::Utc::now()).await.unwrap();
+        let listed = sessions_cli(&app, &["list"]);
+        assert!(
+            listed.contains("Dana Declarer") && listed.contains(DECLARER),
+            "{listed}"
+        );
+        assert!(
+            !listed.contains(session.trim_start_matches("rebound_session=")),
+            "no token: {listed}"
+        );
+        let ended = sessions_cli(&app, &["revoke", "--user", DECLARER]);
+        assert!(!ended.contains("ended 0"), "{ended}");
         assert_eq!(page(&app, "/", &session).await.status(), StatusCode::SEE_OTHER);
+        assert!(
+            !sessions_cli(&app, &["list"]).contains(DECLARER),
+            "none of theirs is live"
+        );
+        let everyone = signed_in(&app, Identity::default()).await;
+        assert!(sessions_cli(&app, &["revoke", "--all"]).contains("ended 1 session(s)"));
+        assert_eq!(page(&app, "/", &everyone).await.status(), StatusCode::SEE_OTHER);
+        assert!(sessions_cli(&app, &["list"]).contains("0 live session(s)"));
         let token = session.trim_start_matches("rebound_session=");
         let stored: i64 = crate::helpers::scalar(
             &app,
@@ -454,7 +471,7 @@ crate::both_backends!(
     }
 );
 
-const WITH_COST: &str = "[web]\npublic_url = \"https://rebound.example.com/\"\n[cost]\ncurrency = \"EUR\"\n[cost.per_minute]\nsev1 = 100.0\n";
+const WITH_COST: &str = "[web]\npublic_url = \"https://rebound.example.com/\"\ntrends_every = \"1s\"\n[cost]\ncurrency = \"EUR\"\n[cost.per_minute]\nsev1 = 100.0\n";
 
 crate::both_backends!(
     the_metrics_page_charts_the_scripted_incidents_with_their_numbers,
@@ -466,7 +483,7 @@ crate::both_backends!(
         app.command("resolve fixed", DECLARER, &first).await;
         app.wait_until_inbox_empty().await;
         let session = signed_in(&app, Identity::default()).await;
-        let html = page(&app, "/metrics-dashboard", &session).await.text().await.unwrap();
+        let html = trends_computed_after(&app, &session, chrono::Utc::now()).await;
         assert_eq!(html.matches("<svg").count(), 5, "five charts: {html}");
         assert!(html.contains("currentColor"), "themed for dark mode");
         let week = rebound::domain::incident_metrics::iso_week(chrono::Utc::now(), chrono_tz::UTC);
@@ -506,3 +523,34 @@ crate::both_backends!(
         assert!(costs.contains(&format!("<td>{month}</td><td>")), "{costs}");
     }
 );
+
+/// The metrics page once its background computation has caught up with
+/// `moment` (the trends are recomputed every `trends_every`, never per visit).
+async fn trends_computed_after(app: &TestApp, session: &str, moment: chrono::DateTime<chrono::Utc>) -> String {
+    for _ in 0..100 {
+        let html = page(app, "/metrics-dashboard", session).await.text().await.unwrap();
+        let computed = html
+            .split("<time datetime=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok());
+        if computed.is_some_and(|at| at > moment) {
+            return html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the dashboard's trends were not recomputed within 10 s");
+}
+
+/// `rebound sessions …` against the app's database, its stdout.
+fn sessions_cli(app: &TestApp, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .arg("sessions")
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env_remove("REBOUND_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}

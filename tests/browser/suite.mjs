@@ -3,14 +3,16 @@
 // and the fake Slack and scripts the incidents. Checks what each page shows,
 // that a private incident stays hidden from a non-member, the status page,
 // and runs axe-core on every page: no serious or critical violations.
-// Usage: BASE=http://127.0.0.1:PORT FAKE=http://127.0.0.1:PORT WEEK=2026-W49 OUT=dir node suite.mjs
+// Three phases (PHASE): `before` any incident (the status page only),
+// `during` them (every page), `after` they are resolved (the status page).
+// Usage: PHASE=during BASE=http://127.0.0.1:PORT FAKE=http://127.0.0.1:PORT WEEK=2026-W49 OUT=dir node suite.mjs
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const { BASE, FAKE, WEEK, OUT } = process.env;
+const { PHASE, BASE, FAKE, WEEK, OUT } = process.env;
 mkdirSync(OUT, { recursive: true });
 const failures = [];
 const check = (ok, what) => { if (!ok) failures.push(what); console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
@@ -36,22 +38,39 @@ async function signIn(context, user, name) {
   return page;
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu'],
-});
-try {
-  // Axe is injected into the pages, which Rebound's own policy forbids.
-  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1200, height: 900 } });
+async function before(context) {
+  const status = await context.newPage();
+  await status.goto(`${BASE}/status`);
+  const text = await status.textContent('body');
+  check(text.includes('All Systems Operational'), 'status before: all systems operational');
+  check(text.includes('No incidents in the last 90 days'), 'status before: no incidents');
+  await shot(status, 'status-before');
+  await accessible(status, 'status before');
+}
 
+async function after(context) {
+  const status = await context.newPage();
+  await status.goto(`${BASE}/status`);
+  const text = await status.textContent('body');
+  check(text.includes('All Systems Operational'), 'status after: back to all systems operational');
+  check(text.includes('Checkout errors') && !text.includes('Active incidents'), 'status after: the published incident is in the past');
+  check(!text.includes('Search slow'), 'status after: an incident nothing was published of is not shown');
+  check(text.includes('we now fail over to a second one'), 'status after: the published post-mortem summary');
+  check(!text.includes('provider fixed') && !text.includes('reindexed'), 'status after: resolve notes stay internal');
+  check(!text.includes('Secret rotation'), 'status after: the private incident never appears');
+  await shot(status, 'status-after');
+  await accessible(status, 'status after');
+}
+
+async function during(browser, context) {
   const status = await context.newPage();
   await status.goto(`${BASE}/status`);
   const statusText = await status.textContent('body');
-  check(statusText.includes('Partial System Outage'), 'status: the banner says what is impacted');
-  check(statusText.includes('Checkout errors'), 'status: the published incident is shown');
-  check(statusText.includes('We are looking into failed checkouts'), 'status: its public update is shown');
-  check(!statusText.includes('Secret rotation'), 'status: the private incident is not');
-  check(!statusText.includes('internal only'), 'status: internal updates are not');
+  check(statusText.includes('Partial System Outage'), 'status during: the banner says what is impacted');
+  check(statusText.includes('Checkout errors'), 'status during: the published incident is shown');
+  check(statusText.includes('We are looking into failed checkouts'), 'status during: its public update is shown');
+  check(!statusText.includes('Secret rotation'), 'status during: the private incident is not');
+  check(!statusText.includes('internal only'), 'status during: internal updates are not');
   await shot(status, 'status');
   await accessible(status, 'status');
 
@@ -96,6 +115,20 @@ try {
   const darkPage = await signIn(dark, 'U0DECLARER', 'Dana Declarer');
   await darkPage.goto(`${BASE}/metrics-dashboard`);
   await shot(darkPage, 'metrics-dark');
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+try {
+  // Axe is injected into the pages, which Rebound's own policy forbids.
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1200, height: 900 } });
+
+  if (PHASE === 'before') await before(context);
+  else if (PHASE === 'during') await during(browser, context);
+  else if (PHASE === 'after') await after(context);
+  else check(false, `unknown PHASE ${PHASE}`);
 } finally {
   await browser.close();
 }

@@ -58,10 +58,15 @@ pub(super) fn incident(published: &Published, page_id: &str, base: &str) -> Valu
             })
         })
         .collect();
-    let status = if incident.is_open() {
-        incident.status.as_str()
-    } else {
-        "resolved"
+    let has_postmortem = published
+        .updates
+        .iter()
+        .any(|u| u.status == status_page::POSTMORTEM_UPDATE);
+    let status = match (incident.is_open(), has_postmortem) {
+        (true, _) => incident.status.as_str(),
+        // Statuspage's last stage: resolved, and the post-mortem is out.
+        (false, true) => status_page::POSTMORTEM_UPDATE,
+        (false, false) => "resolved",
     };
     json!({
         "id": id, "name": incident.title, "status": status,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Component, HISTORY_DAYS, Published, rfc3339};
 use crate::config::status::StatusSettings;
-use crate::domain::status_page::ComponentState;
+use crate::domain::status_page::{ComponentState, POSTMORTEM_UPDATE};
 
 struct DayCell {
     class: &'static str,
@@ -63,6 +63,7 @@ fn incident_row(published: &Published) -> IncidentRow {
         updates: published
             .updates
             .iter()
+            .filter(|u| u.status != POSTMORTEM_UPDATE)
             .map(|u| {
                 (
                     u.status.clone(),
@@ -71,10 +72,12 @@ fn incident_row(published: &Published) -> IncidentRow {
                 )
             })
             .collect(),
-        postmortem: incident
-            .postmortem_done_at
-            .and(incident.summary.clone())
-            .filter(|_| !incident.is_open()),
+        // Newest first: the latest summary published is the one that stands.
+        postmortem: published
+            .updates
+            .iter()
+            .find(|u| u.status == POSTMORTEM_UPDATE)
+            .map(|u| u.body.clone()),
     }
 }
 
