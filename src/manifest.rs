@@ -99,3 +99,35 @@ pub fn to_yaml(manifest: &Value) -> String {
     // Serialising a serde_json::Value to YAML cannot fail.
     serde_yaml_ng::to_string(manifest).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The URL the checked-in manifest is generated for.
+    const PLACEHOLDER_URL: &str = "https://rebound.example.com";
+
+    /// A checked-in manifest without its header comment.
+    fn checked_in(file: &str) -> String {
+        let path = format!("{}/manifests/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines()
+            .skip_while(|line| line.starts_with('#'))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn the_checked_in_manifests_are_what_rebound_manifest_prints() {
+        assert_eq!(
+            checked_in("slack-app.yaml"),
+            to_yaml(&manifest(PLACEHOLDER_URL)),
+            "regenerate: rebound manifest --url {PLACEHOLDER_URL} (keep the header comment)"
+        );
+        assert_eq!(
+            checked_in("slack-app-socket-mode.yaml"),
+            to_yaml(&socket_mode_manifest()),
+            "regenerate: rebound manifest --socket-mode (keep the header comment)"
+        );
+    }
+}

@@ -281,18 +281,7 @@ pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedI
     let settings = &state.settings.file;
     let zone = crate::reports::team_zone(settings);
     let Some(computed) = state.trends_cache.latest() else {
-        let template = MetricsPage {
-            csrf: &signed_in.session.csrf,
-            user_name: &signed_in.session.name,
-            weeks: WEEKS,
-            months: MONTHS,
-            zone: zone.name().to_string(),
-            pending: true,
-            computed_at: String::new(),
-            computed_iso: String::new(),
-            charts: Vec::new(),
-        };
-        return page(StatusCode::OK, &template);
+        return page(StatusCode::OK, &metrics_page(&signed_in, zone, None, Vec::new()));
     };
     let trends = &computed.trends;
     // Short axis labels (`W49`, `Dec`); the tables give them in full.
@@ -321,20 +310,26 @@ pub async fn metrics_dashboard(State(state): State<AppState>, signed_in: SignedI
         recurrence(trends, &months),
         cost(trends, &months, &settings.cost.currency),
     ];
-    let template = MetricsPage {
+    page(StatusCode::OK, &metrics_page(&signed_in, zone, Some(&computed), charts))
+}
+
+/// The page around `charts`; without `computed` trends, the "being computed" page.
+fn metrics_page<'a>(
+    signed_in: &'a SignedIn,
+    zone: chrono_tz::Tz,
+    computed: Option<&Computed>,
+    charts: Vec<Chart>,
+) -> MetricsPage<'a> {
+    let at = |format: &dyn Fn(&Computed) -> String| computed.map(format).unwrap_or_default();
+    MetricsPage {
         csrf: &signed_in.session.csrf,
         user_name: &signed_in.session.name,
         weeks: WEEKS,
         months: MONTHS,
         zone: zone.name().to_string(),
-        pending: false,
-        computed_at: computed
-            .at
-            .with_timezone(&zone)
-            .format("%Y-%m-%d %H:%M:%S %Z")
-            .to_string(),
-        computed_iso: computed.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        pending: computed.is_none(),
+        computed_at: at(&|c| c.at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
+        computed_iso: at(&|c| c.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         charts,
-    };
-    page(StatusCode::OK, &template)
+    }
 }

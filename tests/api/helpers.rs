@@ -258,6 +258,18 @@ impl TestApp {
     }
 
     /// GET on the operators' listener.
+    /// Runs the `rebound` binary with `args` against this app's database; its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env_remove("REBOUND_CONFIG")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     /// GET on the public listener as `user`, signed in. The session is made
     /// in the database directly; `web.rs` tests the real Sign in with Slack.
     pub async fn get_signed_in(&self, path: &str, user: &str) -> reqwest::Response {

@@ -3,8 +3,6 @@
 //! on the web, in the CLI and summarised in Slack; `/incident stats`,
 //! `/metrics` gauges and `rebound export` report its numbers.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -216,14 +214,7 @@ both_backends!(
             404
         );
 
-        let printed = Command::new(env!("CARGO_BIN_EXE_rebound"))
-            .args(["postmortem", "INC-1"])
-            .env("DATABASE_URL", &app.database_url)
-            .env_remove("REBOUND_CONFIG")
-            .output()
-            .unwrap();
-        assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
-        let printed = String::from_utf8(printed.stdout).unwrap();
+        let printed = app.cli(&["postmortem", "INC-1"]);
         assert_eq!(
             section(&printed, "Timeline"),
             section(&doc, "Timeline"),
@@ -270,15 +261,7 @@ both_backends!(
 
 /// `rebound export` against the app's database, its stdout.
 pub(crate) fn export(app: &TestApp, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .arg("export")
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env_remove("REBOUND_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    app.cli(&[&["export"], args].concat())
 }
 
 both_backends!(

@@ -544,13 +544,5 @@ async fn trends_computed_after(app: &TestApp, session: &str, moment: chrono::Dat
 
 /// `rebound sessions …` against the app's database, its stdout.
 fn sessions_cli(app: &TestApp, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .arg("sessions")
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env_remove("REBOUND_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    app.cli(&[&["sessions"], args].concat())
 }
