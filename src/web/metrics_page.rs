@@ -16,7 +16,7 @@ use crate::views::charts::{self, Series};
 
 /// The trends the page shows, recomputed in the background by
 /// [`keep_trends_fresh`] every `[web] trends_every`: measuring a year of
-/// incidents takes a while (about 0.2 s at 10,000), and no visitor should
+/// incidents takes a while (0.2–0.5 s at 10,000 here), and no visitor should
 /// wait for it.
 pub struct TrendsCache {
     latest: tokio::sync::watch::Sender<Option<std::sync::Arc<Computed>>>,

@@ -168,3 +168,39 @@ pub(super) fn atom(status: &StatusSettings, base: &str, published: &[Published],
         rfc3339(updated)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IncidentDraft;
+    use crate::store::status_page::PublishedUpdate;
+
+    fn update(id: i64, status: &str, body: &str) -> PublishedUpdate {
+        PublishedUpdate {
+            id,
+            incident_id: 1,
+            status: status.into(),
+            body: body.into(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_latest_published_postmortem_summary_stands_and_is_not_listed_as_an_update() {
+        let incident = IncidentDraft::declare("API down", None, false, "U1", Utc::now()).into_incident(1);
+        // Newest first, as the store returns them.
+        let published = Published {
+            incident,
+            updates: vec![
+                update(3, POSTMORTEM_UPDATE, "second summary"),
+                update(2, POSTMORTEM_UPDATE, "first summary"),
+                update(1, "investigating", "looking into it"),
+            ],
+            components: Vec::new(),
+        };
+        let row = incident_row(&published);
+        assert_eq!(row.postmortem.as_deref(), Some("second summary"));
+        assert_eq!(row.updates.len(), 1, "summaries are not updates");
+        assert_eq!(row.updates[0].2, "looking into it");
+    }
+}
