@@ -407,6 +407,7 @@ async fn action_items_are_reminded_when_due_with_done_snooze_and_reassign_postgr
 
 async fn the_manager_digest_arrives_on_its_cron_schedule(backend: Backend) {
     let config = "[digest]\ncron = \"*/2 * * * * *\"\ntimezone = \"Europe/Berlin\"\nchannel = \"incident-managers\"\n";
+    let started = std::time::Instant::now();
     let Some(app) = spawn_app_with_config(backend, config).await else {
         return;
     };
@@ -414,10 +415,16 @@ async fn the_manager_digest_arrives_on_its_cron_schedule(backend: Backend) {
     declared_channel(&app, "open Digest subject sev1").await;
     let digests = |f: &FakeSlack| posts_containing(f, "Incident digest");
     app.fake.wait_for("two digests", |f| digests(f).len() >= 2).await;
+    // At most one digest per two-second slot since start. Arrival gaps are
+    // not a measure: a busy machine may deliver two queued digests together.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let seen = digests(&app.fake);
+    let slots_so_far = started.elapsed().as_secs() / 2 + 1;
     assert!(
-        seen[1].at.duration_since(seen[0].at) >= Duration::from_millis(1500),
-        "one per cron slot"
+        (seen.len() as u64) <= slots_so_far,
+        "one per cron slot: {} digests in {} slots",
+        seen.len(),
+        slots_so_far
     );
     let blocks = seen.last().unwrap().args["blocks"].to_string();
     assert!(
