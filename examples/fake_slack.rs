@@ -3,9 +3,7 @@
 //! Rebound without a Slack workspace. Point Rebound at it with
 //! `SLACK_API_URL=http://127.0.0.1:3001/api SLACK_BOT_TOKEN=xoxb-test-token`.
 
-#[allow(dead_code)]
-#[path = "../tests/api/fake_slack/mod.rs"]
-mod fake_slack;
+use rebound::slack_simulator as fake_slack;
 
 #[tokio::main]
 async fn main() {

@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::{ProcessEnv, Settings, redact_database_url};
 use crate::startup::{Application, Workers};
-use crate::{manifest, reports, store, telemetry};
+use crate::{manifest, preflight, reports, store, telemetry};
 
 /// Rebound: a self-hosted Slack incident-response bot.
 ///
@@ -31,9 +31,18 @@ pub enum CliCommand {
         /// Receive Slack traffic over Socket Mode (needs SLACK_APP_TOKEN), so no public URL is needed.
         #[arg(long)]
         socket_mode: bool,
+        /// Do not apply migrations (run `rebound migrate` as its own deploy step); refuse to start
+        /// unless the schema is exactly this release's.
+        #[arg(long)]
+        no_migrate: bool,
     },
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit (under a lock: concurrent runs apply each once).
+    Migrate {
+        /// Apply pending migrations where nothing is kept (a copy of a SQLite database, a
+        /// rolled-back Postgres transaction) and report each one.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the Slack app manifest (YAML) for a public base URL, or for Socket Mode.
     Manifest {
         /// Public base URL Slack will call, e.g. https://rebound.example.com
@@ -43,11 +52,27 @@ pub enum CliCommand {
         #[arg(long)]
         socket_mode: bool,
     },
-    /// Validate configuration and print the effective settings, secrets redacted.
+    /// Validate configuration, print the effective settings (secrets redacted), then check that
+    /// the database, the bot token and its scopes, the channels and Socket Mode work.
+    ///
+    /// Exits non-zero with each problem and its fix on its own line.
     Check {
         /// Check the settings `serve --socket-mode` needs.
         #[arg(long)]
         socket_mode: bool,
+        /// Skip the checks that need the network (Slack, a Postgres server).
+        #[arg(long)]
+        offline: bool,
+    },
+    /// See Rebound work without Slack: a scripted incident against a built-in Slack simulator.
+    ///
+    /// Starts Rebound on a temporary SQLite database (honours REBOUND_ADDR and
+    /// REBOUND_INTERNAL_ADDR; 127.0.0.1 with free ports by default), plays an incident
+    /// from declaration to post-mortem and digest, and prints what Slack would show.
+    Demo {
+        /// Keep running afterwards, to open the incident, post-mortem and status pages.
+        #[arg(long)]
+        keep: bool,
     },
     /// Print the post-mortem draft (Markdown) of an incident, e.g. `rebound postmortem 42`.
     Postmortem {
@@ -131,7 +156,10 @@ fn parse_since(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 /// Parses arguments and runs the chosen command.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    match cli.command {
+        CliCommand::Demo { .. } => telemetry::init_with_default("warn"),
+        _ => telemetry::init(),
+    }
     match execute(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -151,23 +179,25 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             print!("{}", manifest::to_yaml(&manifest));
             Ok(())
         }
-        CliCommand::Check { socket_mode } => {
+        CliCommand::Check { socket_mode, offline } => {
             let mut settings = Settings::load(&ProcessEnv)?;
             settings.socket_mode |= socket_mode;
-            print!("{}", describe(&settings));
-            settings.require_for_serve()?;
-            Ok(())
+            print!("{}", crate::config::describe(&settings));
+            println!();
+            // Findings in order; problems on stderr, so a script sees them alone.
+            let findings = preflight::check(&settings, offline).await;
+            for finding in &findings {
+                match finding.is_problem() {
+                    false => println!("{}", finding.line()),
+                    true => eprintln!("{}", finding.line()),
+                }
+            }
+            match findings.iter().filter(|f| f.is_problem()).count() {
+                0 => Ok(()),
+                problems => anyhow::bail!("{problems} problem(s) found"),
+            }
         }
-        CliCommand::Migrate => {
-            let settings = Settings::load(&ProcessEnv)?;
-            let store = store::connect(settings.database_url.expose_secret()).await?;
-            store.migrate().await?;
-            println!(
-                "migrations applied to {}",
-                redact_database_url(settings.database_url.expose_secret())
-            );
-            Ok(())
-        }
+        CliCommand::Migrate { dry_run } => migrate(dry_run).await,
         CliCommand::Postmortem { id } => {
             let (settings, store) = open_for_reading().await?;
             let number: i64 = id
@@ -208,9 +238,14 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
             command: IntakeCommand::Test { source, url, resolved },
         } => intake_test(&source, url, resolved).await,
         CliCommand::Sessions { command } => sessions(command).await,
-        CliCommand::Serve { socket_mode } => {
+        CliCommand::Demo { keep } => crate::demo::run(keep).await,
+        CliCommand::Serve {
+            socket_mode,
+            no_migrate,
+        } => {
             let mut settings = Settings::load(&ProcessEnv)?;
             settings.socket_mode |= socket_mode;
+            settings.migrate_on_start = !no_migrate;
             settings.require_for_serve()?;
             Application::start(settings, Workers::default())
                 .await?
@@ -218,6 +253,38 @@ async fn execute(command: CliCommand) -> anyhow::Result<()> {
                 .await
         }
     }
+}
+
+/// `rebound migrate [--dry-run]`: what was (or would be) applied.
+async fn migrate(dry_run: bool) -> anyhow::Result<()> {
+    let settings = Settings::load(&ProcessEnv)?;
+    let shown = redact_database_url(settings.database_url.expose_secret());
+    let store = store::connect(settings.database_url.expose_secret()).await?;
+    let before = store.schema().await?;
+    if !dry_run {
+        store.migrate().await?;
+        let after = store.schema().await?;
+        let applied = after.applied.len().saturating_sub(before.applied.len());
+        println!("migrations applied to {shown}: {applied} new; {}", after.summary());
+        return Ok(());
+    }
+    println!("dry run on {shown}: {}", before.summary());
+    let trials = store.dry_run_migrations().await?;
+    for trial in &trials {
+        let took = humantime::format_duration(std::time::Duration::from_millis(trial.took.as_millis() as u64));
+        match &trial.outcome {
+            Ok(()) => println!("ok      {} ({took})", trial.migration.label()),
+            Err(why) => println!("failed  {} ({took}): {why}", trial.migration.label()),
+        }
+    }
+    if let Some(failed) = trials.iter().find(|t| t.outcome.is_err()) {
+        anyhow::bail!(
+            "{} would fail; nothing was changed. Fix the data it names, or report it with this output",
+            failed.migration.label()
+        );
+    }
+    println!("{} migration(s) would apply; nothing was changed", trials.len());
+    Ok(())
 }
 
 /// `rebound intake test`: prints what it sent and what Rebound answered;
@@ -302,128 +369,4 @@ async fn open_for_reading() -> anyhow::Result<(Settings, std::sync::Arc<store::S
         anyhow::bail!("the database is not migrated: run `rebound migrate` first");
     }
     Ok((settings, store))
-}
-
-/// The effective settings, one per line, secrets shown only as set/unset.
-fn describe(settings: &Settings) -> String {
-    let secret = |value: &Option<secrecy::SecretString>| {
-        if value.is_some() {
-            "[set, redacted]"
-        } else {
-            "[not set]"
-        }
-    };
-    let file = &settings.file;
-    let mut lines = vec![
-        format!("SLACK_BOT_TOKEN        {}", secret(&settings.bot_token)),
-        format!("SLACK_SIGNING_SECRET   {}", secret(&settings.signing_secret)),
-        format!("SLACK_APP_TOKEN        {}", secret(&settings.app_token)),
-        format!("SLACK_API_URL          {}", settings.slack_api_url),
-        format!("socket mode            {}", settings.socket_mode),
-        format!(
-            "DATABASE_URL           {}",
-            redact_database_url(settings.database_url.expose_secret())
-        ),
-        format!("REBOUND_ADDR           {}", settings.addr),
-        format!(
-            "REBOUND_INTERNAL_ADDR  {}",
-            settings
-                .internal_addr
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "off".into())
-        ),
-        format!("REBOUND_REPLICA        {}", settings.replica),
-        format!("slack.announce_channel {}", file.slack.announce_channel),
-        format!("slack.channel_prefix   {}", file.slack.channel_prefix),
-    ];
-    for severity in crate::domain::Severity::ALL {
-        lines.push(format!(
-            "severity.{severity}.update_every {}",
-            humantime::format_duration(file.update_every(severity))
-        ));
-    }
-    lines.push(format!(
-        "timers.severity_prompt_every {}",
-        humantime::format_duration(file.timers.severity_prompt_every)
-    ));
-    lines.push(format!(
-        "timers.postmortem_due_after {}",
-        humantime::format_duration(file.timers.postmortem_due_after)
-    ));
-    lines.push(format!(
-        "timers.postmortem_remind_every {}",
-        humantime::format_duration(file.timers.postmortem_remind_every)
-    ));
-    lines.push(format!("failures.emoji {}", file.failures.emoji.join(", ")));
-    lines.push(format!(
-        "failures.untriaged_after {}",
-        humantime::format_duration(file.failures.untriaged_after)
-    ));
-    lines.push(format!(
-        "web.public_url {}",
-        file.web.public_url.as_deref().unwrap_or("[not set]")
-    ));
-    let rates: Vec<String> = file
-        .cost
-        .per_minute
-        .iter()
-        .map(|(severity, rate)| format!("{severity} {rate}/min"))
-        .collect();
-    lines.push(format!("cost {} {}", file.cost.currency, rates.join(", ")));
-    lines.push(format!(
-        "digest {} ({}) → {}",
-        file.digest.cron, file.digest.timezone, file.digest.channel
-    ));
-    lines.push(format!(
-        "permissions.resolve {:?}, admins [{}]",
-        file.permissions.resolve,
-        file.permissions.admins.join(", ")
-    ));
-    lines.extend(intake_lines(settings));
-    lines.join("\n") + "\n"
-}
-
-/// One line per intake source: its kind, its URL, what it does, and how it
-/// authenticates (never the secret).
-fn intake_lines(settings: &Settings) -> Vec<String> {
-    let intake = &settings.file.intake;
-    let base = settings
-        .file
-        .web
-        .public_url
-        .as_deref()
-        .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| format!("http://{}", settings.addr));
-    let mut lines = vec![format!(
-        "intake {} source(s), {} route(s), summary every {}",
-        intake.sources.len(),
-        intake.routes.len(),
-        humantime::format_duration(intake.summary_every)
-    )];
-    for source in &intake.sources {
-        let path = match source.kind {
-            crate::domain::alerts::SourceKind::Opsgenie => "/v2/alerts".to_string(),
-            kind => format!("/hooks/{}/{}", kind.as_str(), source.name),
-        };
-        let mut line = format!(
-            "intake.{} {} {base}{path} → {}{}{}",
-            source.name,
-            source.kind.as_str(),
-            source.action.as_str(),
-            if source.auto_resolve { ", auto_resolve" } else { "" },
-            source
-                .responders
-                .as_deref()
-                .map(|g| format!(", responders {g}"))
-                .unwrap_or_default()
-        );
-        if !source.topic_arns.is_empty() {
-            line.push_str(&format!(", topics [{}]", source.topic_arns.join(", ")));
-        }
-        if let Some(origin) = &source.insecure_test_origin {
-            line.push_str(&format!(", INSECURE test origin {origin}"));
-        }
-        lines.push(line);
-    }
-    lines
 }

@@ -26,6 +26,13 @@ pub enum SlackCallError {
     Transient(String),
 }
 
+/// `C…`, `G…` or `D…` followed by capitals and digits, as Slack's ids are.
+pub fn is_channel_id(text: &str) -> bool {
+    text.len() > 1
+        && text.starts_with(['C', 'G', 'D'])
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// The user ids in a list Slack answered with (`members`, `users`): only
 /// what looks like a user id is kept.
 pub fn user_ids(list: &serde_json::Value) -> Vec<String> {
@@ -256,6 +263,12 @@ impl SlackApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_ids_are_told_from_names() {
+        assert!(is_channel_id("C00000002") && is_channel_id("G1AB"));
+        assert!(!is_channel_id("incidents") && !is_channel_id("#incidents") && !is_channel_id("C"));
+    }
 
     fn allowed(url: &str, api: Option<&str>) -> bool {
         let origin = api.map(|api| url::Url::parse(api).unwrap().origin());

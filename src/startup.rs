@@ -93,7 +93,11 @@ impl Application {
         let store = store::connect(settings.database_url.expose_secret())
             .await
             .context("opening the database")?;
-        store.migrate().await.context("applying migrations")?;
+        if settings.migrate_on_start {
+            store.migrate().await.context("applying migrations")?;
+        } else {
+            store.require_current_schema().await?;
+        }
         let released = store
             .release_claims(&settings.replica)
             .await

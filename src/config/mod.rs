@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 mod bounds;
+mod describe;
 pub mod intake;
 mod redact;
 pub mod status;
@@ -20,6 +21,7 @@ pub mod web;
 
 pub use web::WebSettings;
 
+pub use describe::describe;
 pub use redact::redact_database_url;
 
 use crate::domain::digest::DigestSchedule;
@@ -37,6 +39,9 @@ pub struct Settings {
     pub client_secret: Option<SecretString>,
     /// Receive Slack traffic over Socket Mode (`serve --socket-mode` or `REBOUND_SOCKET_MODE=true`).
     pub socket_mode: bool,
+    /// Apply pending migrations at start (`serve --no-migrate` turns it off
+    /// for rolling deploys that run `rebound migrate` as their own step).
+    pub migrate_on_start: bool,
     pub slack_api_url: String,
     pub database_url: SecretString,
     pub addr: SocketAddr,
@@ -321,6 +326,7 @@ impl Settings {
                     });
                 }
             },
+            migrate_on_start: true,
             slack_api_url: env
                 .var("SLACK_API_URL")
                 .unwrap_or_else(|| "https://slack.com/api".into()),

@@ -121,24 +121,25 @@ fn hmac_hex(secret: &str, body: &str) -> String {
 
 /// Sends `request` to the Rebound at `base`; its status and answer.
 pub async fn send(base: &url::Url, request: &SampleRequest) -> anyhow::Result<(u16, String)> {
-    use http_body_util::{BodyExt, Full};
+    use http_body_util::Full;
     let url = base.join(request.path.trim_start_matches('/'))?;
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
     let mut builder = axum::http::Request::post(url.as_str()).header("content-type", "application/json");
     for (name, value) in &request.headers {
         builder = builder.header(*name, value);
     }
     let http_request = builder.body(Full::new(bytes::Bytes::from(request.body.clone())))?;
-    let response = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(http_request)).await??;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    let answer = crate::http_client::send(
+        &crate::http_client::https_client(),
+        http_request,
+        std::time::Duration::from_secs(10),
+        1024 * 1024,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    Ok((
+        answer.status.as_u16(),
+        String::from_utf8_lossy(&answer.body).into_owned(),
+    ))
 }
 
 /// The parsed body, for callers that print it.

@@ -9,17 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use ring::signature::{self, UnparsedPublicKey};
 use x509_cert::Certificate;
 use x509_cert::der::DecodePem;
 use x509_cert::spki::ObjectIdentifier;
 
 use crate::domain::alerts::sns::{Digest, Envelope, aws_url_allowed};
+use crate::http_client::{self, HttpsClient};
 
 /// A certificate is a few KB; anything much larger is not one.
 const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
@@ -44,22 +40,17 @@ pub enum SnsError {
 
 /// Checks SNS signatures; one per process, shared by every SNS source.
 pub struct SnsVerifier {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    // Plain HTTP only ever reaches a loopback test origin: every URL
+    // passes `aws_url_allowed` first.
+    client: HttpsClient,
     /// Public keys (PKCS#1 DER) by certificate URL.
     keys: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
 impl Default for SnsVerifier {
     fn default() -> Self {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            // Plain HTTP only ever reaches a loopback test origin: every URL
-            // passes `aws_url_allowed` first.
-            .https_or_http()
-            .enable_http1()
-            .build();
         Self {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client: http_client::https_client(),
             keys: Mutex::new(HashMap::new()),
         }
     }
@@ -122,19 +113,14 @@ impl SnsVerifier {
 
     async fn get(&self, url: &url::Url, limit: usize) -> Result<Bytes, SnsError> {
         let unreachable = |why: String| SnsError::Unreachable(format!("{}: {why}", url.host_str().unwrap_or("?")));
-        let uri: axum::http::Uri = url.as_str().parse().map_err(|e| unreachable(format!("{e}")))?;
-        let response = tokio::time::timeout(FETCH_TIMEOUT, self.client.get(uri))
+        let request = http_client::get(url.as_str()).map_err(unreachable)?;
+        let answer = http_client::send(&self.client, request, FETCH_TIMEOUT, limit)
             .await
-            .map_err(|_| unreachable("timed out".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(unreachable(format!("answered {}", response.status())));
+            .map_err(unreachable)?;
+        if !answer.status.is_success() {
+            return Err(unreachable(format!("answered {}", answer.status)));
         }
-        let body = tokio::time::timeout(FETCH_TIMEOUT, Limited::new(response.into_body(), limit).collect())
-            .await
-            .map_err(|_| unreachable("timed out".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        Ok(body.to_bytes())
+        Ok(answer.body)
     }
 }
 

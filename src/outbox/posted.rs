@@ -62,18 +62,11 @@ pub async fn find_earlier(
 /// History is read by channel id; posts may name their channel (the
 /// announce channel is configured by name).
 async fn channel_id(slack: &SlackApi, channel: &str) -> Result<Option<String>, SlackCallError> {
-    if is_channel_id(channel) {
+    if crate::slack::is_channel_id(channel) {
         return Ok(Some(channel.to_string()));
     }
     let name = channel.trim_start_matches('#');
     Ok(slack.find_channel(name).await?.map(|found| found.id))
-}
-
-/// `C…`, `G…` or `D…` followed by capitals and digits, as Slack's ids are.
-fn is_channel_id(text: &str) -> bool {
-    text.len() > 1
-        && text.starts_with(['C', 'G', 'D'])
-        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -98,11 +91,5 @@ mod tests {
         );
         assert_eq!(posted_by(&messages, "UBOT", 7), None);
         assert_eq!(posted_by(&json!(null), "UBOT", 42), None);
-    }
-
-    #[test]
-    fn channel_ids_are_told_from_names() {
-        assert!(is_channel_id("C00000002") && is_channel_id("G1AB"));
-        assert!(!is_channel_id("incidents") && !is_channel_id("#incidents") && !is_channel_id("C"));
     }
 }

@@ -38,6 +38,7 @@ mod sqlite;
 #[macro_use]
 pub mod tickets;
 pub mod recurrences;
+pub mod schema;
 pub mod status_page;
 pub mod timers;
 pub mod web_sessions;
@@ -71,6 +72,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A newer Rebound migrated the database; the message says what to do.
+    #[error("{0}")]
+    SchemaAhead(String),
+    /// Migrations are pending and this process was told not to apply them.
+    #[error("{0}")]
+    SchemaBehind(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -109,14 +116,6 @@ enum Backend {
 }
 
 impl Store {
-    /// Applies pending migrations.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.migrate().await,
-            Backend::Postgres(p) => p.migrate().await,
-        }
-    }
-
     /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
     pub async fn housekeeping(&self) -> StoreResult<()> {
         match &self.backend {

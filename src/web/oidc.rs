@@ -11,10 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use http_body_util::Full;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -23,6 +20,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 use crate::config::Settings;
+use crate::http_client::{self, HttpsClient};
 use crate::slack::SlackApi;
 
 /// Who Slack says signed in.
@@ -75,7 +73,7 @@ pub struct SignIn {
     token_url: url::Url,
     redirect_uri: String,
     slack: SlackApi,
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HttpsClient,
     keys: Mutex<Option<(Instant, JwkSet)>>,
     team: OnceCell<String>,
 }
@@ -91,11 +89,6 @@ impl SignIn {
         // Slack's OpenID pages live at the API's origin (a fake's, in tests).
         let api = url::Url::parse(&settings.slack_api_url).ok()?;
         let origin = api.origin().ascii_serialization();
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
         Some(Self {
             client_id,
             client_secret,
@@ -108,7 +101,7 @@ impl SignIn {
             .ok()?,
             redirect_uri: public.join("auth/slack/callback").ok()?.to_string(),
             slack: SlackApi::new(&settings.slack_api_url, bot_token),
-            http: Client::builder(hyper_util::rt::TokioExecutor::new()).build(https),
+            http: http_client::https_client(),
             keys: Mutex::new(None),
             team: OnceCell::new(),
         })
@@ -234,27 +227,13 @@ impl SignIn {
         Ok(set)
     }
 
-    async fn fetch<T: serde::de::DeserializeOwned>(
-        &self,
-        request: axum::http::Request<Full<Bytes>>,
-    ) -> Result<T, SignInError> {
-        let unreachable = |e: String| SignInError::Unreachable(e);
-        let response = tokio::time::timeout(TIMEOUT, self.http.request(request))
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, request: http_client::Request) -> Result<T, SignInError> {
+        let answer = http_client::send(&self.http, request, TIMEOUT, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|_| unreachable("timed out".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        let status = response.status();
-        let body = tokio::time::timeout(
-            TIMEOUT,
-            Limited::new(response.into_body(), MAX_RESPONSE_BYTES).collect(),
-        )
-        .await
-        .map_err(|_| unreachable("timed out".into()))?
-        .map_err(|e| unreachable(e.to_string()))?
-        .to_bytes();
-        if !status.is_success() {
-            return Err(unreachable(format!("Slack answered {status}")));
+            .map_err(SignInError::Unreachable)?;
+        if !answer.status.is_success() {
+            return Err(SignInError::Unreachable(format!("Slack answered {}", answer.status)));
         }
-        serde_json::from_slice(&body).map_err(|e| unreachable(format!("not JSON: {e}")))
+        answer.json().map_err(SignInError::Unreachable)
     }
 }

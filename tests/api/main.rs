@@ -1,7 +1,7 @@
 //! End-to-end tests: the real router and workers, a real SQLite or Postgres
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
-mod fake_slack;
+pub use rebound::slack_simulator as fake_slack;
 mod fake_sns;
 mod helpers;
 
@@ -10,6 +10,7 @@ mod capture;
 mod chaos;
 mod declare;
 mod delivery;
+mod demo;
 mod detection;
 mod failures;
 mod fake_contract;
@@ -20,8 +21,11 @@ mod ingress;
 mod intake;
 mod intake_sns;
 mod lifecycle;
+mod manifests;
+mod migrations;
 mod operations;
 mod postmortems;
+mod preflight;
 mod privacy;
 mod socket_mode;
 mod status_page;

@@ -105,7 +105,7 @@ fn serve_without_secrets_names_each_missing_variable() {
 #[test]
 fn check_prints_settings_with_secrets_redacted() {
     let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .arg("check")
+        .args(["check", "--offline"])
         .env_clear()
         .env("SLACK_BOT_TOKEN", "xoxb-super-secret-token")
         .env("SLACK_SIGNING_SECRET", "signing-super-secret")
@@ -132,7 +132,8 @@ fn check_lists_each_intake_source_with_its_url_and_never_its_secret() {
                 [[intake.sources]]\nname = \"genie\"\nkind = \"opsgenie\"\nsecret = \"genie-secret-0123456789\"\naction = \"ticket\"\n";
     std::fs::write(&config, toml).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_rebound"))
-        .arg("check")
+        .args(["check", "--offline"])
+        .current_dir(dir.path())
         .env_clear()
         .env("SLACK_BOT_TOKEN", "xoxb-super-secret-token")
         .env("SLACK_SIGNING_SECRET", "signing-super-secret")

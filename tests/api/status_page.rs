@@ -175,6 +175,11 @@ crate::both_backends!(
             !all.to_string().contains("wiki.example"),
             "the internal link stays internal"
         );
+        let failed: Vec<_> = app.fake.all_calls().into_iter().filter(|c| !c.ok()).collect();
+        assert!(
+            failed.is_empty(),
+            "every call Slack would accept, the card's impact select too: {failed:#?}"
+        );
     }
 );
 

@@ -10,7 +10,7 @@ use sqlx::migrate::Migrator;
 use crate::helpers::{Backend, fresh_database};
 
 /// The last migration of the release before word keys, channels and claims.
-const PREVIOUS_RELEASE: i64 = 13;
+pub const PREVIOUS_RELEASE: i64 = 13;
 
 async fn previous_schema_with_data(backend: Backend, url: &str) {
     let dir = match backend {
@@ -58,16 +58,22 @@ async fn previous_schema_with_data(backend: Backend, url: &str) {
     }
 }
 
-async fn upgrade_keeps_data(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(url) = fresh_database(backend, &dir).await else {
-        return;
-    };
+/// A new database as the previous release left it, with data; its URL.
+pub async fn previous_release_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
+    let url = fresh_database(backend, dir).await?;
     let url = match backend {
         Backend::Sqlite => format!("{url}?mode=rwc"),
         Backend::Postgres => url,
     };
     previous_schema_with_data(backend, &url).await;
+    Some(url)
+}
+
+async fn upgrade_keeps_data(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = previous_release_database(backend, &dir).await else {
+        return;
+    };
     let store = rebound::store::connect(&url).await.unwrap();
     assert!(
         !store.check_ready().await.unwrap(),

@@ -41,6 +41,14 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Applies `pending` inside one transaction and rolls it back.
+    pub(super) async fn dry_run(&self, pending: &[&sqlx::migrate::Migration]) -> StoreResult<Vec<schema::Trial>> {
+        let mut tx = self.pool.begin().await?;
+        let trials = schema::try_in(&mut tx, pending).await;
+        tx.rollback().await?;
+        Ok(trials)
+    }
+
     pub(super) async fn housekeeping(&self) -> StoreResult<()> {
         // A call enqueued by one replica while another settled the call ahead
         // of it can miss its promotion (neither saw the other's row); give

@@ -30,6 +30,8 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// SQLite-backed store.
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The database file (`None` in memory): migrations lock beside it.
+    path: Option<std::path::PathBuf>,
     writer: SqlitePool,
     reader: SqlitePool,
     /// Copies the WAL back into the database file without taking the write lock.
@@ -83,6 +85,7 @@ impl SqliteStore {
             // Checkpoints run in `housekeeping`, never inside a commit that an
             // acknowledgement is waiting for.
             .pragma("wal_autocheckpoint", "0");
+        let path = Some(options.get_filename().to_path_buf()).filter(|p| p.as_os_str() != ":memory:");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -96,6 +99,7 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
+            path,
             writer,
             reader,
             checkpointer,
@@ -139,9 +143,50 @@ impl SqliteStore {
         Ok(self.writer.acquire().await?)
     }
 
+    /// Applies pending migrations while holding `<database>.lock`, so two
+    /// processes starting together apply each one once.
     pub(super) async fn migrate(&self) -> StoreResult<()> {
+        let _lock = match &self.path {
+            Some(path) => Some(MigrationLock::acquire(path).await?),
+            None => None,
+        };
         MIGRATOR.run(&self.writer).await?;
         Ok(())
+    }
+
+    /// Applies `pending` to a copy of the database, then deletes the copy.
+    pub(super) async fn dry_run(&self, pending: &[&sqlx::migrate::Migration]) -> StoreResult<Vec<schema::Trial>> {
+        let dir = std::env::temp_dir().join(format!(
+            "rebound-dry-run-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).map_err(io_error)?;
+        let copy = dir.join("copy.db");
+        let trials = self.dry_run_on(&copy, pending).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        trials
+    }
+
+    async fn dry_run_on(
+        &self,
+        copy: &std::path::Path,
+        pending: &[&sqlx::migrate::Migration],
+    ) -> StoreResult<Vec<schema::Trial>> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(copy.to_string_lossy().into_owned())
+            .execute(&self.writer)
+            .await?;
+        let options = SqliteConnectOptions::new().filename(copy).foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let mut tx = pool.begin().await?;
+        let trials = schema::try_in(&mut tx, pending).await;
+        tx.rollback().await?;
+        pool.close().await;
+        Ok(trials)
     }
 
     pub(super) async fn housekeeping(&self) -> StoreResult<()> {
@@ -165,5 +210,38 @@ impl SqliteStore {
     pub(super) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.gate.wait_for_inbox().await;
         Ok(self.writer.begin().await?)
+    }
+}
+
+fn io_error(error: std::io::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(error))
+}
+
+/// An exclusive `flock` on `<database>.lock`, held while migrating.
+struct MigrationLock {
+    _file: std::fs::File,
+}
+
+impl MigrationLock {
+    async fn acquire(database: &std::path::Path) -> StoreResult<Self> {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::path::PathBuf::from(name))
+            .map_err(io_error)?;
+        tokio::task::spawn_blocking(move || {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on a descriptor this function owns; it blocks
+            // until the other migrating process closes its lock file.
+            match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } {
+                0 => Ok(Self { _file: file }),
+                _ => Err(io_error(std::io::Error::last_os_error())),
+            }
+        })
+        .await
+        .map_err(|e| io_error(std::io::Error::other(e)))?
     }
 }

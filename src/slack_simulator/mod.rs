@@ -1,5 +1,6 @@
-//! A fake Slack Web API on 127.0.0.1 that behaves like Slack's documented
-//! API (../shared/slack/FACTS.md): it checks the bearer token, rejects
+//! A simulated Slack on 127.0.0.1 that behaves like Slack's documented
+//! API (../shared/slack/FACTS.md): the tests' fake and `rebound demo`'s
+//! workspace, the same code. It checks the bearer token, rejects
 //! unknown methods and missing required arguments (read from Slack's
 //! per-method JSON in tests/fixtures/slack-methods), enforces channel-name
 //! rules and Block Kit limits, answers with Slack-shaped errors, can be told
@@ -86,6 +87,9 @@ pub struct FakeState {
     pub sockets: socket::Sockets,
     /// Sign in with Slack: who signs in next, codes not yet traded.
     pub oidc: oidc::OidcState,
+    /// The bot token's scopes, as `x-oauth-scopes` lists them; `None`
+    /// means every scope the manifest asks for.
+    pub granted_scopes: Option<Vec<String>>,
 }
 
 impl FakeState {
@@ -244,6 +248,8 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let parsed = methods::parse_request(&method, &headers, query.as_deref(), &body, fake.specs.get(&method));
+    let reports_scopes = method != "apps.connections.open"
+        && !matches!(&parsed, Err((code, _)) if ["not_authed", "invalid_auth", "not_allowed_token_type"].contains(code));
     let (status, response, args) = match parsed {
         Err((error, args)) => (StatusCode::OK, json!({ "ok": false, "error": error }), args),
         Ok(args) => {
@@ -295,7 +301,16 @@ async fn api(
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         return (status, "internal server error").into_response();
     }
-    slack_json(status, response)
+    let mut answer = slack_json(status, response);
+    // Slack names the calling token's scopes on every answer to a bot token.
+    if reports_scopes {
+        let scopes = fake.state.lock().unwrap().granted_scopes.clone();
+        let scopes = scopes.unwrap_or_else(|| crate::manifest::BOT_SCOPES.map(String::from).to_vec());
+        answer
+            .headers_mut()
+            .insert("x-oauth-scopes", scopes.join(",").parse().unwrap());
+    }
+    answer
 }
 
 async fn response_url(

@@ -13,11 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
 use super::{FakeSlack, slack_json};
@@ -25,7 +21,10 @@ use super::{FakeSlack, slack_json};
 pub const CLIENT_ID: &str = "2141029472.691202649728";
 pub const CLIENT_SECRET: &str = "e1b9e11dfcd19c1982d5de12921e17e8c";
 pub const KEY_ID: &str = "rebound-test-key";
-const KEY: &str = include_str!("../../fixtures/slack-oidc-test-key.pem");
+/// The simulator's signing key (a test key, never a real one): PKCS#1 DER
+/// of `tests/fixtures/slack-oidc-test-key.pem`, and its public half as a JWKS.
+const KEY_DER: &[u8] = include_bytes!("../../tests/fixtures/slack-oidc-test-key.pkcs1.der");
+const JWKS: &str = include_str!("../../tests/fixtures/slack-oidc-test-jwks.json");
 
 /// Who signs in next, and what the fake does to the token (for hostile tests).
 #[derive(Debug, Clone)]
@@ -156,8 +155,7 @@ pub async fn token(State(fake): State<FakeSlack>, Form(form): Form<HashMap<Strin
     });
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(KEY_ID.into());
-    let der = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap().to_pkcs1_der().unwrap();
-    let key = EncodingKey::from_rsa_der(der.as_bytes());
+    let key = EncodingKey::from_rsa_der(KEY_DER);
     let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
     slack_json(
         StatusCode::OK,
@@ -166,11 +164,6 @@ pub async fn token(State(fake): State<FakeSlack>, Form(form): Form<HashMap<Strin
 }
 
 pub async fn keys() -> Response {
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
-    let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let jwks: Value = json!({ "keys": [{
-        "e": b64(key.e().to_bytes_be()), "n": b64(key.n().to_bytes_be()),
-        "kty": "RSA", "kid": KEY_ID, "alg": "RS256", "use": "sig"
-    }]});
+    let jwks: Value = serde_json::from_str(JWKS).expect("vendored JWKS is JSON");
     ([(header::CACHE_CONTROL, "max-age=3600")], Json(jwks)).into_response()
 }

@@ -113,18 +113,34 @@ fn validate_element(element: &Value) -> Result<(), String> {
             if let Some(placeholder) = element.get("placeholder") {
                 plain_text(placeholder, 150, "placeholder")?;
             }
-            let options = element["options"].as_array().ok_or("static_select needs options")?;
-            if options.is_empty() || options.len() > 100 {
-                return Err("static_select takes 1-100 options".into());
+            // Either options or option_groups (each labelled, with options), never both.
+            match (element["options"].as_array(), element["option_groups"].as_array()) {
+                (Some(options), None) => select_options(options),
+                (None, Some(groups)) => {
+                    if groups.is_empty() || groups.len() > 100 {
+                        return Err("static_select takes 1-100 option groups".into());
+                    }
+                    groups.iter().try_for_each(|group| {
+                        plain_text(&group["label"], 75, "option group label")?;
+                        select_options(group["options"].as_array().ok_or("an option group needs options")?)
+                    })
+                }
+                _ => Err("static_select needs options or option_groups".into()),
             }
-            options.iter().try_for_each(|option| {
-                plain_text(&option["text"], 75, "option text")?;
-                max_len(option.get("value"), 150, "option value")
-            })
         }
         "image" => Ok(()),
         other => Err(format!("unknown element type {other:?}")),
     }
+}
+
+fn select_options(options: &[Value]) -> Result<(), String> {
+    if options.is_empty() || options.len() > 100 {
+        return Err("a select takes 1-100 options".into());
+    }
+    options.iter().try_for_each(|option| {
+        plain_text(&option["text"], 75, "option text")?;
+        max_len(option.get("value"), 150, "option value")
+    })
 }
 
 fn plain_text(text: &Value, max: usize, what: &str) -> Result<(), String> {

@@ -8,17 +8,42 @@ use serde_json::{Map, Value, json};
 use super::{APP_TOKEN, BOT_TOKEN, BOT_USER, Channel, FakeSlack, Fault, blocks};
 
 /// Slack's per-method JSON (verb, required args, JSON support), vendored
-/// from ../shared/slack/spec/docs.slack.dev/methods.
+/// from ../shared/slack/spec/docs.slack.dev/methods and compiled in, so the
+/// simulator in the binary (`rebound demo`) checks what the tests' fake does.
 pub fn load_specs() -> BTreeMap<String, Value> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slack-methods");
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let method = path.file_stem().unwrap().to_str().unwrap().to_string();
+    macro_rules! spec {
+        ($method:literal) => {
             (
-                method,
-                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
+                $method,
+                include_str!(concat!("../../tests/fixtures/slack-methods/", $method, ".json")),
+            )
+        };
+    }
+    let specs = [
+        spec!("apps.connections.open"),
+        spec!("auth.test"),
+        spec!("chat.getPermalink"),
+        spec!("chat.postEphemeral"),
+        spec!("chat.postMessage"),
+        spec!("chat.update"),
+        spec!("conversations.create"),
+        spec!("conversations.history"),
+        spec!("conversations.info"),
+        spec!("conversations.invite"),
+        spec!("conversations.join"),
+        spec!("conversations.list"),
+        spec!("conversations.members"),
+        spec!("conversations.replies"),
+        spec!("conversations.setTopic"),
+        spec!("usergroups.users.list"),
+        spec!("views.open"),
+    ];
+    specs
+        .into_iter()
+        .map(|(method, text)| {
+            (
+                method.to_string(),
+                serde_json::from_str(text).expect("vendored spec is JSON"),
             )
         })
         .collect()
@@ -357,6 +382,7 @@ fn channel_json(channel: &Channel) -> Value {
     json!({
         "id": channel.id, "name": channel.name, "is_channel": true, "is_private": channel.is_private,
         "created": 1_700_000_000, "creator": channel.creator, "is_archived": false,
+        "is_member": channel.members.iter().any(|m| m == BOT_USER),
     })
 }
 
