@@ -53,7 +53,7 @@ pub fn start_rebound(slack: &str, dir: &tempfile::TempDir) -> Rebound {
         }
     };
     let addr = address_after("listening on ");
-    let internal = address_after("post-mortems) on ");
+    let internal = address_after("internal listener (metrics) on ");
     std::thread::spawn(move || {
         lines.map_while(Result::ok).for_each(|l| {
             if std::env::var("BENCH_LOGS").is_ok() {

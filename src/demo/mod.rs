@@ -63,6 +63,12 @@ async fn play(dir: &std::path::Path, keep: bool) -> anyhow::Result<()> {
         "off" => "off".to_string(),
         other => free_addr(other)?.to_string(),
     };
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: the demo listens on {addr}, beyond this machine, with a signing secret anyone can read in \
+             Rebound's source: use it on a trusted network only"
+        );
+    }
     let base = format!("http://{}", display_addr(addr));
     let config = dir.join("rebound.toml");
     let toml = format!("{CONFIG}\n[web]\npublic_url = \"{base}\"\n");
