@@ -161,6 +161,25 @@ fn is_slack_id(id: &str, prefixes: &[char]) -> bool {
     id.starts_with(prefixes) && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// Rebound's own words (usage lines, hints) as Slack must receive them:
+/// `&`, `<` and `>` as entities, so `<text>` in a usage line shows as
+/// written instead of being parsed as a link.
+pub fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    escape_into(&mut out, text);
+    out
+}
+
+/// The `<…>` spans of `text` that are not a token Slack knows (a mention,
+/// a channel, a date, a link): what `literal` should have escaped.
+pub fn stray_angle_brackets(text: &str) -> Vec<String> {
+    let known = ["<@", "<#", "<!date^", "<http://", "<https://", "<mailto:"];
+    text.match_indices('<')
+        .filter(|(at, _)| !known.iter().any(|k| text[*at..].starts_with(k)))
+        .map(|(at, _)| text[at..].chars().take(24).collect())
+        .collect()
+}
+
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {

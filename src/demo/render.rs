@@ -170,7 +170,8 @@ fn as_displayed(text: &str) -> String {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    out
+    // Entities last, so an escaped `&lt;text&gt;` is never read as a token.
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 #[cfg(test)]

@@ -161,7 +161,13 @@ impl CommandError {
 
     /// The full ephemeral reply: the problem, then how to write it.
     pub fn reply(&self) -> String {
-        format!(":warning: {}\nUsage: `{}`", self.problem, self.usage)
+        // The problem may quote what was typed; neither it nor the usage
+        // line's `<…>` placeholders may be parsed by Slack.
+        format!(
+            ":warning: {}\nUsage: `{}`",
+            crate::text::literal(&self.problem),
+            crate::text::literal(self.usage)
+        )
     }
 }
 

@@ -85,7 +85,7 @@ pub fn incident_card(incident: &Incident, status: &StatusSettings) -> Value {
 /// When the impact began and who says so, or how to say it.
 fn impact_start(incident: &Incident) -> String {
     let Some(at) = incident.impact_started_at else {
-        return "_unknown_ · `/incident started <time>`".into();
+        return "_unknown_ · `/incident started &lt;time&gt;`".into();
     };
     let by = match incident.impact_source.as_deref() {
         Some(source) if source.starts_with(crate::domain::incident::ALERT_DECLARER) => {

@@ -45,7 +45,7 @@ pub fn severity_prompt(incident: &Incident) -> Value {
 pub fn update_nudge(incident: &Incident, every: Duration) -> Value {
     let who = incident.lead.as_deref().map(|u| format!("<@{u}> ")).unwrap_or_default();
     let text = format!(
-        "{who}:loudspeaker: It has been {} since the last customer update on *{}*. Post one with `/incident update <text>` or *Post update*.",
+        "{who}:loudspeaker: It has been {} since the last customer update on *{}*. Post one with `/incident update &lt;text&gt;` or *Post update*.",
         humantime::format_duration(every),
         incident.reference()
     );

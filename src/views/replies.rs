@@ -9,7 +9,7 @@ use crate::domain::{Audience, Incident};
 pub fn help() -> String {
     let mut text = String::from("*Rebound — incident commands*\n");
     for line in usage::ALL {
-        text.push_str(&format!("• `{line}`\n"));
+        text.push_str(&format!("• `{}`\n", crate::text::literal(line)));
     }
     text.push_str("Commands other than `open`, `list` and `help` work inside an incident channel.");
     text
@@ -74,7 +74,7 @@ pub fn declaring(title: &str) -> String {
 /// Sent to the declarer once the channel exists.
 pub fn declared(incident: &Incident, channel_id: &str) -> String {
     let next = if incident.severity.is_none() {
-        " Set a severity on the card or with `/incident sev <1-4>`."
+        " Set a severity on the card or with `/incident sev &lt;1-4&gt;`."
     } else {
         ""
     };
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn help_lists_every_usage_line() {
-        let text = help();
+        let text = crate::text::from_slack(&help());
         for line in usage::ALL {
             assert!(text.contains(line), "{line}");
         }

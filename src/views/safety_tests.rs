@@ -116,6 +116,30 @@ fn rendered(text: &str) -> Vec<String> {
     out
 }
 
+/// Rebound's own words — usage lines, hints, help — reach Slack with their
+/// `<…>` placeholders escaped, or Slack would parse them as links.
+#[test]
+fn rebounds_own_words_carry_no_stray_angle_brackets() {
+    let mut texts = rendered("checkout");
+    texts.push(replies::help());
+    for typed in [
+        "sev 7",
+        "status fixed",
+        "frobnicate",
+        "update",
+        "impact",
+        "started soonish",
+        "lead bob",
+    ] {
+        let error = crate::domain::command::parse(typed).expect_err(typed);
+        texts.push(error.reply());
+    }
+    for text in texts {
+        let stray = crate::text::stray_angle_brackets(&text);
+        assert!(stray.is_empty(), "{text:?}: {stray:?}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]

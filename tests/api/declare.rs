@@ -178,11 +178,9 @@ both_backends!(
     help_and_bad_commands_answer_at_once_and_store_nothing,
     |app: TestApp| async move {
         let help = app.command("help", DECLARER, "CGENERAL").await;
+        // Slack shows `&lt;title&gt;` as `<title>`.
         assert!(
-            help["text"]
-                .as_str()
-                .unwrap()
-                .contains("/incident open [--private] [<title>]"),
+            rebound::text::from_slack(help["text"].as_str().unwrap()).contains("/incident open [--private] [<title>]"),
             "{help}"
         );
 
@@ -201,12 +199,14 @@ both_backends!(
             ("lead bob", "@mention", "/incident lead @user"),
         ] {
             let reply = app.command(text, DECLARER, "CGENERAL").await;
-            let reply_text = reply["text"].as_str().unwrap();
+            let reply_text = rebound::text::from_slack(reply["text"].as_str().unwrap());
             assert_eq!(reply["response_type"], "ephemeral");
             assert!(
                 reply_text.contains(problem) && reply_text.contains(usage),
                 "/incident {text} → {reply_text}"
             );
+            let stray = rebound::text::stray_angle_brackets(reply["text"].as_str().unwrap());
+            assert!(stray.is_empty(), "{stray:?}");
         }
         let outside = app.command("sev 1", DECLARER, "CGENERAL").await;
         assert!(
