@@ -55,7 +55,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 }
 
 async fn play(dir: &std::path::Path, keep: bool) -> anyhow::Result<()> {
-    let slack = FakeSlack::start_on("127.0.0.1:0").await;
+    let slack = FakeSlack::try_start_on("127.0.0.1:0")
+        .await
+        .context("starting the Slack simulator on 127.0.0.1")?;
     slack.add_channel("incident-managers", "U0MANAGER", false);
     let addr = free_addr(std::env::var("REBOUND_ADDR").ok().as_deref().unwrap_or("127.0.0.1:0"))?;
     let internal = std::env::var("REBOUND_INTERNAL_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());

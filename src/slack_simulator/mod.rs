@@ -118,12 +118,20 @@ impl FakeSlack {
         Self::start_on("127.0.0.1:0").await
     }
 
-    /// Starts on `addr` (e.g. `127.0.0.1:3001`).
+    /// Starts on `addr` (e.g. `127.0.0.1:3001`); panics if it cannot bind
+    /// (for tests and examples; `rebound demo` uses [`Self::try_start_on`]).
     pub async fn start_on(addr: &str) -> Self {
+        Self::try_start_on(addr)
+            .await
+            .unwrap_or_else(|e| panic!("the fake Slack cannot listen on {addr}: {e}"))
+    }
+
+    /// Starts on `addr`, or says why it cannot listen there.
+    pub async fn try_start_on(addr: &str) -> std::io::Result<Self> {
         let specs = Arc::new(methods::load_specs());
         let state = Arc::new(Mutex::new(FakeState::default()));
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let fake = Self { addr, state, specs };
         fake.add_channel("incidents", "UADMIN", false);
         let app = Router::new()
@@ -136,8 +144,12 @@ impl FakeSlack {
             .route("/response/{id}", post(response_url))
             .route("/link/", axum::routing::get(socket::connect))
             .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        fake
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "the Slack simulator stopped");
+            }
+        });
+        Ok(fake)
     }
 
     pub fn api_url(&self) -> String {

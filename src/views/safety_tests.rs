@@ -140,6 +140,30 @@ fn rebounds_own_words_carry_no_stray_angle_brackets() {
     }
 }
 
+/// A usage error quotes what was typed: it must not ping, link or break
+/// Slack's parsing however hostile the typing.
+#[test]
+fn usage_errors_quote_hostile_typing_as_plain_text() {
+    for typed in [
+        "<!channel>",
+        "sev <!here>",
+        "status <https://evil.example|fixed>",
+        "impact <!subteam^S1> major",
+        "lead <@U1|boss> now",
+        "frobnicate &lt;!everyone&gt;",
+    ] {
+        let Err(error) = crate::domain::command::parse(typed) else {
+            continue;
+        };
+        let reply = error.reply();
+        assert!(risky_tokens(&reply).is_empty(), "{typed:?} → {reply:?}");
+        assert!(
+            crate::text::stray_angle_brackets(&reply).is_empty(),
+            "{typed:?} → {reply:?}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]
