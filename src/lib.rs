@@ -11,7 +11,8 @@
 //! | [`http_server`] | the accept loop: header/body timeouts, connection and in-flight caps | let slow clients starve acks |
 //! | [`inbox`] | group-committed durable inbox writes | lose an acknowledged request |
 //! | [`dispatcher`] | turns inbox items into domain decisions and one store transaction | call Slack directly |
-//! | [`outbox`] | sends recorded Slack Web API calls: retries, 429, per-channel order | decide anything |
+//! | [`outbox`] | sends recorded Slack Web API and vendor calls: retries, 429, per-channel order | decide anything |
+//! | [`outbound`] | vendor clients (PagerDuty, Zenduty): credential added at send time, answers sorted | store or log a credential |
 //! | [`scheduler`] | durable timers, the manager digest | keep timers in memory only |
 //! | [`reports`] | post-mortem drafts, stats and exports read from the store | write anything |
 //! | [`store`] | SQL for SQLite and Postgres behind one trait | contain rules |
@@ -38,6 +39,7 @@ pub mod ingress;
 pub mod intake;
 pub mod manifest;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod preflight;
 pub mod reports;

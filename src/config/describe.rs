@@ -82,7 +82,26 @@ pub fn describe(settings: &Settings) -> String {
         file.permissions.admins.join(", ")
     ));
     lines.extend(intake_lines(settings));
+    lines.extend(integration_lines(&file.integrations));
     lines.join("\n") + "\n"
+}
+
+/// One line per configured integration: where it sends and when, with its
+/// credential shown only as set.
+fn integration_lines(integrations: &super::integrations::IntegrationSettings) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(pd) = &integrations.pagerduty {
+        let page: Vec<&str> = pd.page.iter().map(|s| s.as_str()).collect();
+        lines.push(format!(
+            "integrations.pagerduty {} pages [{}] (routing_key [set])",
+            pd.url,
+            page.join(", ")
+        ));
+    }
+    if integrations.zenduty.is_some() {
+        lines.push("integrations.zenduty every incident (integration_url [set])".into());
+    }
+    lines
 }
 
 /// One line per intake source: its kind, its URL, what it does, and how it

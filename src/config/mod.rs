@@ -15,6 +15,7 @@ use serde::Deserialize;
 mod bounds;
 mod describe;
 pub mod intake;
+pub mod integrations;
 mod redact;
 pub mod status;
 pub mod web;
@@ -70,6 +71,7 @@ pub struct FileSettings {
     pub retention: RetentionSettings,
     pub intake: intake::IntakeSettings,
     pub status: status::StatusSettings,
+    pub integrations: integrations::IntegrationSettings,
 }
 
 /// How long finished work is kept.
@@ -371,6 +373,7 @@ impl Settings {
         bounds::check(&self.file)?;
         self.file.intake.check()?;
         self.file.status.check()?;
+        self.file.integrations.check()?;
         if let Some(admin) = self
             .file
             .permissions

@@ -67,6 +67,8 @@ pub(super) async fn record(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     uow.save_incident(incident).await?;
+    let lead_named = matches!(happened, Happened::LeadChanged { .. });
+    super::paging::reconcile(uow, settings, incident, lead_named, now).await?;
     for change in timers::on_change(incident, happened, &settings.file, now) {
         uow.apply_timer(incident.id, &change, now).await?;
     }
@@ -90,6 +92,7 @@ pub(super) async fn record(
         Happened::Resolved { .. } => uow.restore_components(incident.id, now).await?,
         _ => {}
     }
+    super::statuspage::mirror(uow, settings, incident, happened, now).await?;
     if let Happened::ActionAdded(item) = happened {
         let id = uow.insert_action_item(incident.id, item, request.actor, now).await?;
         if let Some(due_at) = item.due_at {
@@ -138,7 +141,7 @@ pub(super) async fn record(
 
 /// `chat.update` of the card; the worker fills in the card's `ts` and the
 /// current rendering when it sends, so it always shows the latest state.
-pub(super) fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> NewOutboxCall {
+pub fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -> NewOutboxCall {
     NewOutboxCall {
         ordering_key: ordering_key.into(),
         method: "chat.update".into(),

@@ -26,15 +26,17 @@ mod changes;
 mod events;
 pub(crate) mod failures;
 mod interactions;
+pub mod paging;
 #[cfg(test)]
 mod properties;
 mod set_aside;
+pub mod statuspage;
 
 use interactions::open_view;
 use set_aside::Failure;
 
 pub use alerts::announce_joined;
-pub use changes::{CARD_OF, set_topic};
+pub use changes::{CARD_OF, refresh_card, set_topic};
 
 /// The lifecycle change a parsed command asks for, if it is one; relative
 /// times count from `received` (when ingress acknowledged the command), so
@@ -311,6 +313,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> anyhow::Result<crate::domain::IncidentId> {
         let incident = uow.insert_incident(&draft).await?;
+        paging::reconcile(uow, &self.settings, &incident, false, now).await?;
         for change in timers::on_declare(&incident, &self.settings.file, now) {
             uow.apply_timer(incident.id, &change, now).await?;
         }

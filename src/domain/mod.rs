@@ -17,9 +17,11 @@ pub mod impact_start;
 pub mod incident;
 pub mod incident_metrics;
 pub mod lifecycle;
+pub mod paging;
 pub mod recurrence;
 pub mod severity;
 pub mod status_page;
+pub mod statuspage_mirror;
 pub mod timers;
 pub mod trends;
 

@@ -85,6 +85,15 @@ pub async fn apply(
         AfterSend::InviteResponders { channel } => {
             super::usergroups::invite_responders(uow, channel, response, now).await
         }
+        AfterSend::AlertEvent {
+            incident_id,
+            system,
+            dedup_key,
+        } => super::vendors::delivered(uow, *incident_id, system, dedup_key, now).await,
+        AfterSend::StatuspageIncident { incident_id } => match response["id"].as_str() {
+            Some(id) => uow.set_statuspage_id(*incident_id, id).await,
+            None => Err(StoreError::Corrupt("Statuspage answered without an incident id".into())),
+        },
         AfterSend::ChannelInfo { channel } => super::channels::info_arrived(uow, channel, response, now).await,
         AfterSend::ChannelMembers { channel, first_page } => {
             super::channels::members_arrived(uow, channel, *first_page, response, now).await
@@ -114,8 +123,15 @@ pub async fn apply(
                 .incident(*incident_id)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("incident {incident_id} vanished")))?;
-            for call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
+            let paging = uow.paging_alerts(incident.id).await?;
+            for mut call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
+                if matches!(call.after_send, AfterSend::IncidentCardPosted { .. }) {
+                    views::paging::add_to_card(&mut call.args, &paging, &settings.file.integrations);
+                }
                 uow.enqueue(&call, now).await?;
+            }
+            for notice in super::vendors::earlier_refusals(&paging, channel_id) {
+                uow.enqueue(&notice, now).await?;
             }
             if let Some(source) = incident.alert_source() {
                 alerts_joined_before_channel(uow, incident.id, source, channel_id, now).await?;

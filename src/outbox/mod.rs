@@ -16,6 +16,7 @@ pub mod pacing;
 pub mod posted;
 mod settle;
 pub mod usergroups;
+pub mod vendors;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::config::Settings;
 use crate::dispatcher::CARD_OF;
 use crate::domain::clock;
 use crate::metrics::{Metrics, WorkerLabels};
+use crate::outbound::Vendors;
 use crate::slack::{QUERY_ONLY_METHODS, SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
 use crate::views::card;
@@ -66,6 +68,7 @@ pub struct OutboxWorker {
     pub ready: Arc<Notify>,
     bot_user: Arc<OnceCell<String>>,
     pacer: Arc<Pacer>,
+    vendors: Vendors,
 }
 
 /// What to do with a call after trying it.
@@ -92,6 +95,7 @@ impl OutboxWorker {
         Self {
             store,
             slack,
+            vendors: Vendors::new(settings.clone()),
             settings,
             metrics,
             ready,
@@ -237,6 +241,17 @@ impl OutboxWorker {
     }
 
     async fn send(&self, call: &OutboxCall) -> Result<Value, SlackCallError> {
+        if let AfterSend::StatuspageIncident { incident_id } = call.after_send {
+            let known = self.store.statuspage_id(incident_id).await;
+            let known = known.map_err(|error| SlackCallError::Transient(error.to_string()))?;
+            return self
+                .vendors
+                .statuspage(known.as_deref(), call.attempts > 1, &call.args)
+                .await;
+        }
+        if Vendors::handles(&call.method) {
+            return self.vendors.send(&call.method, &call.args).await;
+        }
         if let Some(incident_id) = call.args[CARD_OF].as_i64() {
             let args = self.current_card(incident_id, &call.args).await?;
             return self.slack.call(&call.method, &args).await;
@@ -292,6 +307,12 @@ impl OutboxWorker {
             return Err(SlackCallError::Api("rebound_card_never_posted".into()));
         };
         let mut card = card::incident_card(&incident, &self.settings.file.status);
+        let paging = self
+            .store
+            .paging_alerts(incident_id)
+            .await
+            .map_err(|error| SlackCallError::Transient(error.to_string()))?;
+        crate::views::paging::add_to_card(&mut card, &paging, &self.settings.file.integrations);
         card["channel"] = args["channel"].clone();
         card["ts"] = json!(ts);
         Ok(card)

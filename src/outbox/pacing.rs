@@ -42,6 +42,10 @@ pub fn per_minute(method: &str) -> Option<u32> {
         // chat.postMessage: paced per channel (1/s); Slack also caps a workspace
         // at several hundred per minute.
         "chat.postMessage" => return Some(300),
+        // PagerDuty's Events API v2: about 120 events a minute per routing key.
+        "pagerduty.enqueue" => return Some(120),
+        // Zenduty publishes no limit; a sane ceiling for one integration.
+        "zenduty.event" => return Some(60),
         _ => return None,
     };
     Some(match tier {

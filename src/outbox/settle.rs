@@ -70,6 +70,7 @@ impl OutboxWorker {
                     if let Some(notice) = followups::declaration_failed(call, error) {
                         uow.enqueue(&notice, now).await?;
                     }
+                    super::vendors::refused(uow.as_mut(), call, error, now).await?;
                 }
             }
         }

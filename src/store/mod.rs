@@ -31,6 +31,7 @@ mod housekeeping;
 pub mod inbox;
 pub mod incidents;
 pub mod outbox;
+pub mod paging;
 mod postgres;
 pub mod reports;
 pub mod sql;
@@ -40,6 +41,7 @@ pub mod tickets;
 pub mod recurrences;
 pub mod schema;
 pub mod status_page;
+pub mod statuspage;
 pub mod timers;
 pub mod web_sessions;
 

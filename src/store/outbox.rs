@@ -76,6 +76,17 @@ pub enum AfterSend {
     InviteResponders {
         channel: String,
     },
+    /// An event for an alert in PagerDuty or Zenduty (`system`): record the
+    /// vendor's answer and show it on the incident's card.
+    AlertEvent {
+        incident_id: IncidentId,
+        system: String,
+        dedup_key: String,
+    },
+    /// A Statuspage incident was created or updated: keep its id.
+    StatuspageIncident {
+        incident_id: IncidentId,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.

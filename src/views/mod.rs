@@ -12,6 +12,7 @@ pub mod failure_forms;
 pub mod failures;
 pub mod markdown;
 pub mod modals;
+pub mod paging;
 pub mod postmortem;
 pub mod reminders;
 pub mod replies;

@@ -2,6 +2,7 @@
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
 pub use rebound::slack_simulator as fake_slack;
+mod fake_paging;
 mod fake_sns;
 mod helpers;
 
@@ -24,6 +25,7 @@ mod lifecycle;
 mod manifests;
 mod migrations;
 mod operations;
+mod paging;
 mod postmortems;
 mod preflight;
 mod privacy;

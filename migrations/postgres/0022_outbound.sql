@@ -1,0 +1,27 @@
+-- Outbound integrations. Alerts Rebound raised in other alerting systems (PagerDuty, Zenduty) for
+-- an incident: one row per opening of the incident, keyed by the dedup key
+-- the vendor deduplicates on, so retries never page twice. The times say
+-- which events were recorded (in the transaction of the change that caused
+-- them); delivered_at / last_error say what the vendor answered.
+CREATE TABLE paging_alerts (
+    id              BIGSERIAL PRIMARY KEY,
+    incident_id     BIGINT NOT NULL REFERENCES incidents (id),
+    system          TEXT    NOT NULL,
+    dedup_key       TEXT    NOT NULL,
+    triggered_at    TIMESTAMPTZ NOT NULL,
+    delivered_at    TIMESTAMPTZ,
+    acknowledged_at TIMESTAMPTZ,
+    resolved_at     TIMESTAMPTZ,
+    last_error      TEXT,
+    UNIQUE (system, dedup_key)
+);
+CREATE INDEX paging_alerts_incident ON paging_alerts (incident_id);
+
+-- The Statuspage.io incident mirroring a Rebound incident. The row is
+-- written when the first public change is recorded (so a resolve recorded
+-- before Statuspage answered still follows); statuspage_id once it answered.
+CREATE TABLE statuspage_incidents (
+    incident_id   BIGINT PRIMARY KEY REFERENCES incidents (id),
+    statuspage_id TEXT,
+    created_at    TIMESTAMPTZ NOT NULL
+);

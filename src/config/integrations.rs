@@ -1,0 +1,213 @@
+//! `[integrations.*]`: the other systems Rebound tells about incidents
+//! (PagerDuty, Zenduty, Statuspage.io). Credentials are secrets: never printed, never
+//! logged, sent only to the URL configured beside them, and that URL must
+//! be HTTPS (plain HTTP only to loopback, for tests and local fakes).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::domain::Severity;
+use crate::domain::paging::{AlertSystem, Wants};
+
+/// The `[integrations]` table; each system is off until configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntegrationSettings {
+    pub pagerduty: Option<PagerDutySettings>,
+    pub zenduty: Option<ZendutySettings>,
+    pub statuspage: Option<StatuspageSettings>,
+}
+
+/// `[integrations.statuspage]`: an Atlassian Statuspage that mirrors what
+/// Rebound publishes on its own status page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatuspageSettings {
+    /// An API key of a user with the Incident Manager role on the page.
+    pub api_key: SecretString,
+    pub page_id: String,
+    #[serde(default = "default_statuspage_url")]
+    pub url: String,
+}
+
+fn default_statuspage_url() -> String {
+    "https://api.statuspage.io".into()
+}
+
+/// `[integrations.pagerduty]`: the Events API v2.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDutySettings {
+    /// The Events API v2 integration key of the service to page.
+    pub routing_key: SecretString,
+    /// Severities that page (sev1 and sev2 unless set).
+    #[serde(default = "default_page")]
+    pub page: Vec<Severity>,
+    #[serde(default = "default_pagerduty_url")]
+    pub url: String,
+    /// The paged service's name on the card ("PagerDuty" unless set).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// A link to the service in PagerDuty, shown on the card.
+    #[serde(default)]
+    pub service_url: Option<String>,
+}
+
+/// `[integrations.zenduty]`: a Generic Integration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZendutySettings {
+    /// `https://www.zenduty.com/api/events/<integration key>/`: the key is
+    /// part of the URL, so the whole URL is a secret.
+    pub integration_url: SecretString,
+}
+
+fn default_page() -> Vec<Severity> {
+    vec![Severity::Sev1, Severity::Sev2]
+}
+
+fn default_pagerduty_url() -> String {
+    "https://events.pagerduty.com".into()
+}
+
+impl IntegrationSettings {
+    /// Which incidents `system` hears of, if it is configured.
+    pub fn wants(&self, system: AlertSystem) -> Option<Wants> {
+        match system {
+            AlertSystem::PagerDuty => self.pagerduty.as_ref().map(|pd| Wants::Severities(pd.page.clone())),
+            AlertSystem::Zenduty => self.zenduty.as_ref().map(|_| Wants::Every),
+        }
+    }
+
+    /// The name of what `system` pages, for the card.
+    pub fn paged_name(&self, system: AlertSystem) -> String {
+        match (system, &self.pagerduty) {
+            (
+                AlertSystem::PagerDuty,
+                Some(PagerDutySettings {
+                    service: Some(name), ..
+                }),
+            ) => name.clone(),
+            _ => system.display_name().to_string(),
+        }
+    }
+
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
+        if let Some(pd) = &self.pagerduty {
+            let key = pd.routing_key.expose_secret();
+            if key.len() != 32 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(bad(
+                    "integrations.pagerduty.routing_key",
+                    "must be the 32-character Events API v2 integration key of a service".into(),
+                ));
+            }
+            if pd.page.is_empty() {
+                return Err(bad(
+                    "integrations.pagerduty.page",
+                    "names no severity (e.g. [\"sev1\"])".into(),
+                ));
+            }
+            secure_url("integrations.pagerduty.url", &pd.url)?;
+            if let Some(link) = &pd.service_url {
+                secure_url("integrations.pagerduty.service_url", link)?;
+            }
+            if pd
+                .service
+                .as_ref()
+                .is_some_and(|s| s.trim().is_empty() || s.len() > 100)
+            {
+                return Err(bad("integrations.pagerduty.service", "must be 1-100 characters".into()));
+            }
+        }
+        if let Some(statuspage) = &self.statuspage {
+            if statuspage.api_key.expose_secret().trim().is_empty() {
+                return Err(bad("integrations.statuspage.api_key", "is empty".into()));
+            }
+            // It is part of every request's path.
+            let id = &statuspage.page_id;
+            if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(bad(
+                    "integrations.statuspage.page_id",
+                    "must be the page's id (letters and digits)".into(),
+                ));
+            }
+            secure_url("integrations.statuspage.url", &statuspage.url)?;
+        }
+        if let Some(zenduty) = &self.zenduty {
+            // The message names no part of the URL: it holds the key.
+            secure_url(
+                "integrations.zenduty.integration_url",
+                zenduty.integration_url.expose_secret(),
+            )
+            .map_err(|_| bad("integrations.zenduty.integration_url", "must be an https:// URL".into()))?;
+        }
+        Ok(())
+    }
+}
+
+fn bad(name: &'static str, message: String) -> ConfigError {
+    ConfigError::BadValue { name, message }
+}
+
+/// An `https://` URL, or `http://` to loopback (tests, local fakes): a
+/// credential must not cross a network in the clear.
+pub fn secure_url(name: &'static str, text: &str) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(text).map_err(|e| bad(name, format!("{e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(bad(name, "must be an https:// URL".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<IntegrationSettings, String> {
+        let settings: IntegrationSettings = toml::from_str(toml).map_err(|e| e.to_string())?;
+        settings.check().map_err(|e| e.to_string())?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn pagerduty_defaults_page_sev1_and_sev2_at_pagerduty() {
+        let settings = parse("[pagerduty]\nrouting_key = \"R0123456789abcdef0123456789abcde\"\n").unwrap();
+        let pd = settings.pagerduty.as_ref().unwrap();
+        assert_eq!(pd.url, "https://events.pagerduty.com");
+        assert_eq!(
+            settings.wants(AlertSystem::PagerDuty),
+            Some(Wants::Severities(vec![Severity::Sev1, Severity::Sev2]))
+        );
+        assert_eq!(settings.wants(AlertSystem::Zenduty), None);
+        assert_eq!(settings.paged_name(AlertSystem::PagerDuty), "PagerDuty");
+    }
+
+    #[test]
+    fn bad_keys_and_cleartext_urls_are_refused_without_echoing_secrets() {
+        let short = parse("[pagerduty]\nrouting_key = \"abc\"\n").unwrap_err();
+        assert!(short.contains("routing_key") && !short.contains("abc"), "{short}");
+        let cleartext =
+            parse("[pagerduty]\nrouting_key = \"R0123456789abcdef0123456789abcde\"\nurl = \"http://pd.example\"\n")
+                .unwrap_err();
+        assert!(cleartext.contains("https"), "{cleartext}");
+        let zenduty =
+            parse("[zenduty]\nintegration_url = \"http://zenduty.example/api/events/SECRETKEY/\"\n").unwrap_err();
+        assert!(
+            zenduty.contains("integration_url") && !zenduty.contains("SECRETKEY"),
+            "{zenduty}"
+        );
+        assert!(parse("[zenduty]\nintegration_url = \"http://127.0.0.1:9/api/events/k/\"\n").is_ok());
+        assert!(
+            parse("[jira]\nurl = \"https://acme.atlassian.net\"\n").is_err(),
+            "not built yet: refused by name"
+        );
+    }
+}

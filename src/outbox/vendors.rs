@@ -1,0 +1,113 @@
+//! Follow-ups of vendor calls. A PagerDuty or Zenduty event accepted marks
+//! the alert delivered and refreshes the card ("Paged …"); a refused one is
+//! kept on the alert and shown on the card. Every refusal (paging or
+//! Statuspage) is told in the incident channel, where the change that
+//! caused it was made — never dropped silently.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::dispatcher::refresh_card;
+use crate::domain::IncidentId;
+use crate::domain::paging::AlertSystem;
+use crate::store::paging::PagingAlert;
+use crate::store::{AfterSend, NewOutboxCall, OutboxCall, StoreError, UnitOfWork};
+
+/// The vendor accepted the event.
+pub async fn delivered(
+    uow: &mut UnitOfWork,
+    incident_id: IncidentId,
+    system: &str,
+    dedup_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let system = parse(system)?;
+    uow.alert_delivered(system, dedup_key, now).await?;
+    update_channel(uow, incident_id, None, now).await
+}
+
+/// The vendor refused the call for good (or it could not be sent).
+pub async fn refused(
+    uow: &mut UnitOfWork,
+    call: &OutboxCall,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match &call.after_send {
+        AfterSend::AlertEvent {
+            incident_id,
+            system,
+            dedup_key,
+        } => {
+            let system = parse(system)?;
+            uow.alert_refused(system, dedup_key, error).await?;
+            let notice = refusal_notice(system.display_name(), "alert", system.as_str(), error);
+            update_channel(uow, *incident_id, Some(&notice), now).await
+        }
+        AfterSend::StatuspageIncident { incident_id } => {
+            let notice = refusal_notice("Statuspage", "public update", "statuspage", error);
+            update_channel(uow, *incident_id, Some(&notice), now).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What the incident channel is told when a system refused a call.
+fn refusal_notice(system: &str, what: &str, key: &str, error: &str) -> String {
+    format!(
+        ":warning: {system} did not take this incident's {what}: {}. Check `[integrations.{key}]` in \
+         Rebound's configuration; the incident itself is unaffected.",
+        crate::text::mrkdwn(error),
+    )
+}
+
+/// Notices for refusals that came before the incident had a channel to tell.
+pub fn earlier_refusals(alerts: &[PagingAlert], channel: &str) -> Vec<NewOutboxCall> {
+    alerts
+        .iter()
+        .filter_map(|alert| Some((alert.system, alert.last_error.as_deref()?)))
+        .map(|(system, error)| {
+            let notice = refusal_notice(system.display_name(), "alert", system.as_str(), error);
+            notice_call(channel, &notice)
+        })
+        .collect()
+}
+
+fn notice_call(channel: &str, text: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("channel:{channel}"),
+        method: "chat.postMessage".into(),
+        args: json!({ "channel": channel, "text": text, "unfurl_links": false }),
+        after_send: AfterSend::Nothing,
+    }
+}
+
+fn parse(system: &str) -> Result<AlertSystem, StoreError> {
+    AlertSystem::parse(system).ok_or_else(|| StoreError::Corrupt(format!("alert system {system:?}")))
+}
+
+/// Re-renders the card (and posts `notice`) once the channel exists; before
+/// that, the card is first posted with the alert's state already in it,
+/// and the notice follows it ([`earlier_refusals`]).
+async fn update_channel(
+    uow: &mut UnitOfWork,
+    incident_id: IncidentId,
+    notice: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(incident) = uow.incident(incident_id).await? else {
+        return Ok(());
+    };
+    let Some(channel) = incident.channel_id.clone() else {
+        return Ok(());
+    };
+    let in_channel = format!("channel:{channel}");
+    // Queued behind the card's first post in the same channel, so it
+    // finds the card's `ts` even when the card is not out yet.
+    uow.enqueue(&refresh_card(&incident, &channel, &in_channel), now)
+        .await?;
+    if let Some(text) = notice {
+        uow.enqueue(&notice_call(&channel, text), now).await?;
+    }
+    Ok(())
+}
