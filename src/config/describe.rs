@@ -101,6 +101,12 @@ fn integration_lines(integrations: &super::integrations::IntegrationSettings) ->
     if integrations.zenduty.is_some() {
         lines.push("integrations.zenduty every incident (integration_url [set])".into());
     }
+    if let Some(statuspage) = &integrations.statuspage {
+        lines.push(format!(
+            "integrations.statuspage {} page {} mirrors public updates and components (api_key [set])",
+            statuspage.url, statuspage.page_id
+        ));
+    }
     lines
 }
 

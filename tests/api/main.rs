@@ -4,6 +4,7 @@
 pub use rebound::slack_simulator as fake_slack;
 mod fake_paging;
 mod fake_sns;
+mod fake_statuspage;
 mod helpers;
 
 mod browser;
@@ -31,6 +32,7 @@ mod preflight;
 mod privacy;
 mod socket_mode;
 mod status_page;
+mod statuspage;
 mod timers;
 mod upgrade;
 mod web;
