@@ -25,3 +25,14 @@ CREATE TABLE statuspage_incidents (
     statuspage_id TEXT,
     created_at    TIMESTAMPTZ NOT NULL
 );
+
+-- Jira issues exported from action items and failure tickets. `subject` is
+-- `action:<id>` or `ticket:<id>`; `label` is the unique label the issue
+-- carries, by which a retry finds an issue whose creation was not answered.
+CREATE TABLE jira_issues (
+    subject      TEXT    PRIMARY KEY,
+    label        TEXT    NOT NULL UNIQUE,
+    issue_key    TEXT,
+    issue_url    TEXT,
+    requested_at TIMESTAMPTZ NOT NULL
+);

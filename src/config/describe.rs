@@ -101,6 +101,12 @@ fn integration_lines(integrations: &super::integrations::IntegrationSettings) ->
     if integrations.zenduty.is_some() {
         lines.push("integrations.zenduty every incident (integration_url [set])".into());
     }
+    if let Some(jira) = &integrations.jira {
+        lines.push(format!(
+            "integrations.jira {} project {} as {} ({}, export {:?}, api_token [set])",
+            jira.url, jira.project, jira.issue_type, jira.email, jira.export
+        ));
+    }
     if let Some(statuspage) = &integrations.statuspage {
         lines.push(format!(
             "integrations.statuspage {} page {} mirrors public updates and components (api_key [set])",

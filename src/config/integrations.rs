@@ -17,6 +17,28 @@ pub struct IntegrationSettings {
     pub pagerduty: Option<PagerDutySettings>,
     pub zenduty: Option<ZendutySettings>,
     pub statuspage: Option<StatuspageSettings>,
+    pub jira: Option<JiraSettings>,
+}
+
+/// `[integrations.jira]`: Jira Cloud (REST v3, basic auth with an API token).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JiraSettings {
+    /// The site, e.g. `https://acme.atlassian.net`.
+    pub url: String,
+    /// The account the API token belongs to.
+    pub email: String,
+    pub api_token: SecretString,
+    /// The project key issues are created in.
+    pub project: String,
+    #[serde(default = "default_issue_type")]
+    pub issue_type: String,
+    #[serde(default)]
+    pub export: crate::domain::jira::Export,
+}
+
+fn default_issue_type() -> String {
+    "Task".into()
 }
 
 /// `[integrations.statuspage]`: an Atlassian Statuspage that mirrors what
@@ -134,6 +156,33 @@ impl IntegrationSettings {
             }
             secure_url("integrations.statuspage.url", &statuspage.url)?;
         }
+        if let Some(jira) = &self.jira {
+            secure_url("integrations.jira.url", &jira.url)?;
+            if !jira.email.contains('@') {
+                return Err(bad(
+                    "integrations.jira.email",
+                    "must be the e-mail of the API token's account".into(),
+                ));
+            }
+            if jira.api_token.expose_secret().trim().is_empty() {
+                return Err(bad("integrations.jira.api_token", "is empty".into()));
+            }
+            let key = &jira.project;
+            let valid = key.len() <= 32
+                && key.starts_with(|c: char| c.is_ascii_uppercase())
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return Err(bad(
+                    "integrations.jira.project",
+                    "must be a project key such as OPS".into(),
+                ));
+            }
+            if jira.issue_type.trim().is_empty() {
+                return Err(bad("integrations.jira.issue_type", "is empty".into()));
+            }
+        }
         if let Some(zenduty) = &self.zenduty {
             // The message names no part of the URL: it holds the key.
             secure_url(
@@ -206,8 +255,20 @@ mod tests {
         );
         assert!(parse("[zenduty]\nintegration_url = \"http://127.0.0.1:9/api/events/k/\"\n").is_ok());
         assert!(
-            parse("[jira]\nurl = \"https://acme.atlassian.net\"\n").is_err(),
+            parse("[github]\ntoken = \"t\"\n").is_err(),
             "not built yet: refused by name"
         );
+    }
+
+    #[test]
+    fn jira_needs_a_project_key_and_a_known_export_mode() {
+        let jira = "[jira]\nurl = \"https://acme.atlassian.net\"\nemail = \"ops@acme.example\"\napi_token = \"t\"\n";
+        let settings = parse(&format!("{jira}project = \"OPS\"\n")).unwrap();
+        let configured = settings.jira.unwrap();
+        assert_eq!(configured.issue_type, "Task");
+        assert_eq!(configured.export, crate::domain::jira::Export::Manual);
+        assert!(parse(&format!("{jira}project = \"ops OR x\"\n")).is_err());
+        assert!(parse(&format!("{jira}project = \"OPS\"\nexport = \"everything\"\n")).is_err());
+        assert!(parse(&format!("{jira}project = \"OPS\"\nexport = \"action_items\"\n")).is_ok());
     }
 }

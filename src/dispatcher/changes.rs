@@ -95,6 +95,9 @@ pub(super) async fn record(
     super::statuspage::mirror(uow, settings, incident, happened, now).await?;
     if let Happened::ActionAdded(item) = happened {
         let id = uow.insert_action_item(incident.id, item, request.actor, now).await?;
+        if super::jira::exports_action_items(settings, incident) {
+            super::jira::export_action(uow, settings, incident, id, &item.text, now).await?;
+        }
         if let Some(due_at) = item.due_at {
             uow.apply_timer(incident.id, &timers::for_action_item(id, due_at), now)
                 .await?;

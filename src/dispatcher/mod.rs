@@ -26,6 +26,7 @@ mod changes;
 mod events;
 pub(crate) mod failures;
 mod interactions;
+pub mod jira;
 pub mod paging;
 #[cfg(test)]
 mod properties;
@@ -76,6 +77,7 @@ pub fn incident_change(
         }),
         Command::Open { .. }
         | Command::OpenForm { .. }
+        | Command::ExportAction { .. }
         | Command::Reminders
         | Command::Stats { .. }
         | Command::ShowFailure { .. }
@@ -86,6 +88,45 @@ pub fn incident_change(
             return Ok(None);
         }
     }))
+}
+
+/// Exports action item `id` of the incident of `channel` to Jira (once);
+/// what to tell the person who asked when it was not exported now.
+async fn jira_export_reply(
+    uow: &mut UnitOfWork,
+    settings: &Settings,
+    channel: &str,
+    id: i64,
+    now: DateTime<Utc>,
+) -> crate::store::StoreResult<Option<String>> {
+    let Some(incident) = uow.incident_by_channel(channel).await? else {
+        return Ok(Some(":warning: Run this inside an incident channel.".into()));
+    };
+    let item = uow
+        .action_item(id)
+        .await?
+        .filter(|item| item.incident_id == incident.id);
+    let Some(item) = item else {
+        return Ok(Some(format!(
+            ":warning: {} has no action item #{id}.",
+            incident.reference()
+        )));
+    };
+    if let Some(issue) = &item.jira {
+        let reply = format!(
+            ":ticket: Action item #{id} is already <{}|{}> in Jira.",
+            issue.url, issue.key
+        );
+        return Ok(Some(reply));
+    }
+    Ok(
+        match jira::export_action(uow, settings, &incident, id, &item.text, now).await? {
+            true => None,
+            false => Some(format!(
+                ":hourglass_flowing_sand: Action item #{id} is already on its way to Jira."
+            )),
+        },
+    )
 }
 
 /// A batch that did not commit: its items are untouched in the inbox.
@@ -264,6 +305,20 @@ impl Dispatcher {
                 let reply = match failures::change(uow, id, change, invocation.user_id.as_ref(), from, now).await? {
                     Ok(ticket) => format!(":white_check_mark: {}", views::failures::summary(&ticket)),
                     Err(refusal) => format!(":warning: {refusal}"),
+                };
+                let call = NewOutboxCall {
+                    ordering_key: format!("respond:{}", invocation.user_id),
+                    method: crate::store::RESPONSE_URL_METHOD.into(),
+                    args: json!({ "url": invocation.response_url.0.as_str(), "body": crate::views::ephemeral(&reply) }),
+                    after_send: AfterSend::Nothing,
+                };
+                Ok(uow.enqueue(&call, now).await?)
+            }
+            Ok(Command::ExportAction { id }) => {
+                let channel = invocation.channel_id.as_ref();
+                // A new export says nothing more: the channel hears where the issue is.
+                let Some(reply) = jira_export_reply(uow, &self.settings, channel, id, now).await? else {
+                    return Ok(());
                 };
                 let call = NewOutboxCall {
                     ordering_key: format!("respond:{}", invocation.user_id),

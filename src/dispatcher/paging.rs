@@ -61,7 +61,7 @@ fn call(settings: &Settings, incident: &Incident, system: AlertSystem, step: &Al
 }
 
 /// Where the incident can be read, when Rebound has a public URL.
-fn incident_url(settings: &Settings, incident: &Incident) -> Option<String> {
+pub fn incident_url(settings: &Settings, incident: &Incident) -> Option<String> {
     let base = settings.file.web.public_url.as_deref()?;
     Some(format!("{}/incidents/{}", base.trim_end_matches('/'), incident.id))
 }

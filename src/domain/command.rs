@@ -55,6 +55,10 @@ pub enum Command {
         owner: Option<String>,
         due: Option<Due>,
     },
+    /// `/incident action <n> jira`: export action item `n` to Jira.
+    ExportAction {
+        id: i64,
+    },
     Resolve {
         summary: Option<String>,
     },
@@ -211,7 +215,8 @@ pub mod usage {
     pub const IMPACT: &str = "/incident impact <component> <operational|degraded|partial|major|maintenance>";
     pub const NOTE: &str = "/incident note <text>";
     pub const DECISION: &str = "/incident decision <text>";
-    pub const ACTION: &str = "/incident action <text> [@owner] [due <YYYY-MM-DD|duration like 3d>]";
+    pub const ACTION: &str =
+        "/incident action <text> [@owner] [due <YYYY-MM-DD|duration like 3d>] | action <n> jira (export item n)";
     pub const RESOLVE: &str = "/incident resolve [summary]";
     pub const REOPEN: &str = "/incident reopen [reason]";
     pub const LIST: &str = "/incident list";
@@ -477,6 +482,12 @@ pub fn is_user_id(id: &str) -> bool {
 }
 
 fn parse_action(rest: &str) -> Result<Command, CommandError> {
+    if let Some((number, "jira")) = rest.trim().split_once(char::is_whitespace).map(|(n, w)| (n, w.trim()))
+        && let Ok(id) = number.trim_start_matches('#').parse::<i64>()
+        && id > 0
+    {
+        return Ok(Command::ExportAction { id });
+    }
     let (rest, due) = take_trailing_due(rest)?;
     let (head, last) = split_last_word(rest);
     let (text, owner) = match parse_user_mention(last) {

@@ -16,6 +16,7 @@ pub mod failure;
 pub mod impact_start;
 pub mod incident;
 pub mod incident_metrics;
+pub mod jira;
 pub mod lifecycle;
 pub mod paging;
 pub mod recurrence;

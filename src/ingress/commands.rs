@@ -118,6 +118,30 @@ pub(super) async fn accept(state: &AppState, text: &str) -> Result<Json<Value>, 
             let stats = reports::stats(state.store.as_ref(), &state.settings.file, window, chrono::Utc::now()).await?;
             Ok(Json(views::ephemeral(&views::stats::render(&stats))))
         }
+        Command::ExportAction { .. } if state.settings.file.integrations.jira.is_none() => Ok(Json(views::ephemeral(
+            ":warning: Jira is not set up: add `[integrations.jira]` to Rebound's configuration.",
+        ))),
+        Command::ExportAction { id } => {
+            let Some(incident) = state.store.incident_by_channel(here).await? else {
+                return Ok(Json(views::ephemeral(
+                    ":warning: Run this inside the incident channel of the action item.",
+                )));
+            };
+            if !state
+                .store
+                .action_items(incident.id)
+                .await?
+                .iter()
+                .any(|item| item.id == id)
+            {
+                let reply = format!(":warning: {} has no action item #{id}.", incident.reference());
+                return Ok(Json(views::ephemeral(&reply)));
+            }
+            store_invocation(state, &invocation, text).await?;
+            Ok(Json(views::ephemeral(&format!(
+                ":ok_hand: Exporting action item #{id}…"
+            ))))
+        }
         Command::OpenForm { .. } => {
             store_invocation(state, &invocation, text).await?;
             Ok(Json(views::ephemeral(":memo: Opening the declaration form…")))

@@ -7,6 +7,7 @@
 //! rate limited (with the vendor's wait), worth retrying, or refused for
 //! good — the same outcomes the outbox worker handles for Slack.
 
+mod jira;
 mod pagerduty;
 mod statuspage;
 mod zenduty;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::config::Settings;
+use crate::dispatcher::jira::JIRA_METHOD;
 use crate::dispatcher::paging::{PAGERDUTY_METHOD, ZENDUTY_METHOD};
 use crate::dispatcher::statuspage::STATUSPAGE_METHOD;
 use crate::http_client::{self, Answer, HttpsClient};
@@ -51,7 +53,18 @@ impl Vendors {
 
     /// Whether `method` is a vendor's rather than Slack's.
     pub fn handles(method: &str) -> bool {
-        matches!(method, PAGERDUTY_METHOD | ZENDUTY_METHOD | STATUSPAGE_METHOD)
+        matches!(
+            method,
+            PAGERDUTY_METHOD | ZENDUTY_METHOD | STATUSPAGE_METHOD | JIRA_METHOD
+        )
+    }
+
+    /// Creates a Jira issue once (see [`jira`]).
+    pub async fn jira(&self, retry: bool, args: &Value) -> Result<Value, SlackCallError> {
+        match &self.settings.file.integrations.jira {
+            Some(settings) => jira::create_once(&self.http, settings, retry, args).await,
+            None => Err(SlackCallError::Api(format!("{JIRA_METHOD} is not configured"))),
+        }
     }
 
     /// Creates or updates a mirrored Statuspage incident (see [`statuspage`]).

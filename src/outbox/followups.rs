@@ -76,7 +76,7 @@ pub async fn apply(
             thread_ts,
         } => {
             let found = &prepared.recurrences;
-            failure_permalink(uow, *ticket_id, channel, thread_ts, response, found, now).await
+            failure_permalink(uow, *ticket_id, (channel, thread_ts), response, found, settings, now).await
         }
         AfterSend::UsergroupMembers { usergroup } => super::usergroups::members_arrived(uow, usergroup, response).await,
         AfterSend::AlertTicketPosted { source, dedup_key } => {
@@ -90,6 +90,11 @@ pub async fn apply(
             system,
             dedup_key,
         } => super::vendors::delivered(uow, *incident_id, system, dedup_key, now).await,
+        AfterSend::JiraIssue {
+            subject,
+            channel,
+            thread_ts,
+        } => super::vendors::jira_issue_created(uow, subject, (channel, thread_ts), response, now).await,
         AfterSend::StatuspageIncident { incident_id } => match response["id"].as_str() {
             Some(id) => uow.set_statuspage_id(*incident_id, id).await,
             None => Err(StoreError::Corrupt("Statuspage answered without an incident id".into())),
@@ -257,10 +262,10 @@ async fn alert_ticket_posted(
 async fn failure_permalink(
     uow: &mut UnitOfWork,
     ticket_id: i64,
-    channel: &str,
-    thread_ts: &str,
+    (channel, thread_ts): (&str, &str),
     response: &Value,
     found: &[Recurrence],
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if let Some(permalink) = response["permalink"].as_str() {
@@ -289,6 +294,9 @@ async fn failure_permalink(
             after_send: AfterSend::Nothing,
         };
         uow.enqueue(&call, now).await?;
+    }
+    if crate::dispatcher::jira::exports_tickets(settings, &ticket) {
+        crate::dispatcher::jira::export_ticket(uow, settings, &ticket, now).await?;
     }
     Ok(())
 }

@@ -249,6 +249,9 @@ impl OutboxWorker {
                 .statuspage(known.as_deref(), call.attempts > 1, &call.args)
                 .await;
         }
+        if let AfterSend::JiraIssue { .. } = call.after_send {
+            return self.vendors.jira(call.attempts > 1, &call.args).await;
+        }
         if Vendors::handles(&call.method) {
             return self.vendors.send(&call.method, &call.args).await;
         }

@@ -46,6 +46,8 @@ pub fn per_minute(method: &str) -> Option<u32> {
         "pagerduty.enqueue" => return Some(120),
         // Zenduty publishes no limit; a sane ceiling for one integration.
         "zenduty.event" => return Some(60),
+        // Jira Cloud's limits are cost-based; creating an issue a second is well inside them.
+        "jira.create_issue" => return Some(60),
         _ => return None,
     };
     Some(match tier {

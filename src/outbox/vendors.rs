@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::dispatcher::refresh_card;
 use crate::domain::IncidentId;
+use crate::domain::jira::Subject;
 use crate::domain::paging::AlertSystem;
+use crate::store::IssueLink;
 use crate::store::paging::PagingAlert;
 use crate::store::{AfterSend, NewOutboxCall, OutboxCall, StoreError, UnitOfWork};
 
@@ -48,6 +50,22 @@ pub async fn refused(
             let notice = refusal_notice("Statuspage", "public update", "statuspage", error);
             update_channel(uow, *incident_id, Some(&notice), now).await
         }
+        AfterSend::JiraIssue {
+            subject,
+            channel: Some(channel),
+            thread_ts,
+        } => {
+            let what = Subject::parse(subject)
+                .map(|s| s.describe())
+                .unwrap_or_else(|| subject.clone());
+            let notice = format!(
+                ":warning: Jira did not take {what}: {}. Check `[integrations.jira]` in Rebound's configuration \
+                 (project, issue type, the token's permissions), then ask again with `/incident action <n> jira`.",
+                crate::text::mrkdwn(error)
+            );
+            uow.enqueue(&in_thread(notice_call(channel, &notice), thread_ts), now)
+                .await
+        }
         _ => Ok(()),
     }
 }
@@ -73,6 +91,14 @@ pub fn earlier_refusals(alerts: &[PagingAlert], channel: &str) -> Vec<NewOutboxC
         .collect()
 }
 
+/// `call` as a reply in the thread `thread_ts`, if there is one.
+fn in_thread(mut call: NewOutboxCall, thread_ts: &Option<String>) -> NewOutboxCall {
+    if let Some(ts) = thread_ts {
+        call.args["thread_ts"] = json!(ts);
+    }
+    call
+}
+
 fn notice_call(channel: &str, text: &str) -> NewOutboxCall {
     NewOutboxCall {
         ordering_key: format!("channel:{channel}"),
@@ -80,6 +106,36 @@ fn notice_call(channel: &str, text: &str) -> NewOutboxCall {
         args: json!({ "channel": channel, "text": text, "unfurl_links": false }),
         after_send: AfterSend::Nothing,
     }
+}
+
+/// Jira made (or a retry found) the issue for `subject`: keep it and say where it is.
+pub async fn jira_issue_created(
+    uow: &mut UnitOfWork,
+    subject: &str,
+    (channel, thread_ts): (&Option<String>, &Option<String>),
+    response: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let subject = Subject::parse(subject).ok_or_else(|| StoreError::Corrupt(format!("jira subject {subject:?}")))?;
+    let (Some(key), Some(url)) = (response["key"].as_str(), response["url"].as_str()) else {
+        return Err(StoreError::Corrupt("Jira answered without an issue key".into()));
+    };
+    let issue = IssueLink {
+        key: key.to_string(),
+        url: url.to_string(),
+    };
+    uow.set_jira_issue(subject, &issue).await?;
+    if let Some(channel) = channel {
+        let text = format!(
+            ":ticket: {} is <{}|{}> in Jira.",
+            subject.describe(),
+            issue.url,
+            issue.key
+        );
+        uow.enqueue(&in_thread(notice_call(channel, &text), thread_ts), now)
+            .await?;
+    }
+    Ok(())
 }
 
 fn parse(system: &str) -> Result<AlertSystem, StoreError> {

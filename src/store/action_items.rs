@@ -20,12 +20,22 @@ pub struct StoredActionItem {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
+    /// The Jira issue it was exported to, once Jira answered.
+    pub jira: Option<IssueLink>,
+}
+
+/// An issue in another tracker: its key and where to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueLink {
+    pub key: String,
+    pub url: String,
 }
 
 macro_rules! select {
     ($condition:literal) => {
         concat!(
-            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at FROM action_items ",
+            "SELECT id, incident_id, body, owner, due_at, created_by, created_at, done_at, issue_key, issue_url \
+             FROM action_items LEFT JOIN jira_issues ON subject = 'action:' || id ",
             $condition
         )
     };
@@ -41,6 +51,10 @@ fn from_row(row: &Row) -> StoreResult<StoredActionItem> {
         created_by: row.text("created_by")?,
         created_at: row.time("created_at")?,
         done_at: row.opt_time("done_at")?,
+        jira: match (row.opt_text("issue_key")?, row.opt_text("issue_url")?) {
+            (Some(key), Some(url)) => Some(IssueLink { key, url }),
+            _ => None,
+        },
     })
 }
 

@@ -30,6 +30,7 @@ pub mod channels;
 mod housekeeping;
 pub mod inbox;
 pub mod incidents;
+pub mod jira;
 pub mod outbox;
 pub mod paging;
 mod postgres;
@@ -53,7 +54,7 @@ use sql::{Conn, Pooled, Query, Row};
 use crate::domain::IncidentId;
 use crate::domain::recurrence::{self, Candidate};
 
-pub use action_items::StoredActionItem;
+pub use action_items::{IssueLink, StoredActionItem};
 pub use captures::NewCapture;
 pub use inbox::{InboxItem, InboxKind, InsertOutcome, NewInboxItem};
 pub use incidents::TimelineEntry;

@@ -87,6 +87,13 @@ pub enum AfterSend {
     StatuspageIncident {
         incident_id: IncidentId,
     },
+    /// A Jira issue was created (or found) for `subject`: keep its key and
+    /// say so in `channel` (in the thread `thread_ts`, if given).
+    JiraIssue {
+        subject: String,
+        channel: Option<String>,
+        thread_ts: Option<String>,
+    },
 }
 
 /// A Slack Web API call to record in the outbox.

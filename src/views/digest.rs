@@ -205,6 +205,7 @@ mod tests {
             created_by: "U1".into(),
             created_at: now,
             done_at: None,
+            jira: None,
         };
         let breach = CommsBreach {
             incident_id: 1,

@@ -39,6 +39,7 @@ fn rendered(text: &str) -> Vec<String> {
         created_by: "U1".into(),
         created_at: now,
         done_at: None,
+        jira: None,
     };
     let mut ticket = Ticket::example(3, text);
     ticket.tags = vec![text.to_string()];

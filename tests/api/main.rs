@@ -2,6 +2,7 @@
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
 pub use rebound::slack_simulator as fake_slack;
+mod fake_jira;
 mod fake_paging;
 mod fake_sns;
 mod fake_statuspage;
@@ -22,6 +23,7 @@ mod hostile;
 mod ingress;
 mod intake;
 mod intake_sns;
+mod jira;
 mod lifecycle;
 mod manifests;
 mod migrations;

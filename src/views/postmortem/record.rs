@@ -137,9 +137,14 @@ pub(super) fn actions(doc: &mut String, source: &PostmortemSource) {
             .done_at
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_else(|| "no".into());
+        let issue = item
+            .jira
+            .as_ref()
+            .map(|issue| format!(" ([{}]({}))", issue.key, issue.url))
+            .unwrap_or_default();
         let _ = writeln!(
             doc,
-            "| {} | {} | {owner} | {due} | {done} |",
+            "| {} | {}{issue} | {owner} | {due} | {done} |",
             item.id,
             markdown(&item.text)
         );
