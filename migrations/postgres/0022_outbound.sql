@@ -36,3 +36,16 @@ CREATE TABLE jira_issues (
     issue_url    TEXT,
     requested_at TIMESTAMPTZ NOT NULL
 );
+
+-- Rollbacks run from the card through GitHub Actions' workflow_dispatch.
+-- request_id goes to the workflow as an input (and, by its run-name, into
+-- the run's title), so a retry after an unknown outcome finds the run.
+CREATE TABLE rollback_runs (
+    request_id   TEXT    PRIMARY KEY,
+    incident_id  BIGINT  NOT NULL REFERENCES incidents (id),
+    service      TEXT    NOT NULL,
+    requested_by TEXT    NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    run_url      TEXT
+);
+CREATE INDEX rollback_runs_incident ON rollback_runs (incident_id, service, requested_at);

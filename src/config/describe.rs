@@ -107,6 +107,18 @@ fn integration_lines(integrations: &super::integrations::IntegrationSettings) ->
             jira.url, jira.project, jira.issue_type, jira.email, jira.export
         ));
     }
+    if let Some(github) = &integrations.github {
+        lines.push(format!(
+            "integrations.github {} run by {:?} (token [set])",
+            github.url, github.run_by
+        ));
+        for rollback in &github.rollback {
+            lines.push(format!(
+                "integrations.github.rollback {} → {} {} on {}",
+                rollback.service, rollback.repo, rollback.workflow, rollback.git_ref
+            ));
+        }
+    }
     if let Some(statuspage) = &integrations.statuspage {
         lines.push(format!(
             "integrations.statuspage {} page {} mirrors public updates and components (api_key [set])",

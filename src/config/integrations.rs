@@ -18,6 +18,106 @@ pub struct IntegrationSettings {
     pub zenduty: Option<ZendutySettings>,
     pub statuspage: Option<StatuspageSettings>,
     pub jira: Option<JiraSettings>,
+    pub github: Option<GithubSettings>,
+}
+
+/// `[integrations.github]`: rollbacks run from the card as GitHub Actions
+/// `workflow_dispatch` events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubSettings {
+    /// A fine-grained token with *Actions: read and write* on the repos.
+    pub token: SecretString,
+    #[serde(default = "default_github_url")]
+    pub url: String,
+    /// Who may run a rollback: the incident's lead (and admins), or anyone.
+    #[serde(default)]
+    pub run_by: RunBy,
+    #[serde(default)]
+    pub rollback: Vec<RollbackSettings>,
+}
+
+/// Who may press *Run rollback*.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunBy {
+    #[default]
+    Lead,
+    Anyone,
+}
+
+/// One `[[integrations.github.rollback]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackSettings {
+    pub service: String,
+    /// `owner/name`.
+    pub repo: String,
+    /// The workflow's file name (`rollback.yml`) or id.
+    pub workflow: String,
+    #[serde(rename = "ref", default = "default_ref")]
+    pub git_ref: String,
+}
+
+fn default_github_url() -> String {
+    "https://api.github.com".into()
+}
+
+fn default_ref() -> String {
+    "main".into()
+}
+
+impl GithubSettings {
+    /// The rollback configured for `service`.
+    pub fn rollback(&self, service: &str) -> Option<&RollbackSettings> {
+        self.rollback.iter().find(|r| r.service == service)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        secure_url("integrations.github.url", &self.url)?;
+        if self.token.expose_secret().trim().is_empty() {
+            return Err(bad("integrations.github.token", "is empty".into()));
+        }
+        let plain = |text: &str, extra: &[char]| {
+            !text.is_empty()
+                && text.len() <= 100
+                && text.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+        };
+        let mut services = std::collections::BTreeSet::new();
+        for rollback in &self.rollback {
+            if !plain(&rollback.service, &['-', '_', '.']) || !services.insert(rollback.service.as_str()) {
+                let message = format!(
+                    "service {:?} must be unique: letters, digits, '-', '_', '.'",
+                    rollback.service
+                );
+                return Err(bad("integrations.github.rollback.service", message));
+            }
+            let repo_ok = rollback
+                .repo
+                .split_once('/')
+                .is_some_and(|(owner, name)| plain(owner, &['-']) && plain(name, &['-', '_', '.']));
+            if !repo_ok {
+                return Err(bad(
+                    "integrations.github.rollback.repo",
+                    format!("{:?} is not owner/name", rollback.repo),
+                ));
+            }
+            if !plain(&rollback.workflow, &['-', '_', '.']) {
+                let message = format!("{:?} must be a workflow file name or id", rollback.workflow);
+                return Err(bad("integrations.github.rollback.workflow", message));
+            }
+            if rollback.git_ref.is_empty()
+                || rollback.git_ref.len() > 200
+                || rollback.git_ref.contains(char::is_whitespace)
+            {
+                return Err(bad(
+                    "integrations.github.rollback.ref",
+                    "must be a branch or tag name".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[integrations.jira]`: Jira Cloud (REST v3, basic auth with an API token).
@@ -183,6 +283,9 @@ impl IntegrationSettings {
                 return Err(bad("integrations.jira.issue_type", "is empty".into()));
             }
         }
+        if let Some(github) = &self.github {
+            github.check()?;
+        }
         if let Some(zenduty) = &self.zenduty {
             // The message names no part of the URL: it holds the key.
             secure_url(
@@ -255,9 +358,24 @@ mod tests {
         );
         assert!(parse("[zenduty]\nintegration_url = \"http://127.0.0.1:9/api/events/k/\"\n").is_ok());
         assert!(
-            parse("[github]\ntoken = \"t\"\n").is_err(),
-            "not built yet: refused by name"
+            parse("[servicenow]\nurl = \"https://x\"\n").is_err(),
+            "unknown systems are refused by name"
         );
+    }
+
+    #[test]
+    fn github_rollbacks_are_checked_because_they_go_into_paths() {
+        let github = "[github]\ntoken = \"t\"\n[[github.rollback]]\nservice = \"api\"\nworkflow = \"rollback.yml\"\n";
+        let settings = parse(&format!("{github}repo = \"acme/api\"\n")).unwrap();
+        let configured = settings.github.unwrap();
+        assert_eq!(configured.run_by, RunBy::Lead);
+        assert_eq!(configured.rollback("api").unwrap().git_ref, "main");
+        assert!(parse(&format!("{github}repo = \"acme/../../admin\"\n")).is_err());
+        assert!(parse(&format!("{github}repo = \"acme\"\n")).is_err());
+        let twice = format!(
+            "{github}repo = \"acme/api\"\n[[github.rollback]]\nservice = \"api\"\nworkflow = \"x.yml\"\nrepo = \"a/b\"\n"
+        );
+        assert!(parse(&twice).is_err(), "one rollback per service");
     }
 
     #[test]

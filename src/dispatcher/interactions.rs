@@ -35,6 +35,9 @@ impl Dispatcher {
         if payload["actions"][0]["action_id"] == card::POST_UPDATE_ACTION {
             return self.open_update_form(uow, &payload, now).await;
         }
+        if payload["actions"][0]["action_id"] == views::rollback::RUN_ROLLBACK_ACTION {
+            return super::rollback::pressed(uow, &self.settings, &payload, now).await;
+        }
         let action_id = payload["actions"][0]["action_id"].as_str().unwrap_or_default();
         if let Some((action, ticket_id)) = views::failures::parse_action(action_id) {
             return failures::button(uow, &payload, action, ticket_id, now).await;

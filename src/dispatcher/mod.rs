@@ -30,6 +30,7 @@ pub mod jira;
 pub mod paging;
 #[cfg(test)]
 mod properties;
+pub mod rollback;
 mod set_aside;
 pub mod statuspage;
 

@@ -20,6 +20,7 @@ pub mod jira;
 pub mod lifecycle;
 pub mod paging;
 pub mod recurrence;
+pub mod rollback;
 pub mod severity;
 pub mod status_page;
 pub mod statuspage_mirror;

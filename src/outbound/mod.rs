@@ -7,6 +7,7 @@
 //! rate limited (with the vendor's wait), worth retrying, or refused for
 //! good — the same outcomes the outbox worker handles for Slack.
 
+mod github;
 mod jira;
 mod pagerduty;
 mod statuspage;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::config::Settings;
 use crate::dispatcher::jira::JIRA_METHOD;
 use crate::dispatcher::paging::{PAGERDUTY_METHOD, ZENDUTY_METHOD};
+use crate::dispatcher::rollback::GITHUB_METHOD;
 use crate::dispatcher::statuspage::STATUSPAGE_METHOD;
 use crate::http_client::{self, Answer, HttpsClient};
 use crate::slack::SlackCallError;
@@ -57,6 +59,14 @@ impl Vendors {
             method,
             PAGERDUTY_METHOD | ZENDUTY_METHOD | STATUSPAGE_METHOD | JIRA_METHOD
         )
+    }
+
+    /// Starts a rollback workflow run once (see [`github`]).
+    pub async fn github(&self, retry: bool, args: &Value) -> Result<Value, SlackCallError> {
+        match &self.settings.file.integrations.github {
+            Some(settings) => github::dispatch_once(&self.http, settings, retry, args).await,
+            None => Err(SlackCallError::Api(format!("{GITHUB_METHOD} is not configured"))),
+        }
     }
 
     /// Creates a Jira issue once (see [`jira`]).

@@ -90,6 +90,11 @@ pub async fn apply(
             system,
             dedup_key,
         } => super::vendors::delivered(uow, *incident_id, system, dedup_key, now).await,
+        AfterSend::RollbackDispatched {
+            incident_id,
+            service,
+            request_id,
+        } => super::vendors::rollback_started(uow, *incident_id, service, request_id, response, now).await,
         AfterSend::JiraIssue {
             subject,
             channel,
@@ -129,10 +134,7 @@ pub async fn apply(
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("incident {incident_id} vanished")))?;
             let paging = uow.paging_alerts(incident.id).await?;
-            for mut call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), settings) {
-                if matches!(call.after_send, AfterSend::IncidentCardPosted { .. }) {
-                    views::paging::add_to_card(&mut call.args, &paging, &settings.file.integrations);
-                }
+            for call in channel_ready_calls(&incident, channel_id, response_url.as_deref(), &paging, settings) {
                 uow.enqueue(&call, now).await?;
             }
             for notice in super::vendors::earlier_refusals(&paging, channel_id) {
@@ -341,10 +343,11 @@ pub fn channel_ready_calls(
     incident: &Incident,
     channel_id: &str,
     response_url: Option<&str>,
+    paging: &[crate::store::paging::PagingAlert],
     settings: &Settings,
 ) -> Vec<NewOutboxCall> {
     let in_channel = format!("channel:{channel_id}");
-    let mut card_args = card::incident_card(incident, &settings.file.status);
+    let mut card_args = card::living_card(incident, &settings.file, paging);
     card_args["channel"] = json!(channel_id);
     // A person who declared is invited; an alert's source invites its responders.
     let invite = match incident.alert_source() {
@@ -420,7 +423,7 @@ mod tests {
     #[test]
     fn a_new_channel_gets_invite_card_announcement_and_receipt_in_order() {
         let incident = IncidentDraft::declare("db down", None, false, "U1", Utc::now()).into_incident(4);
-        let calls = channel_ready_calls(&incident, "C9", Some("http://hooks/1"), &settings());
+        let calls = channel_ready_calls(&incident, "C9", Some("http://hooks/1"), &[], &settings());
         let methods: Vec<_> = calls.iter().map(|c| c.method.as_str()).collect();
         assert_eq!(
             methods,
@@ -447,14 +450,14 @@ mod tests {
         let mut quiet = settings();
         quiet.file.slack.private_announcement = PrivateAnnouncement::None;
         let incident = IncidentDraft::declare("secret breach", None, true, "U1", Utc::now()).into_incident(5);
-        let calls = channel_ready_calls(&incident, "G1", None, &quiet);
+        let calls = channel_ready_calls(&incident, "G1", None, &[], &quiet);
         assert!(calls.iter().all(|c| c.args["channel"] != "incidents"), "{calls:?}");
     }
 
     #[test]
     fn private_incidents_announce_no_details() {
         let incident = IncidentDraft::declare("secret breach", None, true, "U1", Utc::now()).into_incident(5);
-        let calls = channel_ready_calls(&incident, "G1", None, &settings());
+        let calls = channel_ready_calls(&incident, "G1", None, &[], &settings());
         let announcement = calls[3].args.to_string();
         assert!(!announcement.contains("secret breach") && !announcement.contains("G1"));
         assert_eq!(calls.len(), 4);

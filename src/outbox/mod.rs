@@ -249,6 +249,9 @@ impl OutboxWorker {
                 .statuspage(known.as_deref(), call.attempts > 1, &call.args)
                 .await;
         }
+        if let AfterSend::RollbackDispatched { .. } = call.after_send {
+            return self.vendors.github(call.attempts > 1, &call.args).await;
+        }
         if let AfterSend::JiraIssue { .. } = call.after_send {
             return self.vendors.jira(call.attempts > 1, &call.args).await;
         }
@@ -309,13 +312,12 @@ impl OutboxWorker {
         let Some(ts) = incident.card_ts.clone() else {
             return Err(SlackCallError::Api("rebound_card_never_posted".into()));
         };
-        let mut card = card::incident_card(&incident, &self.settings.file.status);
         let paging = self
             .store
             .paging_alerts(incident_id)
             .await
             .map_err(|error| SlackCallError::Transient(error.to_string()))?;
-        crate::views::paging::add_to_card(&mut card, &paging, &self.settings.file.integrations);
+        let mut card = card::living_card(&incident, &self.settings.file, &paging);
         card["channel"] = args["channel"].clone();
         card["ts"] = json!(ts);
         Ok(card)

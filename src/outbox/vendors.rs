@@ -50,6 +50,18 @@ pub async fn refused(
             let notice = refusal_notice("Statuspage", "public update", "statuspage", error);
             update_channel(uow, *incident_id, Some(&notice), now).await
         }
+        AfterSend::RollbackDispatched {
+            incident_id, service, ..
+        } => {
+            let notice = format!(
+                ":warning: GitHub did not start the rollback of *{}*: {}. Check `[integrations.github]` (the \
+                 token's Actions permission, the repo, workflow and ref) and that the workflow has a \
+                 `workflow_dispatch` trigger with the inputs `incident` and `request_id`.",
+                crate::text::mrkdwn(service),
+                crate::text::mrkdwn(error)
+            );
+            update_channel(uow, *incident_id, Some(&notice), now).await
+        }
         AfterSend::JiraIssue {
             subject,
             channel: Some(channel),
@@ -106,6 +118,48 @@ fn notice_call(channel: &str, text: &str) -> NewOutboxCall {
         args: json!({ "channel": channel, "text": text, "unfurl_links": false }),
         after_send: AfterSend::Nothing,
     }
+}
+
+/// GitHub started (or a retry found) the rollback run: keep its URL and say where it is.
+pub async fn rollback_started(
+    uow: &mut UnitOfWork,
+    incident_id: crate::domain::IncidentId,
+    service: &str,
+    request_id: &str,
+    response: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // Only a GitHub web URL is linked: the answer is the vendor's, not ours.
+    let run_url = response["html_url"].as_str().filter(|url| {
+        url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http")) && !url.contains(['|', '>', '<'])
+    });
+    let line = match run_url {
+        Some(url) => {
+            uow.set_rollback_run(request_id, url).await?;
+            format!(
+                "rollback of *{}* is running: <{url}|workflow run>",
+                crate::text::mrkdwn(service)
+            )
+        }
+        None => format!(
+            "rollback of *{}* was started (GitHub gave no run link; request `{request_id}`)",
+            crate::text::mrkdwn(service)
+        ),
+    };
+    uow.append_timeline(&crate::store::TimelineEntry {
+        incident_id,
+        at: now,
+        actor: "rebound".into(),
+        kind: "rollback".into(),
+        body: line.clone(),
+        source: "github".into(),
+    })
+    .await?;
+    let Some(channel) = uow.incident(incident_id).await?.and_then(|i| i.channel_id) else {
+        return Ok(());
+    };
+    uow.enqueue(&notice_call(&channel, &format!(":rewind: The {line}.")), now)
+        .await
 }
 
 /// Jira made (or a retry found) the issue for `subject`: keep it and say where it is.

@@ -35,6 +35,7 @@ pub mod outbox;
 pub mod paging;
 mod postgres;
 pub mod reports;
+pub mod rollbacks;
 pub mod sql;
 mod sqlite;
 #[macro_use]

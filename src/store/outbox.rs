@@ -87,6 +87,13 @@ pub enum AfterSend {
     StatuspageIncident {
         incident_id: IncidentId,
     },
+    /// GitHub started (or a retry found) the rollback run for `request_id`:
+    /// keep its URL, put it on the timeline and in the channel.
+    RollbackDispatched {
+        incident_id: IncidentId,
+        service: String,
+        request_id: String,
+    },
     /// A Jira issue was created (or found) for `subject`: keep its key and
     /// say so in `channel` (in the thread `thread_ts`, if given).
     JiraIssue {

@@ -82,6 +82,19 @@ pub fn incident_card(incident: &Incident, status: &StatusSettings) -> Value {
     })
 }
 
+/// The card as posted and edited: [`incident_card`] with the rollback
+/// buttons and what other alerting systems were told.
+pub fn living_card(
+    incident: &Incident,
+    settings: &crate::config::FileSettings,
+    paging: &[crate::store::paging::PagingAlert],
+) -> Value {
+    let mut card = incident_card(incident, &settings.status);
+    super::rollback::add_to_card(&mut card, incident, settings.integrations.github.as_ref());
+    super::paging::add_to_card(&mut card, paging, &settings.integrations);
+    card
+}
+
 /// When the impact began and who says so, or how to say it.
 fn impact_start(incident: &Incident) -> String {
     let Some(at) = incident.impact_started_at else {

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod postmortem;
 pub mod reminders;
 pub mod replies;
+pub mod rollback;
 pub mod stats;
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
 pub use rebound::slack_simulator as fake_slack;
+mod fake_github;
 mod fake_jira;
 mod fake_paging;
 mod fake_sns;
@@ -32,6 +33,7 @@ mod paging;
 mod postmortems;
 mod preflight;
 mod privacy;
+mod rollback;
 mod socket_mode;
 mod status_page;
 mod statuspage;
