@@ -38,6 +38,11 @@ pub struct IntakeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    pub method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WorkerLabels {
     /// `dispatcher`, `outbox`, `scheduler`, `housekeeping`.
     pub worker: String,
@@ -81,6 +86,8 @@ pub struct Metrics {
     pub requests: Family<RouteLabels, Counter>,
     pub ack_seconds: Family<AckLabels, Histogram>,
     pub slack_calls: Family<SlackCallLabels, Counter>,
+    /// From the command or event's arrival to the call that shows it being sent, by method.
+    pub time_to_slack: Family<MethodLabels, Histogram>,
     pub intake: Family<IntakeLabels, Counter>,
     pub inbox_depth: Gauge,
     pub outbox_depth: Gauge,
@@ -115,6 +122,13 @@ pub struct Metrics {
     aggregates_at: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
 
+fn time_to_slack_histogram() -> Histogram {
+    // 10 ms to ~80 s.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.01, 2.0, 14,
+    ))
+}
+
 fn ack_histogram() -> Histogram {
     // 100 µs to ~3.3 s: Slack's 3-second deadline must fall inside the range.
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
@@ -137,6 +151,13 @@ impl Metrics {
         let requests = Family::<RouteLabels, Counter>::default();
         let ack_seconds = Family::<AckLabels, Histogram>::new_with_constructor(ack_histogram as fn() -> Histogram);
         let slack_calls = Family::<SlackCallLabels, Counter>::default();
+        let time_to_slack =
+            Family::<MethodLabels, Histogram>::new_with_constructor(time_to_slack_histogram as fn() -> Histogram);
+        registry.register(
+            "time_to_slack_seconds",
+            "From the arrival of what caused a call (command, event) to the call being sent, by method",
+            time_to_slack.clone(),
+        );
         let intake = Family::<IntakeLabels, Counter>::default();
         registry.register(
             "intake_deliveries",
@@ -267,6 +288,7 @@ impl Metrics {
             requests,
             ack_seconds,
             slack_calls,
+            time_to_slack,
             intake,
             inbox_depth,
             outbox_depth,
@@ -294,6 +316,12 @@ impl Metrics {
             *at = Some((std::time::Instant::now(), now));
         }
         stale
+    }
+
+    /// A call went out `seconds` after what caused it arrived.
+    pub fn record_time_to_slack(&self, method: &str, seconds: f64) {
+        let labels = MethodLabels { method: method.into() };
+        self.time_to_slack.get_or_create(&labels).observe(seconds.max(0.0));
     }
 
     pub fn record_slack_call(&self, method: &str, result: &str) {

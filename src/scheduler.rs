@@ -119,7 +119,7 @@ impl Scheduler {
             },
             now,
         );
-        uow.enqueue(&post(&self.settings.file.digest.channel, message), now)
+        uow.enqueue(&digest_post(&self.settings.file.digest.channel, message), now)
             .await?;
         uow.job_fired(DIGEST_JOB, now, next).await?;
         uow.commit().await?;
@@ -244,6 +244,15 @@ fn wanted(kind: TimerKind, incident: &Incident, item: Option<&StoredActionItem>)
         TimerKind::PostmortemReminder => !incident.is_open() && incident.postmortem_done_at.is_none(),
         TimerKind::ActionReminder => item.is_some_and(|item| item.done_at.is_none()),
         TimerKind::AlertSummary => incident.is_open(),
+    }
+}
+
+/// The digest goes in its own lane: behind replies, card edits and
+/// incident messages when Slack is busy (see `outbox::lanes`).
+fn digest_post(channel: &str, args: serde_json::Value) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("digest:{channel}"),
+        ..post(channel, args)
     }
 }
 

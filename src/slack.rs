@@ -24,6 +24,10 @@ pub enum SlackCallError {
     /// Network trouble or a 5xx: worth retrying with backoff.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// Not sent: what it needs is not there yet (an edit of a card still
+    /// queued for posting in the message lane). Try again shortly.
+    #[error("not ready: {0}")]
+    NotReady(String),
 }
 
 /// `C…`, `G…` or `D…` followed by capitals and digits, as Slack's ids are.
@@ -71,7 +75,7 @@ impl SlackCallError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SlackCallError::Api(code) => RETRYABLE_API_ERRORS.contains(&code.as_str()),
-            SlackCallError::RateLimited(_) | SlackCallError::Transient(_) => true,
+            SlackCallError::RateLimited(_) | SlackCallError::Transient(_) | SlackCallError::NotReady(_) => true,
         }
     }
 

@@ -49,3 +49,13 @@ CREATE TABLE rollback_runs (
     run_url      TEXT
 );
 CREATE INDEX rollback_runs_incident ON rollback_runs (incident_id, service, requested_at);
+
+-- Slack calls that keep up. priority: 0 replies and card edits, 1 channel
+-- messages and other systems, 2 background reads, digests and backfills;
+-- claimed in that order. coalesce_key: calls rendered when sent (the card,
+-- the topic) are recorded once while one is still queued. origin_at: when
+-- the command or event that caused the call was received (time-to-Slack).
+ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE outbox ADD COLUMN coalesce_key TEXT;
+ALTER TABLE outbox ADD COLUMN origin_at TIMESTAMPTZ;
+CREATE INDEX outbox_coalesce ON outbox (coalesce_key) WHERE coalesce_key IS NOT NULL;

@@ -153,18 +153,22 @@ pub fn refresh_card(incident: &Incident, channel_id: &str, ordering_key: &str) -
     }
 }
 
-/// `conversations.setTopic` with the incident's current severity, status and lead.
+/// `conversations.setTopic` with the incident's severity, status and lead
+/// as they are when it is sent (so queued topic changes coalesce).
 pub fn set_topic(incident: &Incident, channel_id: &str) -> NewOutboxCall {
     NewOutboxCall {
         ordering_key: format!("channel:{channel_id}"),
         method: "conversations.setTopic".into(),
-        args: json!({ "channel": channel_id, "topic": views::card::topic(incident) }),
+        args: json!({ "channel": channel_id, TOPIC_OF: incident.id }),
         after_send: AfterSend::Nothing,
     }
 }
 
 /// Marks a `chat.update` whose `ts` and blocks come from the incident at send time.
 pub const CARD_OF: &str = "rebound_card_of_incident";
+
+/// Marks a `conversations.setTopic` whose topic comes from the incident at send time.
+pub const TOPIC_OF: &str = "rebound_topic_of_incident";
 
 fn post(ordering_key: &str, channel: &str, text: &str) -> NewOutboxCall {
     NewOutboxCall {

@@ -38,7 +38,7 @@ use interactions::open_view;
 use set_aside::Failure;
 
 pub use alerts::announce_joined;
-pub use changes::{CARD_OF, refresh_card, set_topic};
+pub use changes::{CARD_OF, TOPIC_OF, refresh_card, set_topic};
 
 /// The lifecycle change a parsed command asks for, if it is one; relative
 /// times count from `received` (when ingress acknowledged the command), so
@@ -203,6 +203,7 @@ impl Dispatcher {
             let mut uow = self.store.begin().await.map_err(Failure::store)?;
             items = uow.claim_inbox(limit, now).await.map_err(Failure::store)?;
             for item in &items {
+                uow.caused_by_arrival_at(item.received_at);
                 let applied = AssertUnwindSafe(self.process(uow.as_mut(), item, now))
                     .catch_unwind()
                     .await;

@@ -438,8 +438,9 @@ mod tests {
         assert_eq!(calls[0].args["users"], "U1");
         assert_eq!(calls[1].args["channel"], "C9");
         assert_eq!(
-            calls[2].args["topic"],
-            "INC-4 · severity not set · investigating · lead <@U1>"
+            calls[2].args[crate::dispatcher::TOPIC_OF],
+            4,
+            "the topic is rendered when sent, from the incident as it is then"
         );
         assert_eq!(calls[3].args["channel"], "incidents");
         assert!(calls[3].args["text"].as_str().unwrap().contains("<#C9>"));

@@ -12,6 +12,7 @@
 mod adoption;
 pub mod channels;
 pub mod followups;
+pub mod lanes;
 pub mod pacing;
 pub mod posted;
 mod settle;
@@ -28,7 +29,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, OnceCell, watch};
 
 use crate::config::Settings;
-use crate::dispatcher::CARD_OF;
+use crate::dispatcher::{CARD_OF, TOPIC_OF};
 use crate::domain::clock;
 use crate::metrics::{Metrics, WorkerLabels};
 use crate::outbound::Vendors;
@@ -55,6 +56,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const HEARTBEAT: Duration = Duration::from_secs(3);
 /// Transient failures are retried this many times before the call is set aside.
 const MAX_ATTEMPTS: i32 = 10;
+/// At most this many queued lines share one message (and this many characters).
+const MERGED_LINES: i64 = 10;
+const MERGED_CHARS: usize = 3500;
 /// Suffixes tried after `name_taken` before giving up on a channel name.
 const MAX_NAME_ATTEMPTS: u32 = 20;
 
@@ -214,15 +218,53 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, call: &OutboxCall) -> Settle {
-        let channel_key = (call.method == "chat.postMessage").then_some(call.ordering_key.as_str());
+        // Slack's one message a second is per channel, whichever lane it came from.
+        let channel_key = (call.method == "chat.postMessage")
+            .then(|| call.args["channel"].as_str())
+            .flatten();
+        // Lines queued behind this one join it first, so the message slot
+        // taken below is taken just before the message goes out.
+        let merged;
+        let call = match self.with_queued_lines(call).await {
+            Some(combined) => {
+                merged = combined;
+                &merged
+            }
+            None => call,
+        };
         if let Err(wait) = self.pacer.take(&call.method, channel_key, Instant::now()) {
             return Settle::Defer(wait);
         }
+        let sent_at = Utc::now();
         let outcome = self.send(call).await;
         self.metrics.record_slack_call(&call.method, &result_label(&outcome));
+        if outcome.is_ok() {
+            let waited = (sent_at - call.origin_at).num_milliseconds() as f64 / 1000.0;
+            self.metrics.record_time_to_slack(&call.method, waited);
+        }
         match outcome {
             Ok(response) => self.prepared(call, response).await,
             Err(error) => self.on_error(call, error).await,
+        }
+    }
+
+    /// A message to a channel that is behind carries the lines queued
+    /// behind it too ([`Store::merge_queued_lines`]).
+    async fn with_queued_lines(&self, call: &OutboxCall) -> Option<OutboxCall> {
+        if call.method != "chat.postMessage" {
+            return None;
+        }
+        match self
+            .store
+            .merge_queued_lines(call, MERGED_LINES, MERGED_CHARS, Utc::now())
+            .await
+        {
+            Ok(Some(args)) => Some(OutboxCall { args, ..call.clone() }),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(call = call.id, %error, "could not fold queued lines into one message; sending one");
+                None
+            }
         }
     }
 
@@ -260,6 +302,15 @@ impl OutboxWorker {
         }
         if let Some(incident_id) = call.args[CARD_OF].as_i64() {
             let args = self.current_card(incident_id, &call.args).await?;
+            return self.slack.call(&call.method, &args).await;
+        }
+        if let Some(incident_id) = call.args[TOPIC_OF].as_i64() {
+            let incident = self.store.incident(incident_id).await;
+            let incident = incident.map_err(|error| SlackCallError::Transient(error.to_string()))?;
+            let Some(incident) = incident else {
+                return Err(SlackCallError::Api("rebound_incident_missing".into()));
+            };
+            let args = json!({ "channel": call.args["channel"], "topic": card::topic(&incident) });
             return self.slack.call(&call.method, &args).await;
         }
         if QUERY_ONLY_METHODS.contains(&call.method.as_str()) {
@@ -310,7 +361,7 @@ impl OutboxWorker {
             Err(error) => return Err(SlackCallError::Transient(error.to_string())),
         };
         let Some(ts) = incident.card_ts.clone() else {
-            return Err(SlackCallError::Api("rebound_card_never_posted".into()));
+            return Err(SlackCallError::NotReady("the card is not posted yet".into()));
         };
         let paging = self
             .store
@@ -325,6 +376,11 @@ impl OutboxWorker {
 
     async fn on_error(&self, call: &OutboxCall, error: SlackCallError) -> Settle {
         match (&error, call.method.as_str()) {
+            // The card's first post is still queued in the message lane; an
+            // edit waits for it, but not forever (a card that never posts).
+            (SlackCallError::NotReady(_), _) if Utc::now() - call.origin_at < chrono::Duration::minutes(5) => {
+                Settle::Defer(Duration::from_millis(300))
+            }
             (SlackCallError::Api(code), "conversations.create") if code == "name_taken" => {
                 self.on_name_taken(call).await
             }
@@ -357,6 +413,7 @@ fn result_label(outcome: &Result<Value, SlackCallError>) -> String {
         Err(SlackCallError::Api(code)) => code.clone(),
         Err(SlackCallError::RateLimited(_)) => "ratelimited".into(),
         Err(SlackCallError::Transient(_)) => "transient".into(),
+        Err(SlackCallError::NotReady(_)) => "not_ready".into(),
     }
 }
 

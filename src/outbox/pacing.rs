@@ -57,8 +57,9 @@ pub fn per_minute(method: &str) -> Option<u32> {
     })
 }
 
-/// How long Rebound waits between messages to one channel.
-pub const PER_CHANNEL_MESSAGE_GAP: Duration = Duration::from_secs(1);
+/// How long Rebound waits between messages to one channel: Slack's one a
+/// second, with a margin so network jitter never lands two within a second.
+pub const PER_CHANNEL_MESSAGE_GAP: Duration = Duration::from_millis(1100);
 
 impl Bucket {
     fn new(per_minute: u32, now: Instant) -> Self {
@@ -194,9 +195,9 @@ mod tests {
         let wait = pacer
             .take("chat.postMessage", Some("C1"), start + Duration::from_millis(400))
             .unwrap_err();
-        assert_eq!(wait, Duration::from_millis(600));
+        assert_eq!(wait, Duration::from_millis(700));
         assert_eq!(
-            pacer.take("chat.postMessage", Some("C1"), start + Duration::from_secs(1)),
+            pacer.take("chat.postMessage", Some("C1"), start + PER_CHANNEL_MESSAGE_GAP),
             Ok(())
         );
     }

@@ -7,6 +7,7 @@
 //! to fail the next call of a method, and records every call.
 
 mod blocks;
+mod limits;
 mod methods;
 pub mod oidc;
 mod socket;
@@ -90,6 +91,8 @@ pub struct FakeState {
     /// The bot token's scopes, as `x-oauth-scopes` lists them; `None`
     /// means every scope the manifest asks for.
     pub granted_scopes: Option<Vec<String>>,
+    /// Slack's rate limits, when enforced.
+    pub limits: limits::Limits,
 }
 
 impl FakeState {
@@ -199,6 +202,11 @@ impl FakeSlack {
         ts
     }
 
+    /// From now on, calls beyond Slack's published rate limits get 429.
+    pub fn enforce_rate_limits(&self) {
+        self.state.lock().unwrap().limits.enforced = true;
+    }
+
     /// The next call of `method` fails this way.
     pub fn fail_next(&self, method: &str, fault: Fault) {
         self.state
@@ -276,6 +284,8 @@ async fn api(
                 methods::answer(&fake, &method, &args, None);
                 tokio::time::sleep(Duration::from_secs(300)).await;
             }
+            let limited = fake.state.lock().unwrap().limits.over(&method, &args, Instant::now());
+            let fault = fault.or(limited.map(|retry_after_secs| Fault::RateLimited { retry_after_secs }));
             let fault = match fault {
                 Some(Fault::Slow(seconds)) => {
                     tokio::time::sleep(Duration::from_secs(seconds)).await;

@@ -5,7 +5,10 @@
 //! `action_items.rs`, `captures.rs` (captured messages), `tickets.rs` and
 //! `recurrences.rs` (failure tickets), `channels.rs` (channel privacy,
 //! members, admin groups), `timers.rs` (timers, recurring jobs), `inbox.rs`,
-//! `outbox.rs`, `reports.rs` (bulk reads), `housekeeping.rs` (retention).
+//! `outbox.rs` and `outbox_claims.rs`, `reports.rs` (bulk reads),
+//! `housekeeping.rs` (retention), and what other systems were told:
+//! `paging.rs` (PagerDuty, Zenduty), `statuspage.rs`, `jira.rs`,
+//! `rollbacks.rs` (GitHub Actions).
 //! `sqlite/` and `postgres/` hold only what really differs: connecting,
 //! pragmas and the single writer, migrations. Every state change a command
 //! causes goes through one [`UnitOfWork`], so state, timeline and outbox
@@ -32,6 +35,7 @@ pub mod inbox;
 pub mod incidents;
 pub mod jira;
 pub mod outbox;
+pub mod outbox_claims;
 pub mod paging;
 mod postgres;
 pub mod reports;
@@ -157,7 +161,7 @@ impl Store {
             Backend::Sqlite(s) => Tx::Sqlite(s.begin().await?),
             Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
         };
-        Ok(Box::new(UnitOfWork { tx }))
+        Ok(Box::new(UnitOfWork { tx, origin: None }))
     }
 
     /// A pooled connection for reads outside any transaction (never the SQLite writer).
@@ -202,6 +206,8 @@ impl Store {
 /// queries live in the aggregate modules (`impl UnitOfWork` blocks).
 pub struct UnitOfWork {
     tx: Tx,
+    /// When what caused the calls being recorded was received.
+    origin: Option<DateTime<Utc>>,
 }
 
 enum Tx {

@@ -1,17 +1,16 @@
-//! The outbox: Slack calls recorded in the same transaction as the change
-//! that needs them, then sent one at a time per ordering key (channel) by the
-//! outbox worker. Where calls are recorded, settled and found due, for both
-//! engines; claiming stays with each engine (lock clause, single writer).
-
-use std::time::Duration;
+//! The outbox: Slack and vendor calls recorded in the same transaction as
+//! the change that needs them, then sent one at a time per ordering key
+//! (lane) by the outbox worker. Where calls are recorded (in their lane,
+//! coalesced) and settled, for both engines; claiming is in
+//! `outbox_claims.rs`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::sql::{Conn, Engine, Row, query};
-use super::{Store, UnitOfWork};
+use super::UnitOfWork;
+use super::sql::{Conn, Row, query};
 use super::{StoreError, StoreResult, storable};
-use crate::domain::{IncidentId, clock};
+use crate::domain::IncidentId;
 
 /// What the outbox worker must do once a call succeeded, in the same
 /// transaction that marks it sent.
@@ -128,6 +127,8 @@ pub struct OutboxCall {
     pub after_send: AfterSend,
     /// Attempts so far, including the current one.
     pub attempts: i32,
+    /// When what caused it was received (for time-to-Slack).
+    pub origin_at: DateTime<Utc>,
 }
 
 /// A claimed call from its row (`RETURNING id, ordering_key, method, args, after_send, attempts`).
@@ -141,76 +142,11 @@ pub(super) fn call_from_row(row: &Row) -> StoreResult<OutboxCall> {
         args: row.json("args")?,
         after_send,
         attempts: i32::try_from(row.int("attempts")?).map_err(|e| StoreError::Corrupt(format!("attempts: {e}")))?,
+        origin_at: match row.opt_time("origin_at")? {
+            Some(at) => at,
+            None => row.time("created_at")?,
+        },
     })
-}
-
-impl Store {
-    /// When the next pending call may be sent, if any.
-    pub async fn next_outbox_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        self.read_time(query(
-            "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'",
-        ))
-        .await
-    }
-
-    /// Leases the next call of each ordering key that is due, oldest first.
-    /// Postgres replicas skip rows another is claiming; SQLite's single
-    /// writer needs no lock.
-    pub async fn claim_outbox(
-        &self,
-        replica: &str,
-        limit: i64,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> StoreResult<Vec<OutboxCall>> {
-        let mut writer = self.write().await?;
-        let mut conn = writer.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => query(
-                "UPDATE outbox SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 WHERE id IN ( \
-                   SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
-                   AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3) \
-                 RETURNING id, ordering_key, method, args, after_send, attempts",
-            ),
-            Engine::Postgres => query(
-                "UPDATE outbox SET claimed_until = $1, claimed_by = $4, attempts = attempts + 1 WHERE id IN ( \
-                   SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $2 \
-                   AND (o.claimed_until IS NULL OR o.claimed_until <= $2) ORDER BY o.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, ordering_key, method, args, after_send, attempts",
-            ),
-        };
-        let q = q.bind(clock::later(now, lease)).bind(now).bind(limit).bind(replica);
-        let mut calls = conn.map_all(q, call_from_row).await?;
-        calls.sort_by_key(|call| call.id);
-        Ok(calls)
-    }
-
-    /// Extends the leases of the calls `replica` has in flight to `until`:
-    /// the heartbeat that lets leases be short.
-    pub async fn renew_claims(&self, replica: &str, until: DateTime<Utc>) -> StoreResult<u64> {
-        let q = query(
-            "UPDATE outbox SET claimed_until = $1 WHERE claimed_by = $2 AND claimed_until IS NOT NULL \
-             AND state = 'pending'",
-        );
-        self.write_now(q.bind(until).bind(replica)).await
-    }
-
-    /// At start: takes back the claims a previous run left (it was killed
-    /// mid-call), so their calls go out now rather than when the lease
-    /// expires. On SQLite every claim is this process's (it is the only
-    /// one); on Postgres only those of this replica's name.
-    pub async fn release_claims(&self, replica: &str) -> StoreResult<u64> {
-        let mut writer = self.write().await?;
-        let mut conn = writer.conn();
-        let q = match conn.engine() {
-            Engine::Sqlite => query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL"),
-            Engine::Postgres => {
-                query("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL AND claimed_by = $1")
-                    .bind(replica)
-            }
-        };
-        conn.execute(q).await
-    }
 }
 
 fn after_send_json(after_send: &AfterSend) -> StoreResult<serde_json::Value> {
@@ -229,19 +165,45 @@ async fn promote_next(conn: &mut Conn<'_>, settled_id: i64) -> StoreResult<()> {
 }
 
 impl UnitOfWork {
-    /// Records a call; it waits behind earlier calls with the same ordering key.
+    /// Records a call in its lane ([`crate::outbox::lanes`]); it waits
+    /// behind earlier calls of that lane. A call rendered when sent is not
+    /// recorded again while one like it is still queued (unclaimed); that
+    /// one is locked until this transaction ends, so a replica cannot send
+    /// it rendered from the state before this change.
     pub async fn enqueue(&mut self, call: &NewOutboxCall, now: DateTime<Utc>) -> StoreResult<()> {
+        let lane = call.lane();
+        if let Some(key) = &lane.coalesce_key {
+            let queued = query(
+                "SELECT id FROM outbox WHERE coalesce_key = $1 \
+                 AND (state = 'waiting' OR (state = 'pending' AND claimed_until IS NULL))",
+            )
+            .bind(key.as_str())
+            .locked("FOR UPDATE");
+            if !self.conn().map_all(queued, |r| r.int("id")).await?.is_empty() {
+                return Ok(());
+            }
+        }
         let q = query(
-            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state) \
+            "INSERT INTO outbox (ordering_key, method, args, after_send, created_at, next_attempt_at, state, \
+             priority, coalesce_key, origin_at) \
              VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE ordering_key = $1 \
-               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END)",
+               AND state IN ('waiting', 'pending')) THEN 'waiting' ELSE 'pending' END, $6, $7, $8)",
         )
-        .bind(call.ordering_key.as_str())
+        .bind(lane.ordering_key.as_str())
         .bind(call.method.as_str())
         .bind(&call.args)
         .bind(after_send_json(&call.after_send)?)
-        .bind(now);
+        .bind(now)
+        .bind(i64::from(lane.priority))
+        .bind(lane.coalesce_key)
+        .bind(self.origin.unwrap_or(now));
         self.conn().run(q).await
+    }
+
+    /// Calls recorded from now on were caused by something received at
+    /// `at` (a command, an event): their time to Slack counts from it.
+    pub fn caused_by_arrival_at(&mut self, at: DateTime<Utc>) {
+        self.origin = Some(at);
     }
 
     pub async fn mark_outbox_sent(

@@ -25,6 +25,7 @@ mod ingress;
 mod intake;
 mod intake_sns;
 mod jira;
+mod keeping_up;
 mod lifecycle;
 mod manifests;
 mod migrations;
