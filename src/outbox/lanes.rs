@@ -2,10 +2,11 @@
 //! channel current when Slack holds messages to about one a second per
 //! channel. Pure: a recorded call in, where it queues out.
 //!
-//! - **Lanes.** Card edits and topic changes (`chat.update`,
-//!   `conversations.setTopic`, which Slack does not limit per channel) queue
-//!   in the channel's edit lane, `edit:<channel>`, so they never wait behind
-//!   messages (`channel:<channel>`, one a second).
+//! - **Lanes.** Card edits (`chat.update`, which Slack does not limit per
+//!   channel) queue in the channel's edit lane, `edit:<channel>`, and topic
+//!   changes in `topic:<channel>` (a Tier 2 method, 20 a minute), so neither
+//!   waits behind messages (`channel:<channel>`, one a second) nor the card
+//!   behind the topic.
 //! - **Coalescing.** The card and the topic are rendered when sent, so while
 //!   one edit of them is still queued another adds nothing: it is recorded
 //!   once (`coalesce_key`).
@@ -40,12 +41,14 @@ impl NewOutboxCall {
 
 /// The lane of `call`.
 pub fn lane(call: &NewOutboxCall) -> Lane {
-    let rendered_when_sent = [(CARD_OF, "card"), (TOPIC_OF, "topic")]
+    // The topic has a lane of its own: its tier (20 a minute) must never
+    // hold up the card.
+    let rendered_when_sent = [(CARD_OF, "card", "edit"), (TOPIC_OF, "topic", "topic")]
         .into_iter()
-        .find_map(|(marker, what)| call.args[marker].as_i64().map(|id| format!("{what}:{id}")));
-    if let Some(coalesce_key) = rendered_when_sent {
+        .find_map(|(marker, what, lane)| call.args[marker].as_i64().map(|id| (format!("{what}:{id}"), lane)));
+    if let Some((coalesce_key, lane)) = rendered_when_sent {
         let ordering_key = match call.ordering_key.strip_prefix("channel:") {
-            Some(channel) => format!("edit:{channel}"),
+            Some(channel) => format!("{lane}:{channel}"),
             None => call.ordering_key.clone(),
         };
         return Lane {
@@ -94,7 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn card_and_topic_edits_have_their_own_lane_and_coalesce_per_incident() {
+    fn card_and_topic_edits_have_their_own_lanes_and_coalesce_per_incident() {
         let card = lane(&call(
             "channel:C1",
             "chat.update",
@@ -108,7 +111,7 @@ mod tests {
             "conversations.setTopic",
             json!({ "channel": "C1", TOPIC_OF: 4 }),
         ));
-        assert_eq!(topic.ordering_key, "edit:C1");
+        assert_eq!(topic.ordering_key, "topic:C1");
         assert_eq!(topic.coalesce_key.as_deref(), Some("topic:4"));
     }
 

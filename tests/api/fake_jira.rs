@@ -31,6 +31,7 @@ struct Site {
     creates: usize,
     searches: usize,
     lose_next: usize,
+    hang_next: usize,
 }
 
 #[derive(Clone)]
@@ -70,6 +71,12 @@ impl FakeJira {
         (site.creates, site.searches)
     }
 
+    /// The next `n` creations are made, but answered only after a minute
+    /// (a process killed meanwhile never hears).
+    pub fn hang_next_answers(&self, n: usize) {
+        self.site.lock().unwrap().hang_next += n;
+    }
+
     pub fn lose_next_answers(&self, n: usize) {
         self.site.lock().unwrap().lose_next += n;
     }
@@ -94,14 +101,23 @@ fn field_errors(errors: Value) -> Response {
 }
 
 async fn create(State(site): State<Arc<Mutex<Site>>>, headers: HeaderMap, body: String) -> Response {
-    if !authenticated(&headers) {
-        return unauthenticated();
+    let (answer, hang) = create_now(&site, &headers, &body);
+    if hang {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+    answer
+}
+
+/// Creates the issue; the answer, and whether to hold it back.
+fn create_now(site: &Mutex<Site>, headers: &HeaderMap, body: &str) -> (Response, bool) {
+    if !authenticated(headers) {
+        return (unauthenticated(), false);
     }
     let mut site = site.lock().unwrap();
     site.creates += 1;
-    let Ok(request) = serde_json::from_str::<Value>(&body) else {
+    let Ok(request) = serde_json::from_str::<Value>(body) else {
         let body = json!({ "errorMessages": ["Unexpected character in the request body."], "errors": {} });
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        return ((StatusCode::BAD_REQUEST, axum::Json(body)).into_response(), false);
     };
     let fields = &request["fields"];
     let mut errors = serde_json::Map::new();
@@ -134,17 +150,19 @@ async fn create(State(site): State<Arc<Mutex<Site>>>, headers: HeaderMap, body: 
         );
     }
     if !errors.is_empty() {
-        return field_errors(Value::Object(errors));
+        return (field_errors(Value::Object(errors)), false);
     }
     let id = 10_000 + site.issues.len() + 1;
     let key = format!("OPS-{}", site.issues.len() + 1);
     site.issues.push(json!({ "id": id.to_string(), "key": key, "fields": { "summary": summary, "labels": labels, "description": fields["description"] } }));
     if site.lose_next > 0 {
         site.lose_next -= 1;
-        return StatusCode::BAD_GATEWAY.into_response();
+        return (StatusCode::BAD_GATEWAY.into_response(), false);
     }
+    let hang = site.hang_next > 0;
+    site.hang_next = site.hang_next.saturating_sub(1);
     let created = json!({ "id": id.to_string(), "key": key, "self": format!("https://acme.atlassian.net/rest/api/3/issue/{id}") });
-    (StatusCode::CREATED, axum::Json(created)).into_response()
+    ((StatusCode::CREATED, axum::Json(created)).into_response(), hang)
 }
 
 async fn search(

@@ -191,6 +191,18 @@ impl TestApp {
         self.app = Some(app);
     }
 
+    /// As [`Self::crash_and_restart`], starting again with a configuration file.
+    pub async fn crash_and_restart_with_config(&mut self, toml: &str) {
+        if let Some(app) = self.app.take() {
+            app.abandon();
+        }
+        let config = self._dir_config(toml);
+        let settings = settings(&self.database_url, &self.fake, &[("REBOUND_CONFIG", config.as_str())]);
+        let app = Application::start(settings, Workers::default()).await.unwrap();
+        (self.base, self.internal) = bases(&app);
+        self.app = Some(app);
+    }
+
     /// Stops this app and starts a new one on the same database and fake Slack.
     pub async fn restart(&mut self, workers: Workers) {
         if let Some(app) = self.app.take() {

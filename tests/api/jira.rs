@@ -25,16 +25,21 @@ macro_rules! with_jira {
     };
 }
 
+/// The app's configuration with the fake Jira.
+pub fn jira_config(fake: &FakeJira, project: &str, export: &str) -> String {
+    format!(
+        "[web]\npublic_url = \"https://rebound.example.com\"\n{}",
+        fake.config(project, export)
+    )
+}
+
 async fn run<F, Fut>(backend: Backend, project: &str, export: &str, body: F)
 where
     F: FnOnce(TestApp, FakeJira) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let fake = FakeJira::start().await;
-    let config = format!(
-        "[web]\npublic_url = \"https://rebound.example.com\"\n{}",
-        fake.config(project, export)
-    );
+    let config = jira_config(&fake, project, export);
     if let Some(app) = spawn_app_with_config(backend, &config).await {
         body(app, fake).await;
     }
@@ -101,6 +106,32 @@ with_jira!(
             postmortem.contains("[OPS-1]("),
             "the post-mortem names the issue:\n{postmortem}"
         );
+    }
+);
+
+with_jira!(
+    a_process_killed_while_jira_creates_the_issue_does_not_create_it_twice,
+    "OPS",
+    "action_items",
+    |mut app: TestApp, fake: FakeJira| async move {
+        let channel = declared_channel(&app, "open Payments failing sev1").await;
+        fake.hang_next_answers(1);
+        say(&app, "action Add a payments canary", &channel).await;
+        wait("Jira made the issue", || fake.issues().len() == 1).await;
+        // Killed while Jira has made the issue but not answered.
+        app.crash_and_restart_with_config(&crate::jira::jira_config(&fake, "OPS", "action_items"))
+            .await;
+        wait("told where the issue is", || {
+            told(&app, &channel, "Action item #1 is <")
+        })
+        .await;
+        app.wait_until_outbox_empty().await;
+        assert_eq!(
+            fake.issues().len(),
+            1,
+            "the restarted process found the issue by its label"
+        );
+        assert_eq!(fake.counts(), (1, 1), "one create before the kill, one search after");
     }
 );
 
