@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{DECLARER, FORM, TestApp, opened_view, submission, text_value};
+use crate::helpers::{DECLARER, FORM, TestApp, opened_view, submission, text_value, the_card};
 
 both_backends!(
     open_without_a_title_declares_through_the_form,
@@ -74,13 +74,7 @@ both_backends!(
     the_update_button_opens_the_ears_form_and_announces_the_update,
     |app: TestApp| async move {
         app.command("open Checkout errors sev1", DECLARER, "CGENERAL").await;
-        app.fake
-            .wait_for("card", |f| {
-                f.calls("chat.postMessage")
-                    .iter()
-                    .any(|c| c.args["blocks"][0]["type"] == "header")
-            })
-            .await;
+        the_card(&app).await;
         let channel = app.fake.calls("conversations.create")[0].args["name"]
             .as_str()
             .map(str::to_string)

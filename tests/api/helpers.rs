@@ -388,32 +388,13 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Declares to both backends: `both_backends!(name, |app| async move { … })`,
-/// or with a TOML configuration: `both_backends!(name, config = "…", |app| …)`.
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        $crate::both_backends!($name, config = "", $body);
-    };
-    ($name:ident, config = $config:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let backend = $crate::helpers::Backend::Sqlite;
-                if let Some(app) = $crate::helpers::spawn_app_with_config(backend, $config).await {
-                    ($body)(app).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let backend = $crate::helpers::Backend::Postgres;
-                if let Some(app) = $crate::helpers::spawn_app_with_config(backend, $config).await {
-                    ($body)(app).await;
-                }
-            }
-        }
-    };
+/// Waits for the first incident card (the post that opens with a header) and returns it.
+pub async fn the_card(app: &TestApp) -> crate::fake_slack::RecordedCall {
+    let is_card = |c: &crate::fake_slack::RecordedCall| c.args["blocks"][0]["type"] == "header";
+    app.fake
+        .wait_for("the incident card", |f| f.calls("chat.postMessage").iter().any(is_card))
+        .await;
+    app.fake.calls("chat.postMessage").into_iter().find(is_card).unwrap()
 }
 
 /// A `view_submission` by the declarer of `view` with `values` as its state, form-encoded as Slack sends it.

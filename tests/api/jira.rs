@@ -4,24 +4,13 @@
 //! its label), the key in Slack and the post-mortem; failure tickets under
 //! `export = "all"`; a refusal told in the channel.
 
-use std::time::{Duration, Instant};
-
+use crate::engines::{run_with_fake, wait_until};
 use crate::fake_jira::FakeJira;
-use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to, spawn_app_with_config};
+use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to};
 
 macro_rules! with_jira {
     ($name:ident, $project:expr, $export:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite, $project, $export, $body).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres, $project, $export, $body).await;
-            }
-        }
+        $crate::on_both_engines!($name, run($project, $export, $body));
     };
 }
 
@@ -40,17 +29,7 @@ where
 {
     let fake = FakeJira::start().await;
     let config = jira_config(&fake, project, export);
-    if let Some(app) = spawn_app_with_config(backend, &config).await {
-        body(app, fake).await;
-    }
-}
-
-async fn wait(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    run_with_fake(backend, fake, &config, body).await;
 }
 
 /// Runs a command and waits until it is applied; its immediate reply.
@@ -77,7 +56,7 @@ with_jira!(
             &channel,
         )
         .await;
-        wait("told where the issue is", || {
+        wait_until("told where the issue is", || {
             told(&app, &channel, "Action item #1 is <http")
         })
         .await;
@@ -117,11 +96,11 @@ with_jira!(
         let channel = declared_channel(&app, "open Payments failing sev1").await;
         fake.hang_next_answers(1);
         say(&app, "action Add a payments canary", &channel).await;
-        wait("Jira made the issue", || fake.issues().len() == 1).await;
+        wait_until("Jira made the issue", || fake.issues().len() == 1).await;
         // Killed while Jira has made the issue but not answered.
         app.crash_and_restart_with_config(&crate::jira::jira_config(&fake, "OPS", "action_items"))
             .await;
-        wait("told where the issue is", || {
+        wait_until("told where the issue is", || {
             told(&app, &channel, "Action item #1 is <")
         })
         .await;
@@ -146,10 +125,10 @@ with_jira!(
         assert!(fake.issues().is_empty(), "manual: nothing is exported unasked");
         let reply = say(&app, "action 1 jira", &channel).await;
         assert!(reply.contains("Exporting action item #1"), "{reply}");
-        wait("exported", || told(&app, &channel, "Action item #1 is <")).await;
+        wait_until("exported", || told(&app, &channel, "Action item #1 is <")).await;
         app.wait_until_outbox_empty().await;
         say(&app, "action 1 jira", &channel).await;
-        wait("told it already is", || {
+        wait_until("told it already is", || {
             app.fake
                 .calls("response_url")
                 .iter()
@@ -173,7 +152,7 @@ with_jira!(
     |app: TestApp, fake: FakeJira| async move {
         let channel = declared_channel(&app, "open Login broken sev2").await;
         say(&app, "action Rotate the signing key", &channel).await;
-        wait("told in the channel", || {
+        wait_until("told in the channel", || {
             told(&app, &channel, "Jira did not take Action item #1") && told(&app, &channel, "Specify a valid project")
         })
         .await;
@@ -208,8 +187,8 @@ with_jira!(
             .await;
         app.event(&reaction(&private, &secret, "rotating_light", "EvJira2"), None)
             .await;
-        wait("the public ticket exported", || fake.issues().len() == 1).await;
-        wait("told in the ticket's thread", || {
+        wait_until("the public ticket exported", || fake.issues().len() == 1).await;
+        wait_until("told in the ticket's thread", || {
             app.fake.calls("chat.postMessage").iter().any(|c| {
                 c.ok()
                     && c.args["thread_ts"] == shared.as_str()

@@ -7,24 +7,12 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::fake_slack::RecordedCall;
-use crate::helpers::{DECLARER, FORM, TestApp, posts_to};
+use crate::helpers::{DECLARER, FORM, TestApp, posts_to, the_card};
 
 /// Declares an incident and waits for its card; returns the channel id.
 async fn declare(app: &TestApp, text: &str) -> String {
     app.command(text, DECLARER, "CGENERAL").await;
-    app.fake
-        .wait_for("the incident card", |f| {
-            f.calls("chat.postMessage")
-                .iter()
-                .any(|c| c.args["blocks"][0]["type"] == "header")
-        })
-        .await;
-    let card = app
-        .fake
-        .calls("chat.postMessage")
-        .into_iter()
-        .find(|c| c.args["blocks"][0]["type"] == "header")
-        .unwrap();
+    let card = the_card(app).await;
     card.args["channel"].as_str().unwrap().to_string()
 }
 

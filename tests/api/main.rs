@@ -2,6 +2,7 @@
 //! database, a fake Slack Web API, and requests signed as Slack signs them.
 
 pub use rebound::slack_simulator as fake_slack;
+mod engines;
 mod fake_github;
 mod fake_jira;
 mod fake_paging;

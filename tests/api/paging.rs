@@ -4,27 +4,16 @@
 //! page twice; a reopened incident pages again; a refusal is told in the
 //! channel; private titles and credentials stay home.
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 
+use crate::engines::{run_with_fake, wait_until};
 use crate::fake_paging::{FakePaging, ROUTING_KEY, ZENDUTY_KEY};
-use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to, scalar, spawn_app_with_config};
+use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to, scalar};
 
 /// Runs `body` on both engines with the fakes configured (plus `extra` TOML).
 macro_rules! with_paging {
     ($name:ident, $extra:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite, $extra, $body).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres, $extra, $body).await;
-            }
-        }
+        $crate::on_both_engines!($name, run($extra, $body));
     };
 }
 
@@ -35,17 +24,7 @@ where
 {
     let fake = FakePaging::start().await;
     let config = format!("{}\n{extra}", fake.config());
-    if let Some(app) = spawn_app_with_config(backend, &config).await {
-        body(app, fake).await;
-    }
-}
-
-async fn wait(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    run_with_fake(backend, fake, &config, body).await;
 }
 
 async fn say(app: &TestApp, text: &str, channel: &str) {
@@ -77,15 +56,15 @@ with_paging!(
     PUBLIC_URL,
     |app: TestApp, fake: FakePaging| async move {
         let channel = declared_channel(&app, "open Checkout is down sev1").await;
-        wait("PagerDuty paged", || fake.pagerduty_alerts().len() == 1).await;
+        wait_until("PagerDuty paged", || fake.pagerduty_alerts().len() == 1).await;
         let trigger = &fake.pagerduty_requests()[0];
         assert_eq!(trigger["dedup_key"], "rebound-inc-1-1");
         assert_eq!(trigger["payload"]["severity"], "critical");
         assert_eq!(trigger["payload"]["summary"], "INC-1 [sev1] Checkout is down");
         assert_eq!(trigger["links"][0]["href"], "https://rebound.example.com/incidents/1");
-        wait("Zenduty alerted", || fake.zenduty_alerts().len() == 1).await;
+        wait_until("Zenduty alerted", || fake.zenduty_alerts().len() == 1).await;
         assert_eq!(fake.zenduty_alerts()[0].dedup_key, "rebound-inc-1-1");
-        wait("the card says who was paged, with the link", || {
+        wait_until("the card says who was paged, with the link", || {
             card_shows(
                 &app,
                 "Paged <https://acme.pagerduty.com/service-directory/PCHECKOUT|Checkout API>",
@@ -94,15 +73,15 @@ with_paging!(
         .await;
 
         say(&app, "lead <@U0LEAD|lee>", &channel).await;
-        wait("acknowledged", || fake.pagerduty_alerts()[0].status == "acknowledge").await;
-        wait("Zenduty acknowledged", || {
+        wait_until("acknowledged", || fake.pagerduty_alerts()[0].status == "acknowledge").await;
+        wait_until("Zenduty acknowledged", || {
             fake.zenduty_alerts()[0].status == "acknowledge"
         })
         .await;
         say(&app, "note the declarer leading or another note pages nobody", &channel).await;
         say(&app, "resolve Rolled back", &channel).await;
-        wait("resolved", || fake.pagerduty_alerts()[0].status == "resolve").await;
-        wait("Zenduty resolved", || fake.zenduty_alerts()[0].status == "resolve").await;
+        wait_until("resolved", || fake.pagerduty_alerts()[0].status == "resolve").await;
+        wait_until("Zenduty resolved", || fake.zenduty_alerts()[0].status == "resolve").await;
         app.wait_until_outbox_empty().await;
         assert_eq!(events(&fake), [["trigger", "acknowledge", "resolve"]]);
         assert_eq!(fake.pagerduty_requests().len(), 3, "one request per event");
@@ -119,12 +98,12 @@ with_paging!(
         fake.fail_next(2, StatusCode::INTERNAL_SERVER_ERROR, None);
         fake.lose_next_answers(1);
         declared_channel(&app, "open Payments failing sev2").await;
-        wait("the lost answer's event arrived", || {
+        wait_until("the lost answer's event arrived", || {
             fake.pagerduty_requests().len() >= 3
         })
         .await;
         fake.fail_next(1, StatusCode::TOO_MANY_REQUESTS, Some(1));
-        wait("delivered after the retries", || {
+        wait_until("delivered after the retries", || {
             fake.pagerduty_requests().len() >= 5 && fake.pagerduty_alerts()[0].events.len() == 2
         })
         .await;
@@ -151,17 +130,17 @@ with_paging!(
     "",
     |app: TestApp, fake: FakePaging| async move {
         let channel = declared_channel(&app, "open Search slow sev3").await;
-        wait("Zenduty hears of every incident", || fake.zenduty_alerts().len() == 1).await;
+        wait_until("Zenduty hears of every incident", || fake.zenduty_alerts().len() == 1).await;
         app.wait_until_outbox_empty().await;
         assert!(fake.pagerduty_requests().is_empty(), "sev3 pages nobody");
         say(&app, "sev 1", &channel).await;
-        wait("paged once raised", || fake.pagerduty_alerts().len() == 1).await;
+        wait_until("paged once raised", || fake.pagerduty_alerts().len() == 1).await;
         say(&app, "sev 3", &channel).await;
         say(&app, "resolve", &channel).await;
-        wait("resolved", || fake.pagerduty_alerts()[0].status == "resolve").await;
+        wait_until("resolved", || fake.pagerduty_alerts()[0].status == "resolve").await;
         say(&app, "reopen it came back", &channel).await;
         say(&app, "sev 2", &channel).await;
-        wait("a second alert for the reopening", || {
+        wait_until("a second alert for the reopening", || {
             fake.pagerduty_alerts().len() == 2
         })
         .await;
@@ -183,13 +162,13 @@ with_paging!(
         let config = fake.config().replace(ROUTING_KEY, "R0123456789abcdef0123456789ZZZZZ");
         app.restart_with_config(&config).await;
         let channel = declared_channel(&app, "open Login broken sev1").await;
-        wait("told in the channel", || {
+        wait_until("told in the channel", || {
             posts_to(&app, &channel)
                 .iter()
                 .any(|p| p.contains("PagerDuty did not take") && p.contains("Invalid routing key"))
         })
         .await;
-        wait("the card says so", || card_shows(&app, "Could not page")).await;
+        wait_until("the card says so", || card_shows(&app, "Could not page")).await;
         app.wait_until_outbox_empty().await;
         assert_eq!(fake.pagerduty_requests().len(), 1, "a 400 is final: no retries");
         assert!(fake.pagerduty_alerts().is_empty());
@@ -201,8 +180,8 @@ with_paging!(
     "",
     |app: TestApp, fake: FakePaging| async move {
         declared_channel(&app, "open --private Breach of customer data sev1").await;
-        wait("paged", || fake.pagerduty_alerts().len() == 1).await;
-        wait("Zenduty alerted", || fake.zenduty_alerts().len() == 1).await;
+        wait_until("paged", || fake.pagerduty_alerts().len() == 1).await;
+        wait_until("Zenduty alerted", || fake.zenduty_alerts().len() == 1).await;
         assert_eq!(fake.pagerduty_alerts()[0].summary, "INC-1 [sev1] private incident");
         assert_eq!(fake.zenduty_alerts()[0].summary, "INC-1 [sev1] private incident");
         let sent = format!("{:?}{:?}", fake.pagerduty_requests(), fake.zenduty_requests());

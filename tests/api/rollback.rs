@@ -4,26 +4,15 @@
 //! channel and the timeline; others are refused; a lost answer and a
 //! double press never start two runs; a forged service runs nothing.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
 
+use crate::engines::{run_with_fake, wait_until};
 use crate::fake_github::FakeGithub;
-use crate::helpers::{Backend, DECLARER, FORM, TestApp, declared_channel, posts_to, spawn_app_with_config};
+use crate::helpers::{Backend, DECLARER, FORM, TestApp, declared_channel, posts_to, the_card};
 
 macro_rules! with_github {
     ($name:ident, $run_by:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite, $run_by, $body).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres, $run_by, $body).await;
-            }
-        }
+        $crate::on_both_engines!($name, run($run_by, $body));
     };
 }
 
@@ -33,27 +22,13 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let fake = FakeGithub::start().await;
-    if let Some(app) = spawn_app_with_config(backend, &fake.config(run_by)).await {
-        body(app, fake).await;
-    }
-}
-
-async fn wait(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let config = fake.config(run_by);
+    run_with_fake(backend, fake, &config, body).await;
 }
 
 /// The card's rollback button as Slack shows it.
-fn rollback_button(app: &TestApp) -> Value {
-    let card = app
-        .fake
-        .calls("chat.postMessage")
-        .into_iter()
-        .find(|c| c.args["blocks"][0]["type"] == "header")
-        .expect("the card");
+async fn rollback_button(app: &TestApp) -> Value {
+    let card = the_card(app).await;
     assert!(card.ok(), "Slack accepted the card with its buttons: {card:?}");
     let blocks = card.args["blocks"].as_array().unwrap().clone();
     blocks
@@ -92,10 +67,7 @@ with_github!(
     "lead",
     |app: TestApp, fake: FakeGithub| async move {
         let channel = declared_channel(&app, "open Bad deploy of the API sev1").await;
-        app.fake
-            .wait_for("the card", |f| !f.calls("chat.postMessage").is_empty())
-            .await;
-        let button = rollback_button(&app);
+        let button = rollback_button(&app).await;
         assert_eq!(button["value"], "api");
         assert_eq!(
             button["confirm"]["confirm"]["text"], "Run rollback",
@@ -103,12 +75,12 @@ with_github!(
         );
 
         press(&app, &channel, DECLARER, "api", "T1").await;
-        wait("the run", || fake.runs().len() == 1).await;
+        wait_until("the run", || fake.runs().len() == 1).await;
         let run = &fake.runs()[0];
         assert_eq!(run["inputs"]["incident"], "INC-1");
         let request_id = run["inputs"]["request_id"].as_str().unwrap().to_string();
         assert!(request_id.starts_with("rebound-inc-1-"), "{request_id}");
-        wait("the run's link in the channel", || {
+        wait_until("the run's link in the channel", || {
             posts_to(&app, &channel)
                 .iter()
                 .any(|p| p.contains("<https://github.com/acme/api/actions/runs/9001|workflow run>"))
@@ -158,7 +130,7 @@ with_github!(
         let channel = declared_channel(&app, "open Bad config push sev1").await;
         fake.lose_next_answers(1);
         press(&app, &channel, "U0ANYONE", "api", "T6").await;
-        wait("the run's link in the channel", || {
+        wait_until("the run's link in the channel", || {
             posts_to(&app, &channel)
                 .iter()
                 .any(|p| p.contains("actions/runs/9001|workflow run>"))

@@ -4,29 +4,18 @@
 //! public updates as incident updates, resolve resolves; never faster than
 //! one request a second; a refusal is told in the channel.
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 
+use crate::engines::{run_with_fake, wait_until};
 use crate::fake_statuspage::{API_KEY, FakeStatuspage};
-use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to, spawn_app_with_config};
+use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to};
 
 const STATUS: &str = "[status]\ntitle = \"Acme status\"\n[[status.components]]\nname = \"API\"\n\
                       [[status.components]]\nname = \"Dashboard\"\n[[status.components]]\nname = \"Billing\"\n";
 
 macro_rules! with_statuspage {
     ($name:ident, $key:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite, $key, $body).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres, $key, $body).await;
-            }
-        }
+        $crate::on_both_engines!($name, run($key, $body));
     };
 }
 
@@ -37,17 +26,7 @@ where
 {
     let fake = FakeStatuspage::start().await;
     let config = format!("{STATUS}\n{}", fake.config(key));
-    if let Some(app) = spawn_app_with_config(backend, &config).await {
-        body(app, fake).await;
-    }
-}
-
-async fn wait(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    run_with_fake(backend, fake, &config, body).await;
 }
 
 async fn say(app: &TestApp, text: &str, channel: &str) {
@@ -78,12 +57,12 @@ with_statuspage!(
         say(&app, "update --public We are investigating failed checkouts.", &channel).await;
         say(&app, "impact Billing degraded", &channel).await;
         say(&app, "update --public A fix is being rolled out.", &channel).await;
-        wait("mirrored", || {
+        wait_until("mirrored", || {
             fake.incidents().first().is_some_and(|i| update_bodies(i).len() == 2)
         })
         .await;
         say(&app, "resolve Disk grown", &channel).await;
-        wait("resolved on Statuspage", || {
+        wait_until("resolved on Statuspage", || {
             fake.incidents().first().is_some_and(|i| i["status"] == "resolved")
         })
         .await;
@@ -119,13 +98,13 @@ with_statuspage!(
         let channel = declared_channel(&app, "open Search is slow sev2").await;
         // The component list is read first; the create is the second request.
         say(&app, "impact API degraded", &channel).await;
-        wait("component list read", || !fake.requests().is_empty()).await;
+        wait_until("component list read", || !fake.requests().is_empty()).await;
         fake.lose_next_answers(1);
-        wait("the create arrived", || !fake.incidents().is_empty()).await;
+        wait_until("the create arrived", || !fake.incidents().is_empty()).await;
         // And a 429 on the next attempt is waited out.
         fake.fail_next(StatusCode::TOO_MANY_REQUESTS);
         say(&app, "update --public Searches are slower than usual.", &channel).await;
-        wait("the update arrived", || {
+        wait_until("the update arrived", || {
             fake.incidents().first().is_some_and(|i| update_bodies(i).len() == 1)
         })
         .await;
@@ -147,7 +126,7 @@ with_statuspage!(
     |app: TestApp, fake: FakeStatuspage| async move {
         let channel = declared_channel(&app, "open Login broken sev1").await;
         say(&app, "update --public Logins are failing.", &channel).await;
-        wait("told in the channel", || {
+        wait_until("told in the channel", || {
             posts_to(&app, &channel)
                 .iter()
                 .any(|p| p.contains("Statuspage did not take") && p.contains("Could not authenticate"))
