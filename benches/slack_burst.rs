@@ -14,22 +14,18 @@
 //! `cargo bench --bench slack_burst` — env: `BENCH_FLURRIES` (3),
 //! `BENCH_FLURRY_COMMANDS` (10), `BENCH_RUNS` (3).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use rebound::config::Settings;
 use rebound::slack_simulator::FakeSlack;
 use rebound::startup::{Application, Workers};
-use sha2::Sha256;
-
-const SECRET: &str = "bench-signing-secret";
+use support::SECRET;
 
 fn env_or(name: &str, default: &str) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default.parse().unwrap())
+    support::env_or(name, default).parse().expect("a number")
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -46,10 +42,10 @@ async fn main() {
         let result = one_run(flurries, per_flurry).await;
         println!(
             "{run} | {:.2} s / {:.2} s | {:.2} s / {:.2} s | {} for {} lines | {}",
-            percentile(&result.card, 0.5),
-            percentile(&result.card, 0.99),
-            percentile(&result.line, 0.5),
-            percentile(&result.line, 0.99),
+            support::percentile(&result.card, 50.0) / 1000.0,
+            support::percentile(&result.card, 99.0) / 1000.0,
+            support::percentile(&result.line, 50.0) / 1000.0,
+            support::percentile(&result.line, 99.0) / 1000.0,
             result.messages,
             result.line.len(),
             result.rate_limited
@@ -254,26 +250,7 @@ async fn command(client: &reqwest::Client, base: &str, fake: &FakeSlack, text: &
         ("trigger_id", format!("{id}.1.abc").as_str()),
     ])
     .unwrap();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
-    let answer = client
-        .post(format!("{base}/slack/commands"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp)
-        .header("X-Slack-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "/incident {text}: {}", answer.status());
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index].as_secs_f64()
+    let url = format!("{base}/slack/commands");
+    let acknowledged = support::post_signed(client, &url, "application/x-www-form-urlencoded", body).await;
+    assert!(acknowledged, "/incident {text} was not acknowledged");
 }

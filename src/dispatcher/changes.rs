@@ -203,13 +203,18 @@ async fn reply(uow: &mut UnitOfWork, request: &Request<'_>, text: &str, now: Dat
         tracing::info!(actor = request.actor, text, "refused change with nowhere to reply");
         return Ok(());
     };
-    let call = NewOutboxCall {
-        ordering_key: format!("respond:{}", request.actor),
+    uow.enqueue(&private_reply(request.actor, url, text), now).await
+}
+
+/// An ephemeral answer to `actor` through their interaction's
+/// `response_url`, queued behind their earlier answers so they read in order.
+pub fn private_reply(actor: &str, response_url: &str, text: &str) -> NewOutboxCall {
+    NewOutboxCall {
+        ordering_key: format!("respond:{actor}"),
         method: RESPONSE_URL_METHOD.into(),
-        args: json!({ "url": url, "body": views::ephemeral(text) }),
+        args: json!({ "url": response_url, "body": views::ephemeral(text) }),
         after_send: AfterSend::Nothing,
-    };
-    uow.enqueue(&call, now).await
+    }
 }
 
 /// Where the post-mortem draft can be read, when a public URL is configured

@@ -308,12 +308,8 @@ impl Dispatcher {
                     Ok(ticket) => format!(":white_check_mark: {}", views::failures::summary(&ticket)),
                     Err(refusal) => format!(":warning: {refusal}"),
                 };
-                let call = NewOutboxCall {
-                    ordering_key: format!("respond:{}", invocation.user_id),
-                    method: crate::store::RESPONSE_URL_METHOD.into(),
-                    args: json!({ "url": invocation.response_url.0.as_str(), "body": crate::views::ephemeral(&reply) }),
-                    after_send: AfterSend::Nothing,
-                };
+                let call =
+                    changes::private_reply(invocation.user_id.as_ref(), invocation.response_url.0.as_str(), &reply);
                 Ok(uow.enqueue(&call, now).await?)
             }
             Ok(Command::ExportAction { id }) => {
@@ -322,22 +318,17 @@ impl Dispatcher {
                 let Some(reply) = jira_export_reply(uow, &self.settings, channel, id, now).await? else {
                     return Ok(());
                 };
-                let call = NewOutboxCall {
-                    ordering_key: format!("respond:{}", invocation.user_id),
-                    method: crate::store::RESPONSE_URL_METHOD.into(),
-                    args: json!({ "url": invocation.response_url.0.as_str(), "body": crate::views::ephemeral(&reply) }),
-                    after_send: AfterSend::Nothing,
-                };
+                let call =
+                    changes::private_reply(invocation.user_id.as_ref(), invocation.response_url.0.as_str(), &reply);
                 Ok(uow.enqueue(&call, now).await?)
             }
             Ok(command) => match incident_change(command, received, &self.settings.file) {
                 Err(refusal) => {
-                    let reply = NewOutboxCall {
-                        ordering_key: format!("respond:{}", invocation.user_id),
-                        method: crate::store::RESPONSE_URL_METHOD.into(),
-                        args: json!({ "url": invocation.response_url.0.as_str(), "body": views::ephemeral(&refusal.reply()) }),
-                        after_send: AfterSend::Nothing,
-                    };
+                    let reply = changes::private_reply(
+                        invocation.user_id.as_ref(),
+                        invocation.response_url.0.as_str(),
+                        &refusal.reply(),
+                    );
                     Ok(uow.enqueue(&reply, now).await?)
                 }
                 Ok(Some(change)) => {

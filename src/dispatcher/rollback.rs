@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::config::integrations::RunBy;
 use crate::domain::rollback;
 use crate::store::rollbacks::NewRollback;
-use crate::store::{AfterSend, NewOutboxCall, RESPONSE_URL_METHOD, TimelineEntry, UnitOfWork};
+use crate::store::{AfterSend, NewOutboxCall, TimelineEntry, UnitOfWork};
 
 /// Outbox method of a GitHub Actions `workflow_dispatch`.
 pub const GITHUB_METHOD: &str = "github.workflow_dispatch";
@@ -53,12 +53,7 @@ pub async fn pressed(
         let Some(url) = payload["response_url"].as_str() else {
             return Ok(());
         };
-        let reply = NewOutboxCall {
-            ordering_key: format!("respond:{actor}"),
-            method: RESPONSE_URL_METHOD.into(),
-            args: json!({ "url": url, "body": crate::views::ephemeral(&format!(":warning: Not run: {refusal}.")) }),
-            after_send: AfterSend::Nothing,
-        };
+        let reply = super::changes::private_reply(actor, url, &format!(":warning: Not run: {refusal}."));
         return Ok(uow.enqueue(&reply, now).await?);
     }
     let request_id = rollback::request_id(&incident, rand::random());

@@ -12,7 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
+use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, StoreError};
 use crate::{text, views};
 
 /// Why an item (or the batch holding it) was not applied.
@@ -107,12 +107,7 @@ fn notice(item: &InboxItem, error: &str) -> Option<NewOutboxCall> {
         item.id
     );
     Some(match response_url {
-        Some(url) => NewOutboxCall {
-            ordering_key: format!("respond:{user}"),
-            method: RESPONSE_URL_METHOD.into(),
-            args: json!({ "url": url, "body": views::ephemeral(&reply) }),
-            after_send: AfterSend::Nothing,
-        },
+        Some(url) => super::changes::private_reply(&user, &url, &reply),
         // Without a response_url, a direct message from the bot.
         None => NewOutboxCall {
             ordering_key: format!("dm:{user}"),

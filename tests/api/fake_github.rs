@@ -41,8 +41,6 @@ pub struct FakeGithub {
 
 impl FakeGithub {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let repo = Arc::new(Mutex::new(Repo::default()));
         let app = Router::new()
             .route(
@@ -51,7 +49,7 @@ impl FakeGithub {
             )
             .route("/repos/{owner}/{name}/actions/workflows/{workflow}/runs", get(runs))
             .with_state(repo.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let origin = crate::helpers::serve_on_loopback(app).await;
         Self { origin, repo }
     }
 

@@ -42,14 +42,12 @@ pub struct FakeJira {
 
 impl FakeJira {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let site = Arc::new(Mutex::new(Site::default()));
         let app = Router::new()
             .route("/rest/api/3/issue", post(create))
             .route("/rest/api/3/search/jql", get(search))
             .with_state(site.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let origin = crate::helpers::serve_on_loopback(app).await;
         Self { origin, site }
     }
 

@@ -64,14 +64,12 @@ pub struct FakePaging {
 
 impl FakePaging {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let record = Arc::new(Mutex::new(Record::default()));
         let app = Router::new()
             .route("/v2/enqueue", post(pagerduty))
             .route("/api/events/{key}/", post(zenduty))
             .with_state(record.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let origin = crate::helpers::serve_on_loopback(app).await;
         Self { origin, record }
     }
 

@@ -50,8 +50,6 @@ pub struct FakeStatuspage {
 
 impl FakeStatuspage {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let page = Arc::new(Mutex::new(Page::default()));
         let app = Router::new()
             .route("/v1/pages/{page}/components", get(components))
@@ -59,7 +57,7 @@ impl FakeStatuspage {
             .route("/v1/pages/{page}/incidents", axum::routing::post(create))
             .route("/v1/pages/{page}/incidents/{id}", patch(update))
             .with_state(page.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let origin = crate::helpers::serve_on_loopback(app).await;
         Self { origin, page }
     }
 

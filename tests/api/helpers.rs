@@ -388,6 +388,26 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Runs `/incident <text>` as the declarer in `channel`, checks it was taken
+/// (the reply names the incident) and waits until it is applied, so the
+/// next command is checked against the state this one leaves.
+pub async fn say(app: &TestApp, text: &str, channel: &str) {
+    let reply = app.command(text, DECLARER, channel).await;
+    assert!(
+        reply["text"].as_str().unwrap_or_default().contains("INC-"),
+        "/incident {text} → {reply}"
+    );
+    app.wait_until_inbox_empty().await;
+}
+
+/// Serves a vendor fake's `app` on a free loopback port; its origin (`http://127.0.0.1:<port>`).
+pub async fn serve_on_loopback(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    origin
+}
+
 /// Waits for the first incident card (the post that opens with a header) and returns it.
 pub async fn the_card(app: &TestApp) -> crate::fake_slack::RecordedCall {
     let is_card = |c: &crate::fake_slack::RecordedCall| c.args["blocks"][0]["type"] == "header";

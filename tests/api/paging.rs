@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use crate::engines::{run_with_fake, wait_until};
 use crate::fake_paging::{FakePaging, ROUTING_KEY, ZENDUTY_KEY};
-use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to, scalar};
+use crate::helpers::{Backend, TestApp, declared_channel, posts_to, say, scalar};
 
 /// Runs `body` on both engines with the fakes configured (plus `extra` TOML).
 macro_rules! with_paging {
@@ -25,16 +25,6 @@ where
     let fake = FakePaging::start().await;
     let config = format!("{}\n{extra}", fake.config());
     run_with_fake(backend, fake, &config, body).await;
-}
-
-async fn say(app: &TestApp, text: &str, channel: &str) {
-    let reply = app.command(text, DECLARER, channel).await;
-    assert!(
-        reply["text"].as_str().unwrap_or_default().contains("INC-"),
-        "/incident {text} → {reply}"
-    );
-    // The next command is checked against the state this one leaves.
-    app.wait_until_inbox_empty().await;
 }
 
 fn events(fake: &FakePaging) -> Vec<Vec<String>> {

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use crate::engines::{run_with_fake, wait_until};
 use crate::fake_statuspage::{API_KEY, FakeStatuspage};
-use crate::helpers::{Backend, DECLARER, TestApp, declared_channel, posts_to};
+use crate::helpers::{Backend, TestApp, declared_channel, posts_to, say};
 
 const STATUS: &str = "[status]\ntitle = \"Acme status\"\n[[status.components]]\nname = \"API\"\n\
                       [[status.components]]\nname = \"Dashboard\"\n[[status.components]]\nname = \"Billing\"\n";
@@ -27,15 +27,6 @@ where
     let fake = FakeStatuspage::start().await;
     let config = format!("{STATUS}\n{}", fake.config(key));
     run_with_fake(backend, fake, &config, body).await;
-}
-
-async fn say(app: &TestApp, text: &str, channel: &str) {
-    let reply = app.command(text, DECLARER, channel).await;
-    assert!(
-        reply["text"].as_str().unwrap_or_default().contains("INC-"),
-        "/incident {text} → {reply}"
-    );
-    app.wait_until_inbox_empty().await;
 }
 
 fn update_bodies(incident: &serde_json::Value) -> Vec<String> {
