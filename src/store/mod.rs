@@ -34,6 +34,7 @@ mod housekeeping;
 pub mod inbox;
 pub mod incidents;
 pub mod jira;
+mod migrations;
 pub mod outbox;
 pub mod outbox_claims;
 pub mod paging;
@@ -135,8 +136,8 @@ impl Store {
     /// Ok when the database answers and every migration is applied.
     pub async fn check_ready(&self) -> StoreResult<bool> {
         let expected = match &self.backend {
-            Backend::Sqlite(_) => sqlite::MIGRATOR.iter().count(),
-            Backend::Postgres(_) => postgres::MIGRATOR.iter().count(),
+            Backend::Sqlite(_) => migrations::SQLITE.iter().count(),
+            Backend::Postgres(_) => migrations::POSTGRES.iter().count(),
         };
         let q = sql::query("SELECT COUNT(*) AS applied FROM _sqlx_migrations WHERE success");
         match self.read_one(q, |r| r.int("applied")).await {

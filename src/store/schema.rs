@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::{Migration, Migrator};
 
 use super::sql::query;
-use super::{Backend, Store, StoreError, StoreResult, postgres, sqlite};
+use super::{Backend, Store, StoreError, StoreResult, migrations};
 
 /// One migration this binary carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,8 +135,8 @@ fn known(migrator: &Migrator) -> Vec<KnownMigration> {
 impl Store {
     fn migrator(&self) -> &'static Migrator {
         match &self.backend {
-            Backend::Sqlite(_) => &sqlite::MIGRATOR,
-            Backend::Postgres(_) => &postgres::MIGRATOR,
+            Backend::Sqlite(_) => &migrations::SQLITE,
+            Backend::Postgres(_) => &migrations::POSTGRES,
         }
     }
 

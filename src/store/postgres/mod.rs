@@ -12,8 +12,6 @@ use sqlx::postgres::PgPoolOptions;
 
 use super::*;
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// Postgres-backed store.
 #[derive(Clone)]
 pub struct PostgresStore {
@@ -37,7 +35,7 @@ impl PostgresStore {
     }
 
     pub(super) async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        migrations::POSTGRES.run(&self.pool).await?;
         Ok(())
     }
 

@@ -25,8 +25,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::*;
 
-pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 /// SQLite-backed store.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -150,7 +148,7 @@ impl SqliteStore {
             Some(path) => Some(MigrationLock::acquire(path).await?),
             None => None,
         };
-        MIGRATOR.run(&self.writer).await?;
+        migrations::SQLITE.run(&self.writer).await?;
         Ok(())
     }
 
