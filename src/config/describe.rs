@@ -103,8 +103,16 @@ fn integration_lines(integrations: &super::integrations::IntegrationSettings) ->
     }
     if let Some(jira) = &integrations.jira {
         lines.push(format!(
-            "integrations.jira {} project {} as {} ({}, export {:?}, api_token [set])",
-            jira.url, jira.project, jira.issue_type, jira.email, jira.export
+            "integrations.jira {} project {} as {} ({}, export {:?}, api_token [set]{})",
+            jira.url,
+            jira.project,
+            jira.issue_type,
+            jira.email,
+            jira.export,
+            match jira.webhook_secret {
+                Some(_) => ", webhook_secret [set]: done issues close action items",
+                None => "",
+            }
         ));
     }
     if let Some(github) = &integrations.github {

@@ -135,6 +135,11 @@ pub struct JiraSettings {
     pub issue_type: String,
     #[serde(default)]
     pub export: crate::domain::jira::Export,
+    /// The secret of a Jira admin webhook (`jira:issue_updated`) pointed at
+    /// `POST /integrations/jira/webhook`: an exported action item closes
+    /// when its issue is done. Without it that route answers 404.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretString>,
 }
 
 fn default_issue_type() -> String {
@@ -282,6 +287,17 @@ impl IntegrationSettings {
             if jira.issue_type.trim().is_empty() {
                 return Err(bad("integrations.jira.issue_type", "is empty".into()));
             }
+            // A short secret could be guessed; Jira generates 20+ characters.
+            if jira
+                .webhook_secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret().len() < 16)
+            {
+                return Err(bad(
+                    "integrations.jira.webhook_secret",
+                    "must be at least 16 characters (Jira's Generate secret makes one)".into(),
+                ));
+            }
         }
         if let Some(github) = &self.github {
             github.check()?;
@@ -388,5 +404,10 @@ mod tests {
         assert!(parse(&format!("{jira}project = \"ops OR x\"\n")).is_err());
         assert!(parse(&format!("{jira}project = \"OPS\"\nexport = \"everything\"\n")).is_err());
         assert!(parse(&format!("{jira}project = \"OPS\"\nexport = \"action_items\"\n")).is_ok());
+        assert!(configured.webhook_secret.is_none());
+        let guessable = parse(&format!("{jira}project = \"OPS\"\nwebhook_secret = \"short\"\n"));
+        assert!(guessable.unwrap_err().to_string().contains("webhook_secret"));
+        let generated = format!("{jira}project = \"OPS\"\nwebhook_secret = \"x7Hq2mVpL9sT4wRz8kYb\"\n");
+        assert!(parse(&generated).unwrap().jira.unwrap().webhook_secret.is_some());
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::status_page::ComponentState;
 use crate::domain::timers::{self, TimerChange, TimerKind};
 use crate::domain::{Change, IncidentDraft};
 use crate::store::TimelineEntry;
-use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
+use crate::store::{AfterSend, NewOutboxCall, StoreResult, StoredActionItem, UnitOfWork};
 use crate::views::modals::{self, FormContext};
 use crate::views::{self, card, reminders};
 
@@ -169,18 +169,9 @@ async fn action_item_control(
     };
     let line = match control {
         reminders::ACTION_DONE => {
-            if !uow.complete_action_item(id, now).await? {
+            if !complete_action_item(uow, &item, now).await? {
                 return Ok(()); // a double click
             }
-            uow.apply_timer(
-                item.incident_id,
-                &TimerChange::Cancel {
-                    kind: TimerKind::ActionReminder,
-                    subject: id,
-                },
-                now,
-            )
-            .await?;
             format!("completed action item #{id}: {}", crate::text::mrkdwn(&item.text))
         }
         reminders::ACTION_SNOOZE => {
@@ -220,6 +211,23 @@ async fn action_item_control(
         uow.enqueue(&note, now).await?;
     }
     Ok(())
+}
+
+/// Marks `item` done and stops its reminders; false when it already was.
+pub(super) async fn complete_action_item(
+    uow: &mut UnitOfWork,
+    item: &StoredActionItem,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    if !uow.complete_action_item(item.id, now).await? {
+        return Ok(false);
+    }
+    let reminders = TimerChange::Cancel {
+        kind: TimerKind::ActionReminder,
+        subject: item.id,
+    };
+    uow.apply_timer(item.incident_id, &reminders, now).await?;
+    Ok(true)
 }
 
 /// A nudge's snooze button: the next nudge waits that long.

@@ -1,7 +1,8 @@
 //! Exporting action items and failure tickets to Jira: each is asked for
 //! once (a second request says where it went), and recorded with its
 //! outbox call in the transaction that asks for it. The worker creates the
-//! issue, or after an unknown outcome finds it by its label first.
+//! issue, or after an unknown outcome finds it by its label first. Jira's
+//! webhook closes an exported action item when its issue is done.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -10,7 +11,7 @@ use crate::config::Settings;
 use crate::domain::Incident;
 use crate::domain::failure::Ticket;
 use crate::domain::jira::{self, Export, Subject};
-use crate::store::{AfterSend, NewOutboxCall, StoreResult, UnitOfWork};
+use crate::store::{AfterSend, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork};
 
 /// Outbox method of a Jira issue creation.
 pub const JIRA_METHOD: &str = "jira.create_issue";
@@ -110,4 +111,48 @@ async fn export(
     };
     uow.enqueue(&call, now).await?;
     Ok(true)
+}
+
+/// Jira says issue `key` is done (its webhook): the action item exported to
+/// it is completed once, its reminders stop, and the incident's timeline
+/// and channel say so. Issues Rebound did not make, failure tickets (they
+/// close with a lesson, in Slack) and items already done change nothing.
+pub async fn issue_done(uow: &mut UnitOfWork, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let Some(Subject::ActionItem(id)) = uow.jira_subject(key).await? else {
+        return Ok(());
+    };
+    let Some(item) = uow.action_item(id).await? else {
+        return Ok(());
+    };
+    if !super::interactions::complete_action_item(uow, &item, now).await? {
+        return Ok(());
+    }
+    let issue = match &item.jira {
+        Some(link) => format!("<{}|{}>", link.url, crate::text::mrkdwn(&link.key)),
+        None => crate::text::mrkdwn(key),
+    };
+    let line = format!(
+        "completed action item #{id} (its Jira issue {issue} is done): {}",
+        crate::text::mrkdwn(&item.text)
+    );
+    uow.append_timeline(&TimelineEntry {
+        incident_id: item.incident_id,
+        at: now,
+        actor: "jira".into(),
+        kind: "action_item".into(),
+        body: line.clone(),
+        source: "jira".into(),
+    })
+    .await?;
+    let channel = uow.incident(item.incident_id).await?.and_then(|i| i.channel_id);
+    if let Some(channel) = channel {
+        let note = NewOutboxCall {
+            ordering_key: format!("channel:{channel}"),
+            method: "chat.postMessage".into(),
+            args: json!({ "channel": channel, "text": format!("Jira {line}") }),
+            after_send: AfterSend::Nothing,
+        };
+        uow.enqueue(&note, now).await?;
+    }
+    Ok(())
 }

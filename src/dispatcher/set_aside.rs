@@ -97,8 +97,9 @@ fn notice(item: &InboxItem, error: &str) -> Option<NewOutboxCall> {
             ("your last click or form".to_string(), user, url)
         }
         // Events have no author to answer (reactions, joins, edits), nor do
-        // alerts; the set-aside count and the kept item tell the operators.
-        InboxKind::Event | InboxKind::Alert => return None,
+        // alerts or other systems' webhooks; the set-aside count and the
+        // kept item tell the operators.
+        InboxKind::Event | InboxKind::Alert | InboxKind::Webhook => return None,
     };
     let reply = format!(
         ":x: Rebound could not apply `{}`: {} (kept as inbox item {} for the operators).",

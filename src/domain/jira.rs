@@ -97,9 +97,93 @@ pub fn description(text: &str, origin: &str, link: Option<&str>) -> Value {
     json!({ "type": "doc", "version": 1, "content": content })
 }
 
+/// The longest issue key taken from a webhook (Jira's own are far shorter).
+const MAX_ISSUE_KEY: usize = 64;
+
+/// Reads a Jira webhook delivery: `Ok(Some(key))` when it says issue `key`
+/// is now in the *Done* status category (`jira:issue_updated`), `Ok(None)`
+/// for every other event or status, `Err` with a reason when it is not a
+/// Jira webhook body at all.
+pub fn done_issue(body: &str) -> Result<Option<String>, String> {
+    let body: Value = serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    let event = body["webhookEvent"]
+        .as_str()
+        .ok_or("body has no webhookEvent: is this a Jira webhook?")?;
+    if event != "jira:issue_updated" {
+        return Ok(None);
+    }
+    let key = body["issue"]["key"]
+        .as_str()
+        .ok_or("jira:issue_updated without issue.key")?;
+    if !is_issue_key(key) {
+        return Err("issue.key is not a Jira issue key (PROJECT-123)".into());
+    }
+    let category = &body["issue"]["fields"]["status"]["statusCategory"]["key"];
+    Ok((category.as_str() == Some("done")).then(|| key.to_string()))
+}
+
+/// `PROJECT-123`: a project key (a capital letter, then capitals, digits or
+/// underscores), a hyphen, a number.
+fn is_issue_key(key: &str) -> bool {
+    let Some((project, number)) = key.split_once('-') else {
+        return false;
+    };
+    let mut project_chars = project.chars();
+    key.len() <= MAX_ISSUE_KEY
+        && project_chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && project_chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An issue moved to Done, shaped as in
+    /// https://developer.atlassian.com/cloud/jira/platform/webhooks/#example-callback-for-an-issue-related-event
+    fn issue_updated(key: &str, category: &str) -> String {
+        json!({
+            "timestamp": 1525698237764_i64,
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": { "accountId": "5b10a2844c20165700ede21g", "displayName": "Owen" },
+            "issue": {
+                "id": "10002",
+                "self": "https://acme.atlassian.net/rest/api/3/issue/10002",
+                "key": key,
+                "fields": { "status": { "name": "Done", "statusCategory": { "id": 3, "key": category, "name": "Done" } } }
+            },
+            "changelog": { "id": "10106", "items": [{ "field": "status", "fieldtype": "jira", "fromString": "In Progress", "toString": "Done" }] }
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_webhook_names_an_issue_only_when_it_is_done() {
+        assert_eq!(done_issue(&issue_updated("OPS-12", "done")), Ok(Some("OPS-12".into())));
+        assert_eq!(done_issue(&issue_updated("OPS-12", "indeterminate")), Ok(None));
+        let created = json!({ "webhookEvent": "jira:issue_created", "issue": { "key": "OPS-1" } });
+        assert_eq!(done_issue(&created.to_string()), Ok(None));
+    }
+
+    #[test]
+    fn hostile_webhook_bodies_are_refused_with_a_reason() {
+        assert!(done_issue("not json").unwrap_err().contains("not JSON"));
+        assert!(done_issue("{}").unwrap_err().contains("webhookEvent"));
+        for key in [
+            "<!channel>",
+            "OPS-",
+            "-12",
+            "ops-12",
+            "OPS-12|x",
+            "OPS-1 2",
+            &format!("A{}-1", "B".repeat(70)),
+        ] {
+            assert!(done_issue(&issue_updated(key, "done")).is_err(), "{key}");
+        }
+        assert_eq!(done_issue(&issue_updated("A_1-7", "done")), Ok(Some("A_1-7".into())));
+    }
 
     #[test]
     fn labels_are_unique_per_subject_and_have_no_spaces() {

@@ -63,6 +63,16 @@ pub fn authenticated(source: &SourceSettings, headers: &dyn Headers, body: &[u8]
     }
 }
 
+/// True when a Jira admin webhook carries `X-Hub-Signature: sha256=<hex>`,
+/// the HMAC-SHA256 of the raw body under the webhook's secret (WebSub's
+/// `method=signature`, as Jira Cloud signs).
+pub fn jira_signed(secret: &[u8], headers: &dyn Headers, body: &[u8]) -> bool {
+    headers
+        .get("x-hub-signature")
+        .and_then(|sig| sig.trim().strip_prefix("sha256="))
+        .is_some_and(|sig| hmac_hex(secret, body, sig))
+}
+
 /// The key of `Authorization: GenieKey <key>`.
 pub fn genie_key(authorization: &str) -> Option<&str> {
     authorization.strip_prefix("GenieKey ").map(str::trim)

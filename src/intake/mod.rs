@@ -4,8 +4,10 @@
 //! authenticated before it is read (401, nothing stored), parsed enough to
 //! refuse a malformed one with a reason (400), stored in the durable inbox
 //! and only then acknowledged (202); routing happens in the dispatcher.
+//! `jira.rs` takes Jira's issue updates the same way.
 
 pub mod auth;
+pub mod jira;
 pub mod sample;
 pub mod sns;
 
@@ -31,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/hooks/{kind}/{name}", post(hook))
         .route("/v2/alerts", post(opsgenie_create))
         .route("/v2/alerts/{alias}/close", post(opsgenie_close))
+        .route("/integrations/jira/webhook", post(jira::webhook))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

@@ -17,6 +17,8 @@ pub enum InboxKind {
     Interaction,
     /// An alert delivery from monitoring (`/hooks/…`, `/v2/alerts`).
     Alert,
+    /// A webhook from an outbound integration's system (Jira's issue updates).
+    Webhook,
 }
 
 impl InboxKind {
@@ -26,6 +28,7 @@ impl InboxKind {
             InboxKind::Event => "event",
             InboxKind::Interaction => "interaction",
             InboxKind::Alert => "alert",
+            InboxKind::Webhook => "webhook",
         }
     }
 
@@ -35,6 +38,7 @@ impl InboxKind {
             InboxKind::Event,
             InboxKind::Interaction,
             InboxKind::Alert,
+            InboxKind::Webhook,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

@@ -46,6 +46,13 @@ impl UnitOfWork {
             .flatten())
     }
 
+    /// What was exported to the Jira issue `key`, if Rebound made it.
+    pub async fn jira_subject(&mut self, key: &str) -> StoreResult<Option<Subject>> {
+        let q = query("SELECT subject FROM jira_issues WHERE issue_key = $1");
+        let subject = |row: &super::sql::Row| Ok(Subject::parse(&row.text("subject")?));
+        Ok(self.conn().map_optional(q.bind(key), subject).await?.flatten())
+    }
+
     /// Keeps the issue Jira made for `subject`.
     pub async fn set_jira_issue(&mut self, subject: Subject, issue: &IssueLink) -> StoreResult<()> {
         let q = query("UPDATE jira_issues SET issue_key = $1, issue_url = $2 WHERE subject = $3");

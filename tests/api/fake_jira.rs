@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 
 pub const EMAIL: &str = "ops@acme.example";
 pub const TOKEN: &str = "jira-api-token-0001";
+/// The secret of the Jira admin webhook pointed at Rebound.
+pub const WEBHOOK_SECRET: &str = "jira-webhook-secret-0001";
 
 #[derive(Default)]
 struct Site {
@@ -54,7 +56,7 @@ impl FakeJira {
     pub fn config(&self, project: &str, export: &str) -> String {
         format!(
             "[integrations.jira]\nurl = \"{}\"\nemail = \"{EMAIL}\"\napi_token = \"{TOKEN}\"\nproject = \"{project}\"\n\
-             export = \"{export}\"\n",
+             export = \"{export}\"\nwebhook_secret = \"{WEBHOOK_SECRET}\"\n",
             self.origin
         )
     }

@@ -26,6 +26,7 @@ mod ingress;
 mod intake;
 mod intake_sns;
 mod jira;
+mod jira_webhook;
 mod keeping_up;
 mod lifecycle;
 mod manifests;
