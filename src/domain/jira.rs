@@ -123,8 +123,9 @@ pub fn done_issue(body: &str) -> Result<Option<String>, String> {
 }
 
 /// `PROJECT-123`: a project key (a capital letter, then capitals, digits or
-/// underscores), a hyphen, a number.
-fn is_issue_key(key: &str) -> bool {
+/// underscores), a hyphen, a number. Keys from Jira's answers and webhooks
+/// are checked with it before they reach Slack text or a query.
+pub fn is_issue_key(key: &str) -> bool {
     let Some((project, number)) = key.split_once('-') else {
         return false;
     };

@@ -58,15 +58,7 @@ async fn find(http: &HttpsClient, settings: &JiraSettings, label: &str) -> Resul
 /// `{"key", "url"}` from Jira's answer; a key that is not `PROJ-123` is refused.
 fn issue(settings: &JiraSettings, answer: &Value) -> Result<Value, SlackCallError> {
     let key = answer["key"].as_str().unwrap_or_default();
-    let valid = key.split_once('-').is_some_and(|(project, number)| {
-        !project.is_empty()
-            && project
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            && !number.is_empty()
-            && number.chars().all(|c| c.is_ascii_digit())
-    });
-    if !valid {
+    if !crate::domain::jira::is_issue_key(key) {
         return Err(SlackCallError::Api("jira answered without a valid issue key".into()));
     }
     let url = format!("{}/browse/{key}", settings.url.trim_end_matches('/'));

@@ -10,7 +10,7 @@
 mod github;
 mod jira;
 mod pagerduty;
-mod statuspage;
+pub(crate) mod statuspage;
 mod zenduty;
 
 use std::sync::Arc;

@@ -127,7 +127,12 @@ impl Statuspage {
             .into_iter()
             .flatten()
             .find(|incident| incident["name"] == args["name"] && opened_since(incident))
-            .and_then(|incident| incident["id"].as_str().map(str::to_string)))
+            .and_then(|incident| {
+                incident["id"]
+                    .as_str()
+                    .filter(|id| is_incident_id(id))
+                    .map(str::to_string)
+            }))
     }
 
     /// One request, a second after the previous one.
@@ -167,6 +172,13 @@ impl Statuspage {
     }
 }
 
+/// Statuspage's incident ids are short alphanumerics (`p31zjtct2jer`). An id
+/// goes into a request path, so anything else an answer calls an id (`../`,
+/// `?`, `#`) is refused rather than sent with the key.
+pub fn is_incident_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Statuspage says 420 or 429 when over the limit; errors come as
 /// `{"error": "…"}` or `{"error": ["…", …]}`.
 fn outcome(answer: &Answer) -> Result<Value, SlackCallError> {
@@ -178,4 +190,17 @@ fn outcome(answer: &Answer) -> Result<Value, SlackCallError> {
         Value::Array(errors) => errors.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "),
         _ => String::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_statuspage_shaped_ids_go_into_a_path() {
+        assert!(is_incident_id("p31zjtct2jer"));
+        for hostile in ["", "../components", "abc?x=1", "abc#x", "a/b", "a b", &"a".repeat(65)] {
+            assert!(!is_incident_id(hostile), "{hostile:?}");
+        }
+    }
 }

@@ -100,10 +100,17 @@ pub async fn apply(
             channel,
             thread_ts,
         } => super::vendors::jira_issue_created(uow, subject, (channel, thread_ts), response, now).await,
-        AfterSend::StatuspageIncident { incident_id } => match response["id"].as_str() {
-            Some(id) => uow.set_statuspage_id(*incident_id, id).await,
-            None => Err(StoreError::Corrupt("Statuspage answered without an incident id".into())),
-        },
+        AfterSend::StatuspageIncident { incident_id } => {
+            match response["id"]
+                .as_str()
+                .filter(|id| crate::outbound::statuspage::is_incident_id(id))
+            {
+                Some(id) => uow.set_statuspage_id(*incident_id, id).await,
+                None => Err(StoreError::Corrupt(
+                    "Statuspage answered without a valid incident id".into(),
+                )),
+            }
+        }
         AfterSend::ChannelInfo { channel } => super::channels::info_arrived(uow, channel, response, now).await,
         AfterSend::ChannelMembers { channel, first_page } => {
             super::channels::members_arrived(uow, channel, *first_page, response, now).await

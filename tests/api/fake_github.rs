@@ -31,6 +31,8 @@ struct Repo {
     runs: Vec<Value>,
     dispatches: usize,
     lose_next: usize,
+    /// Answers as a compromised API would: run links that are not GitHub's web URLs.
+    hostile: bool,
 }
 
 #[derive(Clone)]
@@ -71,6 +73,11 @@ impl FakeGithub {
 
     pub fn lose_next_answers(&self, n: usize) {
         self.repo.lock().unwrap().lose_next += n;
+    }
+
+    /// From now on answers as a compromised API would (run links that are Slack markup or scripts).
+    pub fn turn_hostile(&self) {
+        self.repo.lock().unwrap().hostile = true;
     }
 }
 
@@ -130,7 +137,10 @@ async fn dispatch(
     let mut repo = repo.lock().unwrap();
     repo.dispatches += 1;
     let id = 9_000 + repo.runs.len() as u64 + 1;
-    let html_url = format!("https://github.com/acme/api/actions/runs/{id}");
+    let mut html_url = format!("https://github.com/acme/api/actions/runs/{id}");
+    if repo.hostile {
+        html_url = "javascript:alert(1)//|<!channel>".into();
+    }
     repo.runs.insert(
         0,
         json!({

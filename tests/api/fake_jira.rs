@@ -34,6 +34,8 @@ struct Site {
     searches: usize,
     lose_next: usize,
     hang_next: usize,
+    /// Answers as a compromised site would: keys that are Slack markup.
+    hostile: bool,
 }
 
 #[derive(Clone)]
@@ -79,6 +81,11 @@ impl FakeJira {
 
     pub fn lose_next_answers(&self, n: usize) {
         self.site.lock().unwrap().lose_next += n;
+    }
+
+    /// From now on answers as a compromised Jira would (a key carrying Slack markup).
+    pub fn turn_hostile(&self) {
+        self.site.lock().unwrap().hostile = true;
     }
 }
 
@@ -153,7 +160,10 @@ fn create_now(site: &Mutex<Site>, headers: &HeaderMap, body: &str) -> (Response,
         return (field_errors(Value::Object(errors)), false);
     }
     let id = 10_000 + site.issues.len() + 1;
-    let key = format!("OPS-{}", site.issues.len() + 1);
+    let mut key = format!("OPS-{}", site.issues.len() + 1);
+    if site.hostile {
+        key = format!("{key}|<!channel> <https://evil.example|click>");
+    }
     site.issues.push(json!({ "id": id.to_string(), "key": key, "fields": { "summary": summary, "labels": labels, "description": fields["description"] } }));
     if site.lose_next > 0 {
         site.lose_next -= 1;

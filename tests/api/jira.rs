@@ -161,6 +161,28 @@ with_jira!(
     }
 );
 
+with_jira!(
+    a_compromised_jiras_answer_never_reaches_slack_text,
+    "OPS",
+    "action_items",
+    |app: TestApp, fake: FakeJira| async move {
+        let channel = declared_channel(&app, "open Billing down sev2").await;
+        fake.turn_hostile();
+        say(&app, "action Reconcile the invoices", &channel).await;
+        wait_until("the refusal told", || {
+            told(&app, &channel, "Jira did not take Action item #1")
+        })
+        .await;
+        app.wait_until_outbox_empty().await;
+        let said = posts_to(&app, &channel).join("\n");
+        assert!(said.contains("valid issue key"), "{said}");
+        assert!(!said.contains("<!channel>") && !said.contains("evil.example"), "{said}");
+        let postmortem = app.cli(&["postmortem", "1"]);
+        assert!(!postmortem.contains("evil.example"), "{postmortem}");
+        assert_eq!(fake.counts().0, 1, "a key that is not a key is final, not retried");
+    }
+);
+
 fn reaction(channel: &str, ts: &str, emoji: &str, event_id: &str) -> serde_json::Value {
     serde_json::json!({
         "token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": event_id,

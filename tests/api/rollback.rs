@@ -140,3 +140,25 @@ with_github!(
         assert_eq!(fake.runs().len(), 1, "the retry adopted the run it had started");
     }
 );
+
+with_github!(
+    a_compromised_apis_run_link_is_not_linked,
+    "lead",
+    |app: TestApp, fake: FakeGithub| async move {
+        let channel = declared_channel(&app, "open Bad deploy of the API sev1").await;
+        fake.turn_hostile();
+        press(&app, &channel, DECLARER, "api", "T9").await;
+        wait_until("the run told without its link", || {
+            posts_to(&app, &channel)
+                .iter()
+                .any(|p| p.contains("GitHub gave no run link"))
+        })
+        .await;
+        app.wait_until_outbox_empty().await;
+        let said = posts_to(&app, &channel).join("\n");
+        assert!(!said.contains("javascript:") && !said.contains("<!channel>"), "{said}");
+        let entries = timeline(&app).await;
+        assert!(entries.iter().all(|e| !e.contains("javascript:")), "{entries:?}");
+        assert_eq!(fake.dispatches(), 1);
+    }
+);
