@@ -10,6 +10,7 @@
 //! metadata ([`posted`]).
 
 mod adoption;
+mod channel_ready;
 pub mod channels;
 pub mod followups;
 pub mod lanes;

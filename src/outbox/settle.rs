@@ -67,7 +67,7 @@ impl OutboxWorker {
                 Settle::Fail(error) => {
                     tracing::error!(call = call.id, method = %call.method, %error, "Slack call failed for good");
                     uow.fail_outbox(call.id, error).await?;
-                    if let Some(notice) = followups::declaration_failed(call, error) {
+                    if let Some(notice) = super::channel_ready::declaration_failed(call, error) {
                         uow.enqueue(&notice, now).await?;
                     }
                     super::vendors::refused(uow.as_mut(), call, error, now).await?;
