@@ -7,7 +7,8 @@
 //!
 //! Repeats are made harmless: a channel an earlier attempt created is
 //! adopted ([`adoption`]), a post an earlier attempt made is found by its
-//! metadata ([`posted`]).
+//! metadata ([`posted`]). Card edits and topics are rendered when they are
+//! sent ([`render`]), so a queued one never shows an old incident.
 
 mod adoption;
 mod channel_ready;
@@ -16,6 +17,7 @@ pub mod followups;
 pub mod lanes;
 pub mod pacing;
 pub mod posted;
+mod render;
 mod settle;
 pub mod usergroups;
 pub mod vendors;
@@ -30,13 +32,11 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, OnceCell, watch};
 
 use crate::config::Settings;
-use crate::dispatcher::{CARD_OF, TOPIC_OF};
 use crate::domain::clock;
 use crate::metrics::{Metrics, WorkerLabels};
 use crate::outbound::Vendors;
 use crate::slack::{QUERY_ONLY_METHODS, SlackApi, SlackCallError};
 use crate::store::{AfterSend, OutboxCall, RESPONSE_URL_METHOD, Store, StoreError};
-use crate::views::card;
 
 use pacing::Pacer;
 
@@ -301,17 +301,7 @@ impl OutboxWorker {
         if Vendors::handles(&call.method) {
             return self.vendors.send(&call.method, &call.args).await;
         }
-        if let Some(incident_id) = call.args[CARD_OF].as_i64() {
-            let args = self.current_card(incident_id, &call.args).await?;
-            return self.slack.call(&call.method, &args).await;
-        }
-        if let Some(incident_id) = call.args[TOPIC_OF].as_i64() {
-            let incident = self.store.incident(incident_id).await;
-            let incident = incident.map_err(|error| SlackCallError::Transient(error.to_string()))?;
-            let Some(incident) = incident else {
-                return Err(SlackCallError::Api("rebound_incident_missing".into()));
-            };
-            let args = json!({ "channel": call.args["channel"], "topic": card::topic(&incident) });
+        if let Some(args) = render::at_send_time(&self.store, &self.settings, &call.args).await? {
             return self.slack.call(&call.method, &args).await;
         }
         if QUERY_ONLY_METHODS.contains(&call.method.as_str()) {
@@ -352,27 +342,6 @@ impl OutboxWorker {
         self.slack
             .call(&call.method, &posted::tagged(&call.args, call.id))
             .await
-    }
-
-    /// The card as the incident is now, addressed to the posted card's `ts`.
-    async fn current_card(&self, incident_id: i64, args: &Value) -> Result<Value, SlackCallError> {
-        let incident = match self.store.incident(incident_id).await {
-            Ok(Some(incident)) => incident,
-            Ok(None) => return Err(SlackCallError::Api("rebound_incident_missing".into())),
-            Err(error) => return Err(SlackCallError::Transient(error.to_string())),
-        };
-        let Some(ts) = incident.card_ts.clone() else {
-            return Err(SlackCallError::NotReady("the card is not posted yet".into()));
-        };
-        let paging = self
-            .store
-            .paging_alerts(incident_id)
-            .await
-            .map_err(|error| SlackCallError::Transient(error.to_string()))?;
-        let mut card = card::living_card(&incident, &self.settings.file, &paging);
-        card["channel"] = args["channel"].clone();
-        card["ts"] = json!(ts);
-        Ok(card)
     }
 
     async fn on_error(&self, call: &OutboxCall, error: SlackCallError) -> Settle {
