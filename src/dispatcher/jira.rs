@@ -4,6 +4,7 @@
 //! issue, or after an unknown outcome finds it by its label first. Jira's
 //! webhook closes an exported action item when its issue is done.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -11,6 +12,7 @@ use crate::config::Settings;
 use crate::domain::Incident;
 use crate::domain::failure::Ticket;
 use crate::domain::jira::{self, Export, Subject};
+use crate::intake::jira::VendorWebhook;
 use crate::store::{AfterSend, NewOutboxCall, StoreResult, TimelineEntry, UnitOfWork};
 
 /// Outbox method of a Jira issue creation.
@@ -111,6 +113,15 @@ async fn export(
     };
     uow.enqueue(&call, now).await?;
     Ok(true)
+}
+
+/// A webhook from an outbound integration's system, as `intake::jira` stored it.
+pub(super) async fn webhook(uow: &mut UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let stored: VendorWebhook = serde_json::from_str(payload).context("stored webhook is not a known record")?;
+    match stored {
+        VendorWebhook::JiraIssueDone { issue_key } => issue_done(uow, &issue_key, now).await?,
+    }
+    Ok(())
 }
 
 /// Jira says issue `key` is done (its webhook): the action item exported to

@@ -16,7 +16,6 @@ use tokio::sync::{Notify, watch};
 use crate::config::Settings;
 use crate::domain::lifecycle::ActionItem;
 use crate::domain::{Change, ChannelName, Command, CommandError, IncidentDraft, command, timers};
-use crate::intake::jira::VendorWebhook;
 use crate::metrics::Metrics;
 use crate::store::{AfterSend, InboxItem, InboxKind, NewOutboxCall, Store, TimelineEntry, UnitOfWork};
 use crate::views;
@@ -264,7 +263,7 @@ impl Dispatcher {
             InboxKind::Event => self.event(uow, &item.payload, now).await,
             InboxKind::Interaction => self.interaction(uow, &item.payload, now).await,
             InboxKind::Alert => self.alerts(uow, &item.payload, item.received_at, now).await,
-            InboxKind::Webhook => webhook(uow, &item.payload, now).await,
+            InboxKind::Webhook => jira::webhook(uow, &item.payload, now).await,
         };
         outcome.map_err(Failure::classify)
     }
@@ -410,13 +409,4 @@ impl Dispatcher {
         crate::text::clean_json(&mut envelope);
         events::handle(uow, &self.settings, &envelope["event"], now).await
     }
-}
-
-/// A webhook from an outbound integration's system, as `intake::jira` stored it.
-async fn webhook(uow: &mut UnitOfWork, payload: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let stored: VendorWebhook = serde_json::from_str(payload).context("stored webhook is not a known record")?;
-    match stored {
-        VendorWebhook::JiraIssueDone { issue_key } => jira::issue_done(uow, &issue_key, now).await?,
-    }
-    Ok(())
 }

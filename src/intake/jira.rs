@@ -58,12 +58,16 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: By
         .filter(|id| id.len() <= 200)
         .unwrap_or_else(|| super::request_id(&body));
     let stored = VendorWebhook::JiraIssueDone { issue_key };
-    let item = NewInboxItem {
+    let item = serde_json::to_string(&stored).map(|payload| NewInboxItem {
         kind: InboxKind::Webhook,
         dedupe_key: format!("jira:{delivery}"),
-        payload: serde_json::to_string(&stored).expect("a webhook record serialises"),
+        payload,
+    });
+    let written = match item {
+        Ok(item) => state.inbox.write(item).await.map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
     };
-    match state.inbox.write(item).await {
+    match written {
         Ok(InsertOutcome::Stored) => (StatusCode::ACCEPTED, Json(json!({ "status": "accepted" }))).into_response(),
         Ok(InsertOutcome::Duplicate) => (StatusCode::ACCEPTED, Json(json!({ "status": "duplicate" }))).into_response(),
         Err(error) => {

@@ -160,6 +160,17 @@ with_jira!(
         assert!(reason.contains("not JSON"), "{reason}");
         let (injected, reason) = from_jira(&app, WEBHOOK_SECRET, "f-3", &issue_updated("<!channel>", "done")).await;
         assert_eq!(injected, 400, "{reason}");
+        let (nul, _) = from_jira(&app, WEBHOOK_SECRET, "f-6", &issue_updated("OPS-1\u{0}", "done")).await;
+        let (huge, _) = from_jira(
+            &app,
+            WEBHOOK_SECRET,
+            "f-7",
+            &issue_updated(&format!("OPS-{}", "9".repeat(80)), "done"),
+        )
+        .await;
+        let padded = done.replacen('{', &format!("{{\"pad\": \"{}\",", "x".repeat(2 << 20)), 1);
+        let (oversized, _) = from_jira(&app, WEBHOOK_SECRET, "f-8", &padded).await;
+        assert_eq!((nul, huge, oversized), (400, 400, 413), "NUL, an absurd key, 2 MiB");
 
         // Signed, but for an issue Rebound did not make, and a repeat of it.
         let (status, _) = from_jira(&app, WEBHOOK_SECRET, "f-4", &issue_updated("OPS-99", "done")).await;
