@@ -84,6 +84,15 @@ impl SqliteStore {
             // acknowledgement is waiting for.
             .pragma("wal_autocheckpoint", "0");
         let path = Some(options.get_filename().to_path_buf()).filter(|p| p.as_os_str() != ":memory:");
+        // The first open of a new database switches it to WAL, which needs an
+        // exclusive lock; two processes doing that at once can deadlock
+        // inside SQLite, which answers "database is locked" at once instead
+        // of waiting (seen with replicas starting together). Opening takes
+        // the migration lock, so one process at a time does it.
+        let _opening = match &path {
+            Some(path) => Some(MigrationLock::acquire(path).await?),
+            None => None,
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -215,7 +224,7 @@ fn io_error(error: std::io::Error) -> StoreError {
     StoreError::Database(sqlx::Error::Io(error))
 }
 
-/// An exclusive `flock` on `<database>.lock`, held while migrating.
+/// An exclusive `flock` on `<database>.lock`, held while opening and while migrating.
 struct MigrationLock {
     _file: std::fs::File,
 }
