@@ -51,10 +51,15 @@ fn from_row(row: &Row) -> StoreResult<StoredActionItem> {
         created_by: row.text("created_by")?,
         created_at: row.time("created_at")?,
         done_at: row.opt_time("done_at")?,
-        jira: match (row.opt_text("issue_key")?, row.opt_text("issue_url")?) {
-            (Some(key), Some(url)) => Some(IssueLink { key, url }),
-            _ => None,
-        },
+        jira: issue_link(row)?,
+    })
+}
+
+/// The issue a row's `issue_key` and `issue_url` name, once Jira answered.
+pub(super) fn issue_link(row: &Row) -> StoreResult<Option<IssueLink>> {
+    Ok(match (row.opt_text("issue_key")?, row.opt_text("issue_url")?) {
+        (Some(key), Some(url)) => Some(IssueLink { key, url }),
+        _ => None,
     })
 }
 

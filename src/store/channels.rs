@@ -66,11 +66,11 @@ impl UnitOfWork {
     /// Is `user_id` a member of `channel_id`, as far as Slack has told us?
     pub async fn is_member(&mut self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
         let q = query("SELECT 1 AS one FROM channel_members WHERE channel_id = $1 AND user_id = $2");
-        Ok(self
+        let found = self
             .conn()
-            .fetch_optional(q.bind(channel_id).bind(user_id))
-            .await?
-            .is_some())
+            .map_optional(q.bind(channel_id).bind(user_id), |_| Ok(()))
+            .await?;
+        Ok(found.is_some())
     }
 
     /// Replaces what is known of a user group's members.
@@ -97,10 +97,12 @@ impl UnitOfWork {
 impl Store {
     /// The user groups `user_id` is in, of those Rebound follows.
     pub async fn usergroups_of(&self, user_id: &str) -> StoreResult<BTreeSet<String>> {
-        let mut pooled = self.read().await?;
         let q = query(USERGROUPS_OF).bind(user_id);
-        let rows = pooled.conn().map_all(q, |r| r.text("usergroup_id")).await?;
-        Ok(rows.into_iter().collect())
+        Ok(self
+            .read_all(q, |r| r.text("usergroup_id"))
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// The private channels `user_id` is a member of, as far as Slack has told us.
@@ -109,8 +111,7 @@ impl Store {
             "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.channel_id = m.channel_id \
              WHERE m.user_id = $1 AND c.is_private",
         );
-        let mut pooled = self.read().await?;
-        let rows = pooled.conn().map_all(q.bind(user_id), |r| r.text("channel_id")).await?;
+        let rows = self.read_all(q.bind(user_id), |r| r.text("channel_id")).await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -122,7 +123,6 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.channel_id = t.channel_id) \
              ORDER BY t.channel_id LIMIT $1",
         );
-        let mut pooled = self.read().await?;
-        pooled.conn().map_all(q.bind(limit), |r| r.text("channel_id")).await
+        self.read_all(q.bind(limit), |r| r.text("channel_id")).await
     }
 }

@@ -3,16 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::sql::query;
+use super::action_items::issue_link as link;
+use super::sql::{Row, query};
 use super::{IssueLink, Store, StoreResult, UnitOfWork};
 use crate::domain::jira::Subject;
-
-fn link(row: &super::sql::Row) -> StoreResult<Option<IssueLink>> {
-    Ok(match (row.opt_text("issue_key")?, row.opt_text("issue_url")?) {
-        (Some(key), Some(url)) => Some(IssueLink { key, url }),
-        _ => None,
-    })
-}
 
 const SELECT: &str = "SELECT issue_key, issue_url FROM jira_issues WHERE subject = $1";
 
@@ -49,7 +43,7 @@ impl UnitOfWork {
     /// What was exported to the Jira issue `key`, if Rebound made it.
     pub async fn jira_subject(&mut self, key: &str) -> StoreResult<Option<Subject>> {
         let q = query("SELECT subject FROM jira_issues WHERE issue_key = $1");
-        let subject = |row: &super::sql::Row| Ok(Subject::parse(&row.text("subject")?));
+        let subject = |row: &Row| Ok(Subject::parse(&row.text("subject")?));
         Ok(self.conn().map_optional(q.bind(key), subject).await?.flatten())
     }
 

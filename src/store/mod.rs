@@ -1,18 +1,21 @@
 //! Persistence: one [`Store`] and one [`UnitOfWork`] for SQLite and
 //! Postgres alike. Each query is written once, in the SQL both engines
-//! speak (`sql.rs` says how and why), in the module of its aggregate:
-//! `incidents.rs` (incidents, timeline, severity changes, update gaps),
-//! `action_items.rs`, `captures.rs` (captured messages), `tickets.rs` and
-//! `recurrences.rs` (failure tickets), `channels.rs` (channel privacy,
-//! members, admin groups), `timers.rs` (timers, recurring jobs), `inbox.rs`,
-//! `outbox.rs` and `outbox_claims.rs`, `reports.rs` (bulk reads),
-//! `housekeeping.rs` (retention), and what other systems were told:
-//! `paging.rs` (PagerDuty, Zenduty), `statuspage.rs`, `jira.rs`,
-//! `rollbacks.rs` (GitHub Actions).
+//! speak (`sql.rs` says how and why; `row.rs` reads rows), in the module
+//! of its aggregate: `incidents.rs` (incidents, timeline, severity changes,
+//! update gaps), `action_items.rs`, `captures.rs` (captured messages),
+//! `tickets.rs` and `recurrences.rs` (failure tickets), `channels.rs`
+//! (channel privacy, members, admin groups), `timers.rs` (timers, recurring
+//! jobs), `inbox.rs`, `outbox.rs` and `outbox_claims.rs`, `reports.rs` (bulk
+//! reads), `housekeeping.rs` (retention, each engine's upkeep), `alerts.rs`
+//! (the alert ledger), `web_sessions.rs`, `status_page.rs`, and what other
+//! systems were told: `paging.rs` (PagerDuty, Zenduty), `statuspage.rs`,
+//! `jira.rs`, `rollbacks.rs` (GitHub Actions). `schema.rs` and
+//! `migrations.rs`: the schema's version, embedded migrations, upgrades.
 //! `sqlite/` and `postgres/` hold only what really differs: connecting,
-//! pragmas and the single writer, migrations. Every state change a command
-//! causes goes through one [`UnitOfWork`], so state, timeline and outbox
-//! rows commit together.
+//! pragmas and the single writer, migrating and dry runs; they run no query
+//! of an aggregate (a test in `tests/api/store_layout.rs` keeps it so).
+//! Every state change a command causes goes through one [`UnitOfWork`], so
+//! state, timeline and outbox rows commit together.
 
 /// `SELECT … FROM incidents`, completed by each query's own condition.
 macro_rules! select_incidents {
@@ -41,6 +44,7 @@ pub mod paging;
 mod postgres;
 pub mod reports;
 pub mod rollbacks;
+mod row;
 pub mod sql;
 mod sqlite;
 #[macro_use]
@@ -125,14 +129,6 @@ enum Backend {
 }
 
 impl Store {
-    /// Periodic upkeep off the request path (SQLite: WAL checkpoints).
-    pub async fn housekeeping(&self) -> StoreResult<()> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.housekeeping().await,
-            Backend::Postgres(p) => p.housekeeping().await,
-        }
-    }
-
     /// Ok when the database answers and every migration is applied.
     pub async fn check_ready(&self) -> StoreResult<bool> {
         let expected = match &self.backend {

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::UnitOfWork;
 use super::sql::{Conn, Row, query};
+use super::{Store, UnitOfWork};
 use super::{StoreError, StoreResult, storable};
 use crate::domain::IncidentId;
 
@@ -162,6 +162,22 @@ async fn promote_next(conn: &mut Conn<'_>, settled_id: i64) -> StoreResult<()> {
            AND w.ordering_key = (SELECT ordering_key FROM outbox WHERE id = $1))",
     );
     conn.run(q.bind(settled_id)).await
+}
+
+impl Store {
+    /// Gives a queue whose calls all wait its head back. On Postgres a call
+    /// enqueued by one replica while another settled the call ahead of it
+    /// can miss its promotion (neither saw the other's row); SQLite's single
+    /// writer never races so.
+    pub(super) async fn repair_outbox_queues(&self) -> StoreResult<()> {
+        let q = query(
+            "UPDATE outbox SET state = 'pending' WHERE id IN ( \
+               SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.ordering_key = w.ordering_key) \
+               GROUP BY w.ordering_key)",
+        );
+        self.write_now(q).await.map(drop)
+    }
 }
 
 impl UnitOfWork {

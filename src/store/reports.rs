@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::Store;
-use super::StoreResult;
-use super::incidents::gap_from_row;
-use super::incidents::incident_from_row;
+use super::incidents::{gap_from_row, incident_from_row};
 use super::sql::{Row, query};
+use super::{Store, StoreResult};
 use crate::domain::incident_metrics::History;
 use crate::domain::{Incident, IncidentId};
 
@@ -48,13 +46,7 @@ impl Store {
                 timers_pending: r.int("timers")?,
             })
         };
-        Ok(self
-            .read()
-            .await?
-            .conn()
-            .map_optional(q, depths)
-            .await?
-            .unwrap_or_default())
+        Ok(self.read_one(q, depths).await?.unwrap_or_default())
     }
 
     /// The histories (severities, resolutions, reopenings, update counts and
@@ -106,17 +98,8 @@ impl Store {
 
     /// Incidents declared at or after `since`, oldest first.
     pub async fn incidents_declared_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<Incident>> {
-        let mut incidents = Vec::new();
         let q = query(select_incidents!("WHERE declared_at >= $1 ORDER BY id")).bind(since);
-        let mut pooled = self.read().await?;
-        pooled
-            .conn()
-            .for_each(q, |row| {
-                incidents.push(incident_from_row(&row)?);
-                Ok(())
-            })
-            .await?;
-        Ok(incidents)
+        self.read_all(q, incident_from_row).await
     }
 
     /// Comms-SLO breaches recorded after `since`.

@@ -1,9 +1,9 @@
 //! The one query layer both engines run: each query is one SQL text, in the
 //! dialect SQLite and Postgres share, with `$1…$n` placeholders (which both
 //! accept), its arguments bound and its rows read through engine-neutral
-//! types. What differs stays here: how a time or a boolean is stored
-//! (SQLite keeps times as integer milliseconds since the epoch, Postgres as
-//! `timestamptz`) and which connection runs the text.
+//! types (rows: `row.rs`). What differs stays here: how a time or JSON is
+//! bound (SQLite keeps times as integer milliseconds since the epoch,
+//! Postgres as `timestamptz`) and which connection runs the text.
 //!
 //! Why not a query builder: a spike with `sea-query` 1.0 and its sqlx 0.9
 //! driver worked, but it binds `chrono` times as text on SQLite (our columns
@@ -12,14 +12,13 @@
 //! better as the SQL they are than as builder calls. Shared SQL text plus
 //! typed arguments gives one definition per query with less machinery.
 
-use std::time::Duration;
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
 
-use chrono::{DateTime, TimeZone, Utc};
-use sqlx::postgres::{PgConnection, PgRow};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{AssertSqlSafe, Decode, Row as _, Type};
-
-use super::{StoreError, StoreResult};
+use super::StoreResult;
+pub use super::row::Row;
 
 /// Which engine a connection belongs to, for the few texts that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,13 +151,6 @@ impl Conn<'_> {
         self.execute(query).await.map(drop)
     }
 
-    pub async fn fetch_optional(&mut self, query: Query) -> StoreResult<Option<Row>> {
-        Ok(match self {
-            Conn::Sqlite(c) => query.for_sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
-            Conn::Postgres(c) => query.for_postgres().fetch_optional(&mut **c).await?.map(Row::Postgres),
-        })
-    }
-
     /// Hands each row to `each` as it arrives, without holding them all:
     /// for reports over many rows.
     pub async fn for_each(&mut self, query: Query, mut each: impl FnMut(Row) -> StoreResult<()>) -> StoreResult<()> {
@@ -197,104 +189,12 @@ impl Conn<'_> {
         query: Query,
         map: impl Fn(&Row) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
-        self.fetch_optional(query).await?.as_ref().map(map).transpose()
+        let row = match self {
+            Conn::Sqlite(c) => query.for_sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
+            Conn::Postgres(c) => query.for_postgres().fetch_optional(&mut **c).await?.map(Row::Postgres),
+        };
+        row.as_ref().map(map).transpose()
     }
-}
-
-/// A row of either engine, read by column name.
-pub enum Row {
-    Sqlite(SqliteRow),
-    Postgres(PgRow),
-}
-
-impl Row {
-    fn get<T>(&self, column: &str) -> StoreResult<T>
-    where
-        T: for<'r> Decode<'r, sqlx::Sqlite> + Type<sqlx::Sqlite>,
-        T: for<'r> Decode<'r, sqlx::Postgres> + Type<sqlx::Postgres>,
-    {
-        Ok(match self {
-            Row::Sqlite(row) => row.try_get(column)?,
-            Row::Postgres(row) => row.try_get(column)?,
-        })
-    }
-
-    pub fn int(&self, column: &str) -> StoreResult<i64> {
-        self.opt_int(column)?
-            .ok_or_else(|| StoreError::Corrupt(format!("{column} is empty")))
-    }
-
-    /// Any integer column: Postgres `integer` columns widen to `i64`.
-    pub fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        match self {
-            Row::Sqlite(row) => Ok(row.try_get(column)?),
-            Row::Postgres(row) => match row.try_get::<Option<i64>, _>(column) {
-                Ok(value) => Ok(value),
-                Err(_) => Ok(row.try_get::<Option<i32>, _>(column)?.map(i64::from)),
-            },
-        }
-    }
-
-    pub fn text(&self, column: &str) -> StoreResult<String> {
-        self.get(column)
-    }
-
-    pub fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
-        self.get(column)
-    }
-
-    pub fn bool(&self, column: &str) -> StoreResult<bool> {
-        self.get(column)
-    }
-
-    pub fn time(&self, column: &str) -> StoreResult<DateTime<Utc>> {
-        self.opt_time(column)?
-            .ok_or_else(|| StoreError::Corrupt(format!("{column} is empty")))
-    }
-
-    pub fn opt_time(&self, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        match self {
-            Row::Sqlite(row) => row.try_get::<Option<i64>, _>(column)?.map(from_millis).transpose(),
-            Row::Postgres(row) => Ok(row.try_get(column)?),
-        }
-    }
-
-    /// A text column naming a domain value; anything `parse` refuses is corruption.
-    pub fn parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<T> {
-        let text = self.text(column)?;
-        parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} {text:?}")))
-    }
-
-    /// A nullable text column naming a domain value.
-    pub fn opt_parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Option<T>) -> StoreResult<Option<T>> {
-        match self.opt_text(column)? {
-            Some(_) => self.parsed(column, parse).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// A duration kept as integer milliseconds (a negative one reads as zero).
-    pub fn millis(&self, column: &str) -> StoreResult<Duration> {
-        Ok(Duration::from_millis(self.int(column)?.max(0) as u64))
-    }
-
-    /// A JSON column (text on SQLite, `jsonb` on Postgres).
-    pub fn json(&self, column: &str) -> StoreResult<serde_json::Value> {
-        match self {
-            Row::Sqlite(row) => {
-                let text: String = row.try_get(column)?;
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-            }
-            Row::Postgres(row) => Ok(row.try_get(column)?),
-        }
-    }
-}
-
-/// A SQLite time column's value.
-pub fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
 }
 
 /// A pooled connection of either engine.

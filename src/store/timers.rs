@@ -132,7 +132,6 @@ impl UnitOfWork {
         Ok(self.conn().execute(q).await? > 0)
     }
 
-    /// Takes up to `limit` due timers, locked until this transaction ends.
     /// Whether incident `id` has a pending timer of `kind` (subject 0).
     pub async fn has_pending_timer(&mut self, id: IncidentId, kind: TimerKind) -> StoreResult<bool> {
         let q = query(
@@ -145,6 +144,8 @@ impl UnitOfWork {
         Ok(count.unwrap_or(0) > 0)
     }
 
+    /// Takes up to `limit` due timers, locked until this transaction ends
+    /// (other replicas skip them).
     pub async fn claim_due_timers(&mut self, limit: i64, now: DateTime<Utc>) -> StoreResult<Vec<Timer>> {
         let q = query(select!(
             "WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2"

@@ -40,6 +40,7 @@ mod rollback;
 mod socket_mode;
 mod status_page;
 mod statuspage;
+mod store_layout;
 mod timers;
 mod upgrade;
 mod web;

@@ -47,21 +47,6 @@ impl PostgresStore {
         Ok(trials)
     }
 
-    pub(super) async fn housekeeping(&self) -> StoreResult<()> {
-        // A call enqueued by one replica while another settled the call ahead
-        // of it can miss its promotion (neither saw the other's row); give
-        // such a queue its head back.
-        sqlx::query(
-            "UPDATE outbox SET state = 'pending' WHERE id IN ( \
-               SELECT MIN(w.id) FROM outbox w WHERE w.state = 'waiting' \
-               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.ordering_key = w.ordering_key) \
-               GROUP BY w.ordering_key)",
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     pub(super) async fn insert_inbox(
         &self,
         items: &[NewInboxItem],

@@ -196,7 +196,9 @@ impl SqliteStore {
         Ok(trials)
     }
 
-    pub(super) async fn housekeeping(&self) -> StoreResult<()> {
+    /// Copies the WAL back into the database file (a passive checkpoint:
+    /// it never waits for, or blocks, the writer).
+    pub(super) async fn checkpoint(&self) -> StoreResult<()> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.checkpointer)
             .await?;
