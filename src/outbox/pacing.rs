@@ -5,8 +5,10 @@
 //! 50/min, Tier 4 ≈ 100/min; FACTS.md §7) kept as a token bucket that may
 //! burst up to one minute's worth. A call over budget is put back until a
 //! slot of its own: waiting calls get successive slots one refill interval
-//! apart, so each is handled about once instead of retried at every refill. `chat.postMessage` is also paced
-//! per channel: about one message per second.
+//! apart, or, when the minute's allowance is spent, the moments the window
+//! frees up one call at a time, so each is handled about once instead of
+//! retried at every refill. `chat.postMessage` is also paced per channel:
+//! about one message per second.
 //! Buckets are per process: with several replicas, Slack's 429 with
 //! `Retry-After` remains the backstop.
 
@@ -73,6 +75,7 @@ impl Bucket {
             refilled_at: now,
             next_free_slot: now,
             sent: std::collections::VecDeque::new(),
+            promised: std::collections::VecDeque::new(),
         }
     }
 
@@ -89,6 +92,19 @@ impl Bucket {
         } else {
             Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
         }
+    }
+
+    /// Promises a call that found the minute's allowance spent the moment
+    /// the window admits one more that no earlier call was promised: the
+    /// window opens once per call sent a minute before, then once per call
+    /// promised a slot, a minute after it. So each waiting call comes back
+    /// once, when it can go, instead of all of them at the first opening.
+    fn promise_window_slot(&mut self, now: Instant) -> Duration {
+        let waiting = self.promised.len();
+        let opens = self.sent.iter().chain(self.promised.iter()).nth(waiting).copied();
+        let slot = opens.map_or(now, |at| at + MINUTE).max(now + Duration::from_millis(10));
+        self.promised.push_back(slot);
+        slot - now
     }
 
     /// Promises the next free slot to a call that has to wait.
@@ -118,6 +134,9 @@ struct Bucket {
     next_free_slot: Instant,
     /// When the calls of the last minute were sent.
     sent: std::collections::VecDeque<Instant>,
+    /// Slots promised to calls sent away while the minute's allowance was
+    /// spent, in order.
+    promised: std::collections::VecDeque<Instant>,
 }
 
 impl Pacer {
@@ -142,11 +161,11 @@ impl Pacer {
         {
             bucket.sent.pop_front();
         }
+        while bucket.promised.front().is_some_and(|at| *at <= now) {
+            bucket.promised.pop_front();
+        }
         if bucket.sent.len() >= limit as usize {
-            let oldest = bucket.sent.front().copied().unwrap_or(now);
-            return Err((oldest + MINUTE)
-                .saturating_duration_since(now)
-                .max(Duration::from_millis(10)));
+            return Err(bucket.promise_window_slot(now));
         }
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -208,6 +227,33 @@ mod tests {
                 "refilled after a quiet spell"
             );
         }
+    }
+
+    #[test]
+    fn calls_waiting_for_the_minute_come_back_one_at_a_time_as_it_frees_up() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        for second in 0..20 {
+            let at = start + Duration::from_secs(second);
+            assert_eq!(pacer.take("conversations.create", None, at), Ok(()));
+        }
+        let now = start + Duration::from_secs(20);
+        let waits: Vec<u64> = (0..5)
+            .map(|_| pacer.take("conversations.create", None, now).unwrap_err().as_secs())
+            .collect();
+        assert_eq!(
+            waits,
+            [40, 41, 42, 43, 44],
+            "each waiting call gets the moment one of the minute's calls leaves the window"
+        );
+        let first_back = start + MINUTE;
+        assert_eq!(pacer.take("conversations.create", None, first_back), Ok(()));
+        let late = pacer.take("conversations.create", None, first_back).unwrap_err();
+        assert_eq!(
+            late,
+            Duration::from_secs(5),
+            "a new call queues behind the four still promised"
+        );
     }
 
     #[test]
