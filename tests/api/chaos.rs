@@ -24,7 +24,7 @@ fn declarations() -> usize {
 /// created within Slack's Tier 2 allowance, 20 a minute, so 80
 /// declarations need up to four minutes where 16 need under one: a minute
 /// per twenty channels, plus one for everything that follows. (Waiting two
-/// minutes for 80, the held-out run failed 3 times in 9 with the last
+/// minutes for 80, the held-out run failed 3 times in 8 with the last
 /// seven `conversations.create` still paced — late, not lost.)
 fn settling_time(declarations: usize) -> Duration {
     Duration::from_secs(60 * (declarations as u64 / 20 + 1) + 60)
