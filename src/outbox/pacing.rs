@@ -101,10 +101,14 @@ impl Bucket {
     /// once, when it can go, instead of all of them at the first opening.
     fn promise_window_slot(&mut self, now: Instant) -> Duration {
         let waiting = self.promised.len();
-        let opens = self.sent.iter().chain(self.promised.iter()).nth(waiting).copied();
-        let slot = opens.map_or(now, |at| at + MINUTE).max(now + Duration::from_millis(10));
+        let opens = self.sent.iter().chain(self.promised.iter()).nth(waiting);
+        let soonest = now.checked_add(Duration::from_millis(10)).unwrap_or(now);
+        let slot = opens
+            .and_then(|at| at.checked_add(MINUTE))
+            .unwrap_or(soonest)
+            .max(soonest);
         self.promised.push_back(slot);
-        slot - now
+        slot.saturating_duration_since(now)
     }
 
     /// Promises the next free slot to a call that has to wait.
